@@ -1,0 +1,1 @@
+//! `gauntlet-chaos`: fault layer and judged chaos scenarios.

@@ -1,0 +1,1 @@
+//! Shared verifiers that keep each case short.

@@ -1,0 +1,116 @@
+//! Run reports: the data (results per case × binding) and its renderings — terminal
+//! ([`human`]), JSON ([`json`], schema in `conformance/REPORT.md`), JUnit ([`junit`]) and a
+//! self-contained HTML page ([`html`]). Chaos scenarios produce the same [`CaseResult`]s.
+
+pub mod html;
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::case::{Binding, Level, Verdict};
+use crate::probe::Exchange;
+
+/// The result of one case (or chaos scenario) on one binding.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Digest id (or chaos scenario id, e.g. `CHAOS-SLOW-001`).
+    pub id: String,
+    /// Binding it ran on; None for binding-independent cases.
+    pub binding: Option<Binding>,
+    /// The case's level.
+    pub level: Level,
+    /// Final verdict after level mapping.
+    pub verdict: Verdict,
+    /// Case title (what we sent).
+    pub title: String,
+    /// Requirement text.
+    pub requirement: String,
+    /// Spec reference.
+    pub spec: String,
+    /// One-line summary of what happened.
+    pub summary: String,
+    /// What was acceptable (failures).
+    pub expected: Option<String>,
+    /// What was seen (failures).
+    pub observed: Option<String>,
+    /// Recorded exchanges (kept for failures and errors; may be empty for passes).
+    pub transcript: Vec<Exchange>,
+    /// Wall time of the case.
+    pub duration: Duration,
+}
+
+impl CaseResult {
+    /// `ID` or `ID[binding]`, the name used in test lists and JUnit.
+    pub fn name(&self) -> String {
+        match self.binding {
+            Some(b) => format!("{}[{}]", self.id, b.short()),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// Verdict counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// PASS.
+    pub passed: usize,
+    /// FAIL.
+    pub failed: usize,
+    /// NON-STRICT.
+    pub non_strict: usize,
+    /// INFORMATIONAL.
+    pub informational: usize,
+    /// NOT-APPLICABLE.
+    pub not_applicable: usize,
+    /// ERROR.
+    pub errors: usize,
+}
+
+/// A whole run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The target's base URL.
+    pub target: String,
+    /// The agent card as received, if any.
+    pub card: Option<Value>,
+    /// Suite version (crate version).
+    pub suite_version: String,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Wall time of the run.
+    pub duration: Duration,
+    /// Results in catalogue order.
+    pub results: Vec<CaseResult>,
+}
+
+impl RunReport {
+    /// Counts by verdict.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for r in &self.results {
+            match r.verdict {
+                Verdict::Pass => c.passed += 1,
+                Verdict::Fail => c.failed += 1,
+                Verdict::NonStrict => c.non_strict += 1,
+                Verdict::Informational => c.informational += 1,
+                Verdict::NotApplicable => c.not_applicable += 1,
+                Verdict::Error => c.errors += 1,
+            }
+        }
+        c
+    }
+
+    /// Conformant: every applicable MUST passed and none was left unrun (no FAIL, and no ERROR
+    /// on a MUST case).
+    pub fn conformant(&self) -> bool {
+        self.results.iter().all(|r| match r.verdict {
+            Verdict::Fail => false,
+            Verdict::Error => r.level != Level::Must,
+            _ => true,
+        })
+    }
+}

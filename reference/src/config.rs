@@ -1,0 +1,185 @@
+//! Server configuration: capabilities, authentication, limits, timing, and the test-only fault
+//! switch used by the suite's negative controls.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Everything that shapes one reference server instance. `Default` is the full-featured,
+/// production-like configuration (all capabilities on, auth off, SSRF guard on).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Agent name shown in the card.
+    pub name: String,
+    /// `capabilities.streaming`: when false, streaming methods answer UnsupportedOperation.
+    pub streaming: bool,
+    /// `capabilities.pushNotifications`: when false, push-config methods answer -32003.
+    pub push_notifications: bool,
+    /// `capabilities.extendedAgentCard`: when false, GetExtendedAgentCard answers -32004.
+    pub extended_card: bool,
+    /// Accepted bearer tokens; each one is a separate identity. Empty means authentication is off.
+    pub bearer_tokens: Vec<String>,
+    /// An extension URI the card declares with `required: true` (CAP-004). None: no required extension.
+    pub required_extension: Option<String>,
+    /// Allow webhooks on loopback/private/link-local addresses (tests only; SSRF guard off).
+    pub allow_private_webhooks: bool,
+    /// Largest accepted request body, in bytes (413 / -32600 beyond it).
+    pub max_body_bytes: usize,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Events buffered per stream subscriber before a lagging subscriber is cut off.
+    pub subscriber_buffer: usize,
+    /// Idle time after which an SSE stream gets a keep-alive comment.
+    pub keepalive: Duration,
+    /// Upper bound on graceful shutdown before remaining connections are dropped.
+    pub shutdown_deadline: Duration,
+    /// Webhook delivery: attempts per event (first try included).
+    pub push_attempts: u32,
+    /// Webhook delivery: delay before the first retry; doubles each retry.
+    pub push_initial_backoff: Duration,
+    /// Webhook delivery: per-request timeout.
+    pub push_timeout: Duration,
+    /// Deliberate bug for negative controls. Never set in production.
+    pub fault: Option<Fault>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            name: "Gauntlet Reference Agent".to_owned(),
+            streaming: true,
+            push_notifications: true,
+            extended_card: true,
+            bearer_tokens: Vec::new(),
+            required_extension: None,
+            allow_private_webhooks: false,
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            subscriber_buffer: 1024,
+            keepalive: Duration::from_secs(15),
+            shutdown_deadline: Duration::from_secs(5),
+            push_attempts: 5,
+            push_initial_backoff: Duration::from_millis(100),
+            push_timeout: Duration::from_secs(10),
+            fault: None,
+        }
+    }
+}
+
+/// A realistic bug the reference can be told to have, so tests can prove the suite catches it.
+/// Each names the checklist group that must catch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// DATA: `context_id` instead of `contextId` in Task output.
+    SnakeCaseKeys,
+    /// DATA: task states emitted lowercase (`"completed"`).
+    LowercaseEnum,
+    /// DATA: timestamps with a `+00:00` offset instead of `Z`.
+    TimestampOffset,
+    /// VER: any `A2A-Version` (or none) accepted.
+    NoVersionCheck,
+    /// CARD: the card lacks the REQ field `version`.
+    CardMissingVersion,
+    /// CAP: streaming off in the card but the streaming methods still work.
+    StreamingNotGated,
+    /// JRPC: the response `id` is echoed as a string even when the request used a number.
+    IdTypeNotEchoed,
+    /// JRPC/ERR: TaskNotFound answered with -32603 / 500.
+    WrongErrorCode,
+    /// REST: error bodies lack the `{"error":{...}}` wrapper.
+    RestErrorShape,
+    /// STRM: the first stream event is a statusUpdate, not a Task.
+    FirstEventNotTask,
+    /// STRM/SSE: one artifact chunk of every `stream` run is silently dropped.
+    StreamGap,
+    /// STRM: streams stay open after the terminal event.
+    StreamNeverCloses,
+    /// SEND: returnImmediately is ignored (always blocks).
+    IgnoreReturnImmediately,
+    /// TASK: historyLength is ignored.
+    IgnoreHistoryLength,
+    /// LIST: `nextPageToken` omitted on the last page.
+    MissingNextPageToken,
+    /// CANCEL: cancel answers with the task unchanged instead of CANCELED.
+    CancelNoop,
+    /// CTX: a message whose contextId differs from its task's is accepted.
+    ContextMismatchAccepted,
+    /// PUSH: webhook deliveries carry no `Authorization` header.
+    PushNoAuth,
+    /// ERR/SEC: another identity's task is visible.
+    LeakOtherTenantsTasks,
+    /// Chaos: a lagging subscriber silently loses events instead of being cut off.
+    DropLaggingSilently,
+}
+
+impl Fault {
+    /// Every fault, in declaration order.
+    pub const ALL: &'static [Fault] = &[
+        Fault::SnakeCaseKeys,
+        Fault::LowercaseEnum,
+        Fault::TimestampOffset,
+        Fault::NoVersionCheck,
+        Fault::CardMissingVersion,
+        Fault::StreamingNotGated,
+        Fault::IdTypeNotEchoed,
+        Fault::WrongErrorCode,
+        Fault::RestErrorShape,
+        Fault::FirstEventNotTask,
+        Fault::StreamGap,
+        Fault::StreamNeverCloses,
+        Fault::IgnoreReturnImmediately,
+        Fault::IgnoreHistoryLength,
+        Fault::MissingNextPageToken,
+        Fault::CancelNoop,
+        Fault::ContextMismatchAccepted,
+        Fault::PushNoAuth,
+        Fault::LeakOtherTenantsTasks,
+        Fault::DropLaggingSilently,
+    ];
+
+    /// The kebab-case name used by `--fault`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::SnakeCaseKeys => "snake-case-keys",
+            Fault::LowercaseEnum => "lowercase-enum",
+            Fault::TimestampOffset => "timestamp-offset",
+            Fault::NoVersionCheck => "no-version-check",
+            Fault::CardMissingVersion => "card-missing-version",
+            Fault::StreamingNotGated => "streaming-not-gated",
+            Fault::IdTypeNotEchoed => "id-type-not-echoed",
+            Fault::WrongErrorCode => "wrong-error-code",
+            Fault::RestErrorShape => "rest-error-shape",
+            Fault::FirstEventNotTask => "first-event-not-task",
+            Fault::StreamGap => "stream-gap",
+            Fault::StreamNeverCloses => "stream-never-closes",
+            Fault::IgnoreReturnImmediately => "ignore-return-immediately",
+            Fault::IgnoreHistoryLength => "ignore-history-length",
+            Fault::MissingNextPageToken => "missing-next-page-token",
+            Fault::CancelNoop => "cancel-noop",
+            Fault::ContextMismatchAccepted => "context-mismatch-accepted",
+            Fault::PushNoAuth => "push-no-auth",
+            Fault::LeakOtherTenantsTasks => "leak-other-tenants-tasks",
+            Fault::DropLaggingSilently => "drop-lagging-silently",
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault `{s}`; known faults: {}", names.join(", "))
+            })
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
