@@ -1,3 +1,79 @@
 //! `gauntlet`: conformance and chaos testing for A2A 1.0.1 servers.
+//!
+//! Exit codes (the one place they are defined):
+//! * 0 — success (`check`/`chaos`: the target is conformant / passed every scenario);
+//! * 1 — the target is not conformant (a MUST failed or could not be run);
+//! * 2 — usage error, or the target is unusable (unreachable, not an A2A server).
 
-fn main() {}
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the target is not conformant.
+pub const EXIT_NOT_CONFORMANT: u8 = 1;
+/// Exit code: usage error or unusable target.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "gauntlet",
+    version,
+    about = "Find out whether an A2A 1.0.1 server is correct and robust"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the reference A2A server.
+    Serve(cmd::serve::Args),
+    /// Judge a server against every requirement of the spec (no URL: the embedded reference).
+    Check(cmd::check::Args),
+    /// Inject faults and judge how a server copes (no URL: the embedded reference).
+    Chaos(cmd::chaos::Args),
+    /// Measure throughput and latency of a server (no URL: the embedded reference).
+    Load(cmd::load::Args),
+    /// List the case catalogue and chaos scenarios.
+    List(cmd::list::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("gauntlet: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => cmd::serve::run(args).await,
+            Command::Check(args) => cmd::check::run(args).await,
+            Command::Chaos(args) => cmd::chaos::run(args).await,
+            Command::Load(args) => cmd::load::run(args).await,
+            Command::List(args) => cmd::list::run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
