@@ -6,6 +6,7 @@
 //! * 2 — usage error, or the target is unusable (unreachable, not an A2A server).
 
 mod cmd;
+mod lifecycle;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,7 @@ pub mod context;
 pub mod errors;
 pub mod expect;
 pub mod lifecycle;
+pub mod load;
 pub mod probe;
 pub mod report;
 pub mod runner;

@@ -1,0 +1,6 @@
+//! Cases for JRPC (digest §9).
+
+use crate::case::Case;
+
+/// The JRPC cases, in digest order.
+pub(crate) const CASES: &[Case] = &[];

@@ -1,0 +1,1 @@
+//! Lifecycle implementations: the embedded reference server and an external command.
