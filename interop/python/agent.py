@@ -1,0 +1,379 @@
+"""The Gauntlet test agent (fixtures/test-agent.md), built on the official
+A2A Python SDK's own server API.
+
+It serves, on 127.0.0.1 only:
+
+* the agent card at ``/.well-known/agent-card.json``;
+* the JSON-RPC binding at ``/jsonrpc``;
+* the HTTP+JSON (REST) binding at the server root (``/message:send``, ...).
+
+Push notifications are on, and the SDK's push sender is allowed to deliver to
+loopback, where the suite's webhook receiver listens.
+
+Everything protocol-related is the SDK's: the route factories, the request
+handler, the task store and the push machinery. This file only supplies the
+agent logic (an ``AgentExecutor``) and the card, so a verdict against this
+server is a verdict against the SDK.
+
+Usage: ``python agent.py --port 8000`` (``--port 0`` picks a free port; the
+chosen one is printed as ``LISTENING <port>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+import sys
+import uuid
+
+from collections.abc import AsyncIterator
+
+import httpx
+import uvicorn
+
+from google.protobuf.json_format import ParseDict
+from starlette.applications import Starlette
+
+from a2a.helpers import new_task
+from a2a.server.agent_execution import AgentExecutor, RequestContext
+from a2a.server.events import EventQueue
+from a2a.server.request_handlers import DefaultRequestHandler
+from a2a.server.routes import (
+    create_agent_card_routes,
+    create_jsonrpc_routes,
+    create_rest_routes,
+)
+from a2a.server.tasks import (
+    BasePushNotificationSender,
+    InMemoryPushNotificationConfigStore,
+    InMemoryTaskStore,
+    TaskUpdater,
+)
+from a2a.types.a2a_pb2 import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    Message,
+    Part,
+    Role,
+    TaskState,
+)
+
+
+SKILL_ID = 'gauntlet-test-agent'
+MAX_N = 100_000
+MAX_MS = 60_000
+INTERRUPTED = (
+    TaskState.TASK_STATE_INPUT_REQUIRED,
+    TaskState.TASK_STATE_AUTH_REQUIRED,
+)
+
+log = logging.getLogger('gauntlet-interop-agent')
+
+
+# --------------------------------------------------------------------------
+# Command parsing (fixtures/test-agent.md, "Commands")
+# --------------------------------------------------------------------------
+
+
+def first_text(message: Message | None) -> str | None:
+    """The text of the first part that has `text`, or None."""
+    if message is None:
+        return None
+    for part in message.parts:
+        if part.WhichOneof('content') == 'text':
+            return part.text
+    return None
+
+
+def parse_command(text: str | None) -> tuple[str, list[int], str]:
+    """Returns (command, integer arguments, rest of the text after the word)."""
+    if text is None:
+        return 'echo', [], ''
+    stripped = text.strip()
+    words = stripped.split()
+    if not words:
+        return 'echo', [], ''
+    command = words[0].lower()
+    rest = stripped[len(words[0]) :].strip()
+    args: list[int] = []
+    for word in words[1:]:
+        if re.fullmatch(r'\d+', word):
+            args.append(int(word))
+        else:
+            break
+    return command, args, rest
+
+
+def clamp(value: int, limit: int) -> int:
+    return max(0, min(value, limit))
+
+
+def text_part(text: str) -> Part:
+    return Part(text=text)
+
+
+def data_part(value: object) -> Part:
+    return ParseDict({'data': value}, Part())
+
+
+# --------------------------------------------------------------------------
+# The agent
+# --------------------------------------------------------------------------
+
+
+class GauntletTestAgent(AgentExecutor):
+    """Implements the scripted commands of the Gauntlet test agent."""
+
+    async def execute(
+        self, context: RequestContext, event_queue: EventQueue
+    ) -> None:
+        message = context.message
+        text = first_text(message)
+        task_id = context.task_id or str(uuid.uuid4())
+        context_id = context.context_id or str(uuid.uuid4())
+        current = context.current_task
+
+        updater = TaskUpdater(event_queue, task_id, context_id)
+
+        # A follow-up message on a task that asked for input or auth: resume
+        # it and echo whatever the client sent.
+        if current is not None and current.status.state in INTERRUPTED:
+            await updater.start_work()
+            await self._echo(updater, text or '')
+            await updater.complete()
+            return
+
+        command, args, rest = parse_command(text)
+
+        if command == 'message':
+            # No task at all: one Message, and nothing else.
+            await event_queue.enqueue_event(
+                Message(
+                    message_id=str(uuid.uuid4()),
+                    role=Role.ROLE_AGENT,
+                    context_id=context_id,
+                    parts=[text_part(f'message: {rest}')],
+                )
+            )
+            return
+
+        # Every other command tracks its work in a Task, which must be
+        # enqueued before its first status update.
+        if current is None:
+            await event_queue.enqueue_event(
+                new_task(
+                    task_id,
+                    context_id,
+                    TaskState.TASK_STATE_SUBMITTED,
+                    history=[message] if message is not None else None,
+                )
+            )
+
+        if command == 'reject':
+            await updater.reject(
+                updater.new_agent_message([text_part('rejected as asked')])
+            )
+            return
+
+        await updater.start_work()
+
+        if command == 'stream':
+            n = clamp(args[0], MAX_N) if args else 0
+            ms = clamp(args[1], MAX_MS) if len(args) > 1 else 0
+            for i in range(n):
+                if i > 0 and ms:
+                    await asyncio.sleep(ms / 1000)
+                await updater.add_artifact(
+                    [data_part({'seq': i, 'of': n})],
+                    artifact_id='stream',
+                    name='stream',
+                    append=i > 0,
+                    last_chunk=i == n - 1,
+                )
+            await updater.complete()
+        elif command == 'slow':
+            ms = clamp(args[0], MAX_MS) if args else 0
+            await asyncio.sleep(ms / 1000)
+            await self._echo(updater, text or '')
+            await updater.complete()
+        elif command == 'hang':
+            # Stays WORKING until CancelTask; the SDK cancels this coroutine
+            # and then calls `cancel` below.
+            await asyncio.Event().wait()
+        elif command == 'input-required':
+            await updater.requires_input(
+                updater.new_agent_message([text_part('input required')])
+            )
+        elif command == 'auth-required':
+            await updater.requires_auth(
+                updater.new_agent_message([text_part('auth required')])
+            )
+        elif command == 'fail':
+            await updater.failed(
+                updater.new_agent_message([text_part('failed as asked')])
+            )
+        elif command == 'parts':
+            await updater.add_artifact(
+                [
+                    text_part('t'),
+                    Part(
+                        raw=b'gauntlet',
+                        media_type='application/octet-stream',
+                        filename='g.bin',
+                    ),
+                    Part(
+                        url='https://example.com/g.txt',
+                        media_type='text/plain',
+                    ),
+                    data_part({'k': 'v'}),
+                ],
+                artifact_id='parts',
+                name='parts',
+                last_chunk=True,
+            )
+            await updater.complete()
+        else:
+            await self._echo(updater, text or '')
+            await updater.complete()
+
+    async def cancel(
+        self, context: RequestContext, event_queue: EventQueue
+    ) -> None:
+        task_id = context.task_id or ''
+        context_id = context.context_id or ''
+        current = context.current_task
+        if current is not None:
+            task_id = current.id or task_id
+            context_id = current.context_id or context_id
+        await TaskUpdater(event_queue, task_id, context_id).cancel()
+
+    @staticmethod
+    async def _echo(updater: TaskUpdater, text: str) -> None:
+        await updater.add_artifact(
+            [text_part(f'echo: {text}')],
+            artifact_id='echo',
+            name='echo',
+            last_chunk=True,
+        )
+
+
+# --------------------------------------------------------------------------
+# Card and app
+# --------------------------------------------------------------------------
+
+
+def build_card(base: str) -> AgentCard:
+    return AgentCard(
+        name='Gauntlet test agent (a2a-sdk)',
+        description=(
+            'The Gauntlet scripted test agent, served by the official A2A '
+            'Python SDK.'
+        ),
+        version='1.0.0',
+        supported_interfaces=[
+            AgentInterface(
+                url=f'{base}/jsonrpc',
+                protocol_binding='JSONRPC',
+                protocol_version='1.0',
+            ),
+            AgentInterface(
+                url=base,
+                protocol_binding='HTTP+JSON',
+                protocol_version='1.0',
+            ),
+        ],
+        capabilities=AgentCapabilities(
+            streaming=True,
+            push_notifications=True,
+        ),
+        default_input_modes=[
+            'text/plain',
+            'application/json',
+            'application/octet-stream',
+        ],
+        default_output_modes=[
+            'text/plain',
+            'application/json',
+            'application/octet-stream',
+        ],
+        skills=[
+            AgentSkill(
+                id=SKILL_ID,
+                name='Gauntlet test agent',
+                description=(
+                    'Scripted behaviours driven by the first word of the '
+                    'message: echo, message, stream N [MS], slow MS, hang, '
+                    'input-required, auth-required, fail, reject, parts.'
+                ),
+                tags=['test', 'conformance'],
+                examples=['echo hello', 'stream 5 10', 'hang'],
+            )
+        ],
+    )
+
+
+def build_app(base: str) -> Starlette:
+    card = build_card(base)
+    task_store = InMemoryTaskStore()
+    push_store = InMemoryPushNotificationConfigStore()
+    # trust_env=False: deliveries go straight to the webhook URL, never via a
+    # proxy taken from the environment. No push_url_validator: the suite's
+    # webhook receiver is on loopback.
+    push_client = httpx.AsyncClient(trust_env=False, timeout=10.0)
+    push_sender = BasePushNotificationSender(push_client, push_store)
+    handler = DefaultRequestHandler(
+        agent_executor=GauntletTestAgent(),
+        task_store=task_store,
+        agent_card=card,
+        push_config_store=push_store,
+        push_sender=push_sender,
+        validate_input_modes=True,
+    )
+    routes = [
+        *create_agent_card_routes(card, cache_control='public, max-age=60'),
+        *create_jsonrpc_routes(handler, rpc_url='/jsonrpc'),
+        # REST last: it also mounts a catch-all `/{tenant}/...` variant.
+        *create_rest_routes(handler),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await handler.aclose()
+        await push_client.aclose()
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--port', type=int, default=0)
+    parser.add_argument('--log-level', default='warning')
+    ns = parser.parse_args()
+
+    logging.basicConfig(level=ns.log_level.upper())
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(('127.0.0.1', ns.port))
+    port = sock.getsockname()[1]
+    base = f'http://127.0.0.1:{port}'
+    print(f'LISTENING {port}', flush=True)
+
+    config = uvicorn.Config(
+        build_app(base),
+        log_level=ns.log_level,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
