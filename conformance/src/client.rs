@@ -3,14 +3,15 @@
 //! (route, query, body), then normalises the answer into an [`Answer`] so most cases can be
 //! written once for both bindings. The raw exchange is always kept for evidence.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::case::Binding;
 use crate::errors::ProbeError;
 use crate::probe::{Probe, RawRequest, RawResponse, RawStream, SseEvent};
-use crate::spec::{ErrorCode, Method};
+use crate::spec::{ErrorCode, Method, PROTOCOL_VERSION};
 
 /// Per-call overrides of what the client normally sends.
 #[derive(Debug, Clone, Default)]
@@ -57,9 +58,54 @@ impl WireError {
     /// Whether this is `expected` on the binding it came from: the JSON-RPC code, or the REST
     /// reason (or, for non-A2A errors without an ErrorInfo, the 1.0.1 HTTP status).
     pub fn is(&self, expected: ErrorCode) -> bool {
-        let _ = expected;
-        todo!()
+        if let Some(code) = self.code {
+            return code == expected.jsonrpc();
+        }
+        if self.reason.as_deref() == Some(expected.reason()) {
+            return true;
+        }
+        // REST: A2A errors are told apart only by their ErrorInfo (several share HTTP 400);
+        // the standard errors have no spec reason, so their HTTP status decides.
+        !expected.is_a2a()
+            && (self.http_status == expected.http_status()
+                || (expected == ErrorCode::MethodNotFound && self.http_status == 501))
     }
+
+    /// Reads a JSON-RPC `error` member or a REST `error` object (`details` or `data` array).
+    pub fn from_error_object(http_status: u16, error: &Value) -> Self {
+        let details = error.get("data").or_else(|| error.get("details"));
+        Self {
+            http_status,
+            code: error.get("code").and_then(Value::as_i64),
+            status: error
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            message: error
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            reason: details.and_then(error_info_reason),
+            raw: error.clone(),
+        }
+    }
+}
+
+/// `reason` of the `google.rpc.ErrorInfo` in a details array, if any.
+pub fn error_info_reason(details: &Value) -> Option<String> {
+    let items = details.as_array()?;
+    let is_info = |d: &&Value| {
+        d.get("@type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.ends_with("google.rpc.ErrorInfo"))
+    };
+    items
+        .iter()
+        .find(is_info)
+        .or_else(|| items.iter().find(|d| d.get("reason").is_some()))
+        .and_then(|d| d.get("reason"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// What came back from a non-streaming call.
@@ -142,14 +188,57 @@ pub struct Drained {
 impl EventReader {
     /// Next event; `Ok(None)` at clean EOF.
     pub async fn next(&mut self, timeout: Duration) -> Result<Option<StreamEvent>, ProbeError> {
-        let _ = timeout;
-        todo!()
+        let Some(sse) = self.raw.next_event(timeout).await? else {
+            return Ok(None);
+        };
+        let json: Option<Value> = serde_json::from_str(&sse.data).ok();
+        let payload = match &json {
+            None => Reply::Garbled(format!(
+                "event data is not JSON: {}",
+                crate::probe::transcript::truncate(&sse.data, 200)
+            )),
+            Some(v) => match self.binding {
+                Binding::JsonRpc => interpret_jsonrpc(self.raw.status, Some(v)),
+                Binding::Rest => match v.get("error") {
+                    Some(e) if e.is_object() => {
+                        Reply::Err(WireError::from_error_object(self.raw.status, e))
+                    }
+                    _ => Reply::Ok(v.clone()),
+                },
+            },
+        };
+        Ok(Some(StreamEvent { sse, json, payload }))
     }
 
     /// Reads until EOF, error, or `timeout` overall.
-    pub async fn drain(self, timeout: Duration) -> Drained {
-        let _ = timeout;
-        todo!()
+    pub async fn drain(mut self, timeout: Duration) -> Drained {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut events = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => {
+                    return Drained {
+                        events,
+                        end: Ok(()),
+                    }
+                }
+                Err(ProbeError::Timeout(_)) => {
+                    // Report the overall deadline, not what was left of it.
+                    return Drained {
+                        events,
+                        end: Err(ProbeError::Timeout(timeout)),
+                    };
+                }
+                Err(e) => {
+                    return Drained {
+                        events,
+                        end: Err(e),
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -171,8 +260,135 @@ pub struct A2aClient {
 impl A2aClient {
     /// Builds the raw request for `method` with ProtoJSON `params` (REST: path, query, body).
     pub fn request(&self, method: Method, params: &Value, opts: &CallOpts) -> RawRequest {
-        let _ = (method, params, opts);
-        todo!()
+        let mut req = match self.binding {
+            Binding::JsonRpc => self.jsonrpc_request(method, params, opts),
+            Binding::Rest => self.rest_request(method, params),
+        };
+        if method.is_streaming() {
+            req.headers
+                .push(("Accept".to_owned(), "text/event-stream".to_owned()));
+        }
+        match &opts.version {
+            None => req
+                .headers
+                .push(("A2A-Version".to_owned(), PROTOCOL_VERSION.to_owned())),
+            Some(Some(v)) => req.headers.push(("A2A-Version".to_owned(), v.clone())),
+            Some(None) => {}
+        }
+        let bearer = match &opts.bearer {
+            None => self.default_bearer.clone(),
+            Some(b) => b.clone(),
+        };
+        if let Some(token) = bearer {
+            req.headers
+                .push(("Authorization".to_owned(), format!("Bearer {token}")));
+        }
+        for (name, value) in &opts.headers {
+            req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            req.headers.push((name.clone(), value.clone()));
+        }
+        req
+    }
+
+    fn jsonrpc_request(&self, method: Method, params: &Value, opts: &CallOpts) -> RawRequest {
+        let id = opts
+            .jsonrpc_id
+            .clone()
+            .unwrap_or_else(|| Value::from(NEXT_ID.fetch_add(1, Ordering::Relaxed)));
+        let mut envelope = Map::new();
+        envelope.insert("jsonrpc".into(), "2.0".into());
+        envelope.insert("id".into(), id);
+        envelope.insert("method".into(), method.jsonrpc_name().into());
+        let mut params = params.clone();
+        if let (Some(tenant), Some(obj)) = (&self.tenant, params.as_object_mut()) {
+            // §8.3.2: copy the interface's tenant into every request.
+            obj.entry("tenant").or_insert_with(|| tenant.clone().into());
+        }
+        if !params.is_null() {
+            envelope.insert("params".into(), params);
+        }
+        RawRequest::new("POST", self.base_url.clone())
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(&Value::Object(envelope)).unwrap_or_default())
+    }
+
+    fn rest_request(&self, method: Method, params: &Value) -> RawRequest {
+        let mut body = params.as_object().cloned().unwrap_or_default();
+        let tenant = match body.remove("tenant") {
+            Some(Value::String(t)) => Some(t),
+            _ => self.tenant.clone(),
+        };
+        let mut take = |key: &str| match body.remove(key) {
+            Some(Value::String(s)) => percent_encode(&s),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => percent_encode(&other.to_string()),
+        };
+        let (verb, path, with_body, query): (&str, String, bool, bool) = match method {
+            Method::SendMessage => ("POST", "/message:send".into(), true, false),
+            Method::SendStreamingMessage => ("POST", "/message:stream".into(), true, false),
+            Method::GetTask => ("GET", format!("/tasks/{}", take("id")), false, true),
+            Method::ListTasks => ("GET", "/tasks".into(), false, true),
+            Method::CancelTask => ("POST", format!("/tasks/{}:cancel", take("id")), true, false),
+            Method::SubscribeToTask => (
+                "POST",
+                format!("/tasks/{}:subscribe", take("id")),
+                false,
+                false,
+            ),
+            Method::CreateTaskPushNotificationConfig => (
+                "POST",
+                format!("/tasks/{}/pushNotificationConfigs", take("taskId")),
+                true,
+                false,
+            ),
+            Method::GetTaskPushNotificationConfig => {
+                let task = take("taskId");
+                let id = take("id");
+                (
+                    "GET",
+                    format!("/tasks/{task}/pushNotificationConfigs/{id}"),
+                    false,
+                    false,
+                )
+            }
+            Method::ListTaskPushNotificationConfigs => (
+                "GET",
+                format!("/tasks/{}/pushNotificationConfigs", take("taskId")),
+                false,
+                true,
+            ),
+            Method::DeleteTaskPushNotificationConfig => {
+                let task = take("taskId");
+                let id = take("id");
+                (
+                    "DELETE",
+                    format!("/tasks/{task}/pushNotificationConfigs/{id}"),
+                    false,
+                    false,
+                )
+            }
+            Method::GetExtendedAgentCard => ("GET", "/extendedAgentCard".into(), false, false),
+        };
+        let mut url = self.base_url.trim_end_matches('/').to_owned();
+        if let Some(t) = tenant.filter(|t| !t.is_empty()) {
+            url.push('/');
+            url.push_str(&percent_encode(&t));
+        }
+        url.push_str(&path);
+        if query {
+            let q = query_string(&body);
+            if !q.is_empty() {
+                url.push('?');
+                url.push_str(&q);
+            }
+        }
+        let mut req = RawRequest::new(verb, url);
+        if with_body {
+            req = req
+                .header("Content-Type", "application/a2a+json")
+                .body(serde_json::to_vec(&Value::Object(body)).unwrap_or_default());
+        }
+        req
     }
 
     /// Calls a non-streaming method with default options.
@@ -187,14 +403,30 @@ impl A2aClient {
         params: Value,
         opts: CallOpts,
     ) -> Result<Answer, ProbeError> {
-        let _ = (method, params, opts);
-        todo!()
+        let request = self.request(method, &params, &opts);
+        let raw = match opts.timeout {
+            Some(t) => self.probe.send_within(request.clone(), t).await?,
+            None => self.probe.send(request.clone()).await?,
+        };
+        Ok(self.interpret(request, raw))
+    }
+
+    fn interpret(&self, request: RawRequest, raw: RawResponse) -> Answer {
+        let reply = match self.binding {
+            Binding::JsonRpc => interpret_jsonrpc(raw.status, raw.json.as_ref()),
+            Binding::Rest => interpret_rest(&raw),
+        };
+        Answer {
+            reply,
+            raw,
+            request,
+        }
     }
 
     /// Sends an already-built request and interprets the answer for this binding.
     pub async fn send_raw(&self, request: RawRequest) -> Result<Answer, ProbeError> {
-        let _ = request;
-        todo!()
+        let raw = self.probe.send(request.clone()).await?;
+        Ok(self.interpret(request, raw))
     }
 
     /// Opens a stream (SendStreamingMessage or SubscribeToTask) with default options.
@@ -209,8 +441,22 @@ impl A2aClient {
         params: Value,
         opts: CallOpts,
     ) -> Result<StreamAnswer, ProbeError> {
-        let _ = (method, params, opts);
-        todo!()
+        let request = self.request(method, &params, &opts);
+        let timeout = opts.timeout.unwrap_or(self.probe.timeout());
+        let raw = self
+            .probe
+            .open_stream_within(request.clone(), timeout)
+            .await?;
+        let is_sse = raw.media_type().as_deref() == Some("text/event-stream");
+        if raw.status == 200 && is_sse {
+            return Ok(StreamAnswer::Open(EventReader {
+                binding: self.binding,
+                request,
+                raw,
+            }));
+        }
+        let response = raw.into_response(timeout).await?;
+        Ok(StreamAnswer::Refused(self.interpret(request, response)))
     }
 
     /// SendMessage of a user message whose only part is `{"text": text}` with a fresh messageId;
@@ -222,8 +468,11 @@ impl A2aClient {
         message_extra: Value,
         extra: Value,
     ) -> Result<Answer, ProbeError> {
-        let _ = (text, message_extra, extra);
-        todo!()
+        self.call(
+            Method::SendMessage,
+            text_request(text, message_extra, extra),
+        )
+        .await
     }
 
     /// SendStreamingMessage of a text message (same conventions as [`A2aClient::send_text`]).
@@ -233,13 +482,156 @@ impl A2aClient {
         message_extra: Value,
         extra: Value,
     ) -> Result<StreamAnswer, ProbeError> {
-        let _ = (text, message_extra, extra);
-        todo!()
+        self.stream(
+            Method::SendStreamingMessage,
+            text_request(text, message_extra, extra),
+        )
+        .await
     }
 }
 
 /// A user message `{"messageId", "role":"ROLE_USER", "parts":[{"text"}]}` with a fresh id.
 pub fn user_message(text: &str) -> Value {
-    let _ = text;
-    todo!()
+    serde_json::json!({
+        "messageId": fresh_id("msg"),
+        "role": "ROLE_USER",
+        "parts": [{"text": text}],
+    })
+}
+
+/// A process-unique id with `prefix` (pid, start time and a counter).
+pub fn fresh_id(prefix: &str) -> String {
+    static START: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let start = START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0)
+    });
+    let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{start:x}-{n}", std::process::id())
+}
+
+/// JSON-RPC ids and message ids come from one counter, so they never repeat in a process.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Shallow merge: `extra`'s members replace `base`'s (non-objects are ignored).
+pub fn merge(base: &mut Value, extra: Value) {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        for (k, v) in e {
+            b.insert(k, v);
+        }
+    }
+}
+
+fn text_request(text: &str, message_extra: Value, extra: Value) -> Value {
+    let mut message = user_message(text);
+    merge(&mut message, message_extra);
+    let mut params = serde_json::json!({ "message": message });
+    merge(&mut params, extra);
+    params
+}
+
+/// Interprets a JSON-RPC answer: the envelope's `result` or `error`. An HTTP error status
+/// without an envelope (e.g. a 401 from an auth layer) is an error with no code.
+pub fn interpret_jsonrpc(http_status: u16, json: Option<&Value>) -> Reply {
+    let Some(v) = json else {
+        return if http_status >= 400 {
+            Reply::Err(WireError {
+                http_status,
+                code: None,
+                status: None,
+                message: None,
+                reason: None,
+                raw: Value::Null,
+            })
+        } else {
+            Reply::Garbled(format!("HTTP {http_status} with a body that is not JSON"))
+        };
+    };
+    if let Some(err) = v.get("error").filter(|e| e.is_object()) {
+        return Reply::Err(WireError::from_error_object(http_status, err));
+    }
+    if let Some(result) = v.get("result") {
+        return Reply::Ok(result.clone());
+    }
+    if http_status >= 400 {
+        // Not an envelope (maybe a REST-style error from a gateway): keep what there is.
+        let inner = v.get("error").cloned().unwrap_or_else(|| v.clone());
+        let mut e = WireError::from_error_object(http_status, &inner);
+        e.code = None;
+        return Reply::Err(e);
+    }
+    Reply::Garbled("the answer has neither `result` nor an `error` object".to_owned())
+}
+
+/// Interprets a REST answer: 2xx is the body (Null when empty), anything else an error.
+pub fn interpret_rest(raw: &RawResponse) -> Reply {
+    if (200..300).contains(&raw.status) {
+        return match &raw.json {
+            Some(v) => Reply::Ok(v.clone()),
+            None if raw.body.iter().all(u8::is_ascii_whitespace) => Reply::Ok(Value::Null),
+            None => Reply::Garbled(format!("HTTP {} with a body that is not JSON", raw.status)),
+        };
+    }
+    let error = match &raw.json {
+        Some(v) => match v.get("error").filter(|e| e.is_object()) {
+            Some(e) => {
+                let mut w = WireError::from_error_object(raw.status, e);
+                // REST `error.code` mirrors the HTTP status; it is not a JSON-RPC code.
+                w.code = None;
+                w
+            }
+            None => WireError {
+                http_status: raw.status,
+                code: None,
+                status: None,
+                message: None,
+                reason: None,
+                raw: v.clone(),
+            },
+        },
+        None => WireError {
+            http_status: raw.status,
+            code: None,
+            status: None,
+            message: None,
+            reason: None,
+            raw: Value::String(String::from_utf8_lossy(&raw.body).into_owned()),
+        },
+    };
+    Reply::Err(error)
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// §11.5 query form: camelCase names, `true`/`false`, enums by name, arrays repeated.
+fn query_string(params: &Map<String, Value>) -> String {
+    let mut pairs = Vec::new();
+    for (k, v) in params {
+        let values: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for v in values {
+            let text = match v {
+                Value::Null => continue,
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            pairs.push(format!("{}={}", percent_encode(k), percent_encode(&text)));
+        }
+    }
+    pairs.join("&")
 }

@@ -46,8 +46,136 @@ pub struct Target {
 impl Target {
     /// Whether `need` is met; `Err(reason)` explains why not.
     pub fn check(&self, need: Need) -> Result<(), String> {
-        let _ = need;
-        todo!()
+        let (met, reason) = match need {
+            Need::TestAgent => (
+                self.test_agent,
+                "the card does not advertise the gauntlet-test-agent skill",
+            ),
+            Need::Streaming => (
+                self.streaming,
+                "the card does not declare capabilities.streaming",
+            ),
+            Need::NoStreaming => (
+                !self.streaming,
+                "the card declares capabilities.streaming, so the refusal path cannot be exercised",
+            ),
+            Need::Push => (
+                self.push,
+                "the card does not declare capabilities.pushNotifications",
+            ),
+            Need::NoPush => (
+                !self.push,
+                "the card declares capabilities.pushNotifications, so the refusal path cannot be exercised",
+            ),
+            Need::ExtendedCard => (
+                self.extended_card,
+                "the card does not declare capabilities.extendedAgentCard",
+            ),
+            Need::Auth => (self.auth, "the card declares no security schemes"),
+            Need::TwoIdentities => (
+                self.tokens.len() >= 2,
+                "two identities are needed (pass --token twice)",
+            ),
+            Need::RequiredExtension => (
+                !self.required_extensions.is_empty(),
+                "the card declares no extension with required: true",
+            ),
+            Need::LocalWebhook => (
+                self.loopback,
+                "the target is not on loopback, so it cannot reach the suite's local webhook receiver",
+            ),
+        };
+        if met {
+            Ok(())
+        } else {
+            Err(reason.to_owned())
+        }
+    }
+
+    /// Reads the facts from an agent card fetched from `base_url`. `tokens` are the user's
+    /// identities. Interfaces of other bindings (gRPC, custom URIs) are ignored.
+    pub fn from_card(base_url: &str, card: Value, tokens: Vec<String>) -> Self {
+        let interfaces = card
+            .get("supportedInterfaces")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // §8.3.2: the first interface of a binding is the preferred one.
+        let first = |binding: &str| {
+            interfaces.iter().find(|i| {
+                i.get("protocolBinding").and_then(Value::as_str) == Some(binding)
+                    && i.get("url").and_then(Value::as_str).is_some()
+            })
+        };
+        let url_of = |i: Option<&Value>| {
+            i.and_then(|i| i.get("url"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let tenant_of = |i: Option<&Value>| {
+            i.and_then(|i| i.get("tenant"))
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        let jrpc = first(Binding::JsonRpc.protocol_binding());
+        let rest = first(Binding::Rest.protocol_binding());
+        let cap = |name: &str| {
+            card.get("capabilities")
+                .and_then(|c| c.get(name))
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        let test_agent = card
+            .get("skills")
+            .and_then(Value::as_array)
+            .is_some_and(|s| {
+                s.iter().any(|k| {
+                    k.get("id").and_then(Value::as_str) == Some(crate::spec::TEST_AGENT_SKILL)
+                })
+            });
+        let auth = card
+            .get("securitySchemes")
+            .and_then(Value::as_object)
+            .is_some_and(|m| !m.is_empty());
+        let required_extensions = card
+            .get("capabilities")
+            .and_then(|c| c.get("extensions"))
+            .and_then(Value::as_array)
+            .map(|exts| {
+                exts.iter()
+                    .filter(|e| e.get("required").and_then(Value::as_bool) == Some(true))
+                    .filter_map(|e| e.get("uri").and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let loopback = crate::probe::parse_url(base_url)
+            .map(|u| is_loopback_host(&u.host))
+            .unwrap_or(false);
+        Self {
+            base_url: base_url.to_owned(),
+            jsonrpc_url: url_of(jrpc),
+            rest_url: url_of(rest),
+            jsonrpc_tenant: tenant_of(jrpc),
+            rest_tenant: tenant_of(rest),
+            streaming: cap("streaming"),
+            push: cap("pushNotifications"),
+            extended_card: cap("extendedAgentCard"),
+            test_agent,
+            auth,
+            required_extensions,
+            tokens,
+            loopback,
+            card,
+        }
+    }
+
+    /// The bindings the card declares, in report order.
+    pub fn bindings(&self) -> Vec<Binding> {
+        Binding::ALL
+            .into_iter()
+            .filter(|b| self.url(*b).is_some())
+            .collect()
     }
 
     /// The interface URL for `binding`, if declared.
@@ -140,4 +268,14 @@ impl Ctx {
     pub fn deadline(&self, base: Duration) -> Duration {
         base.mul_f64(self.inner.timeout_scale)
     }
+}
+
+/// Whether `host` names the loopback interface (`localhost`, 127/8, `::1`).
+pub fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
