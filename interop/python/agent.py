@@ -135,9 +135,16 @@ class GauntletTestAgent(AgentExecutor):
     ) -> None:
         message = context.message
         text = first_text(message)
-        task_id = context.task_id or str(uuid.uuid4())
-        context_id = context.context_id or str(uuid.uuid4())
         current = context.current_task
+        task_id = context.task_id or str(uuid.uuid4())
+        # On a follow-up message the task's own contextId wins: the SDK
+        # generates a fresh one for a message that names a taskId but no
+        # contextId, and events must carry the task's.
+        context_id = (
+            current.context_id
+            if current is not None and current.context_id
+            else context.context_id or str(uuid.uuid4())
+        )
 
         updater = TaskUpdater(event_queue, task_id, context_id)
 
