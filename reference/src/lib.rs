@@ -23,6 +23,13 @@ pub mod service;
 
 mod store;
 
+mod auth;
+mod card;
+mod http;
+mod jsonrpc;
+mod rest;
+mod sse;
+
 pub use config::{Config, Fault};
 pub use error::{A2aError, ErrorKind};
 pub use server::{Server, ServerBuilder, ServerHandle};

@@ -6,10 +6,20 @@
 //! sender held by the [`ServerHandle`].
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
 use crate::config::{Config, Fault};
+use crate::http::{App, Gauge};
 
 /// Entry point: `Server::builder()…bind(addr)`.
 pub struct Server;
@@ -87,14 +97,40 @@ impl ServerBuilder {
 
     /// Binds `addr` (use port 0 for an ephemeral port) and starts serving.
     pub async fn bind(self, addr: SocketAddr) -> std::io::Result<ServerHandle> {
-        let _ = (addr, Arc::new(self.config));
-        todo!("transport: socket2 listener, accept loop, router")
+        let config = Arc::new(self.config);
+        let listener = TcpListener::from_std(listen(addr)?)?;
+        let local_addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let app = Arc::new(App::new(
+            config,
+            &format!("http://{local_addr}"),
+            stop_rx.clone(),
+        ));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            app.clone(),
+            stop_rx,
+            connections.clone(),
+        ));
+        tracing::info!(%local_addr, "serving A2A");
+        Ok(ServerHandle {
+            local_addr,
+            stop: stop_tx,
+            task: Some(task),
+            connections,
+            app,
+        })
     }
 }
 
 /// A running server. Dropping it without [`ServerHandle::shutdown`] aborts it.
 pub struct ServerHandle {
     local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    connections: Arc<AtomicUsize>,
+    app: Arc<App>,
 }
 
 impl ServerHandle {
@@ -110,17 +146,132 @@ impl ServerHandle {
 
     /// Number of open client connections (a gauge for chaos scenarios).
     pub fn open_connections(&self) -> usize {
-        todo!()
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// Number of open SSE subscriptions.
     pub fn open_streams(&self) -> usize {
-        todo!()
+        self.app.streams.load(Ordering::Relaxed)
     }
 
     /// Graceful shutdown: stop accepting, end open SSE streams cleanly, let in-flight requests
     /// finish, bounded by the configured deadline. Returns once the port is released.
-    pub async fn shutdown(self) {
-        todo!()
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "the accept loop ended abnormally");
+            }
+        }
     }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        // Aborting the accept loop drops the listener and every connection task with it.
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A nonblocking listening socket that can be rebound at once after a restart.
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // TIME_WAIT connections of a previous instance must not block the port.
+    socket.set_reuse_address(true)?;
+    #[cfg(target_os = "linux")]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+const BACKLOG: i32 = 1024;
+
+async fn accept_loop(
+    listener: TcpListener,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    connections: Arc<AtomicUsize>,
+) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            // Err means the handle is gone: stop as well.
+            _ = stopped(&mut stop) => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Small writes (SSE events, short answers) must leave at once.
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(serve_connection(
+                        stream,
+                        app.clone(),
+                        stop.clone(),
+                        Gauge::enter(&connections),
+                    ));
+                }
+                Err(e) => {
+                    // Out of descriptors and similar: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                        _ = stopped(&mut stop) => break,
+                    }
+                }
+            },
+        }
+    }
+    // Release the port first, so a new instance can bind while this one drains.
+    drop(listener);
+    app.service.close_streams();
+    let drained = tokio::time::timeout(app.config.shutdown_deadline, async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            remaining = conns.len(),
+            "shutdown deadline reached; dropping the remaining connections"
+        );
+        conns.shutdown().await;
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+    _open: Gauge,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(app.config.header_read_timeout)
+        .keep_alive(true);
+    let handler = app.clone();
+    let service = service_fn(move |req| crate::http::handle(handler.clone(), req));
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => {
+            if let Err(e) = res {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        _ = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error during shutdown");
+            }
+        }
+    }
+}
+
+/// Resolves once shutdown was requested (or the handle is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }

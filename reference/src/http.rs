@@ -1,0 +1,378 @@
+//! HTTP front door: one handler for every request on the port, the response body type, and the
+//! checks both bindings share (body limit, content type, `A2A-Version`, `A2A-Extensions`).
+//!
+//! Routing is by path alone: the card at `/.well-known/agent-card.json`, JSON-RPC at `/`, and
+//! everything else is the REST binding (which answers 404 for paths it does not know).
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use tokio::sync::watch;
+
+use crate::auth::Auth;
+use crate::card::Cards;
+use crate::config::{Config, Fault};
+use crate::error::{A2aError, ErrorKind};
+use crate::service::{Caller, Service};
+use crate::sse::SseBody;
+
+/// `A2A-Version` (HeaderMap lookups are case-insensitive).
+pub(crate) const A2A_VERSION: HeaderName = HeaderName::from_static("a2a-version");
+/// `A2A-Extensions`, on requests and (echoed) on responses.
+pub(crate) const A2A_EXTENSIONS: HeaderName = HeaderName::from_static("a2a-extensions");
+/// The only protocol version this server implements.
+pub(crate) const SUPPORTED_VERSION: &str = "1.0";
+
+pub(crate) const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+pub(crate) const APPLICATION_A2A_JSON: HeaderValue =
+    HeaderValue::from_static("application/a2a+json");
+
+/// Everything a request handler needs, shared by every connection of one server.
+pub(crate) struct App {
+    pub(crate) config: Arc<Config>,
+    pub(crate) service: Service,
+    pub(crate) cards: Cards,
+    pub(crate) auth: Auth,
+    /// Open SSE response bodies (the `open_streams` gauge).
+    pub(crate) streams: Arc<AtomicUsize>,
+    /// Flips to true when the server shuts down; SSE bodies end on it.
+    pub(crate) shutdown: watch::Receiver<bool>,
+    /// Pre-rendered `A2A-Extensions` echo for the one extension this server supports.
+    pub(crate) extension_echo: Option<HeaderValue>,
+}
+
+impl App {
+    /// Builds the shared state; renders the cards once for `base_url`.
+    pub(crate) fn new(
+        config: Arc<Config>,
+        base_url: &str,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let extension_echo = config
+            .required_extension
+            .as_deref()
+            .and_then(|uri| HeaderValue::from_str(uri).ok());
+        Self {
+            service: Service::new(config.clone()),
+            cards: Cards::render(&config, base_url),
+            auth: Auth::new(&config.bearer_tokens),
+            streams: Arc::new(AtomicUsize::new(0)),
+            shutdown,
+            extension_echo,
+            config,
+        }
+    }
+
+    /// Whether the deliberate bug `fault` is switched on.
+    pub(crate) fn fault(&self, fault: Fault) -> bool {
+        self.config.fault == Some(fault)
+    }
+}
+
+/// Applies the error-rendering faults of the transport (WrongErrorCode).
+pub(crate) fn faulted(config: &Config, mut e: A2aError) -> A2aError {
+    if config.fault == Some(Fault::WrongErrorCode) && e.kind == ErrorKind::TaskNotFound {
+        e.kind = ErrorKind::Internal;
+    }
+    e
+}
+
+/// Every response body this server sends: a complete buffer, or an SSE stream.
+pub enum ResBody {
+    /// A complete body (None once it has been yielded).
+    Full(Option<Bytes>),
+    /// A server-sent-events stream.
+    Sse(SseBody),
+}
+
+impl ResBody {
+    /// An empty body.
+    pub(crate) fn empty() -> Self {
+        ResBody::Full(None)
+    }
+}
+
+impl Body for ResBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            ResBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            ResBody::Sse(s) => Pin::new(s).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, ResBody::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            ResBody::Full(None) => SizeHint::with_exact(0),
+            ResBody::Sse(_) => SizeHint::default(),
+        }
+    }
+}
+
+/// A complete response with `status`, `content_type` and `body`.
+pub(crate) fn full(
+    status: StatusCode,
+    content_type: HeaderValue,
+    body: Bytes,
+) -> Response<ResBody> {
+    let mut res = Response::new(ResBody::Full(Some(body)));
+    *res.status_mut() = status;
+    res.headers_mut().insert(CONTENT_TYPE, content_type);
+    res
+}
+
+/// Serializes a JSON value; serde_json cannot fail on a `Value`.
+pub(crate) fn to_bytes(v: &serde_json::Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// The single entry point hyper calls for every request.
+pub(crate) async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+) -> Result<Response<ResBody>, Infallible> {
+    let path = req.uri().path();
+    if path == crate::card::CARD_PATH {
+        return Ok(crate::card::serve_public(&app, &req));
+    }
+    let rpc = path == "/";
+    let caller = match app.auth.check(req.headers()) {
+        Ok(caller) => caller,
+        Err(e) => return Ok(crate::auth::challenge(&app, rpc, e)),
+    };
+    Ok(if rpc {
+        crate::jsonrpc::handle(&app, req, caller).await
+    } else {
+        crate::rest::handle(&app, req, caller).await
+    })
+}
+
+/// Reads a request body, enforcing `limit` both on `Content-Length` (before reading) and on the
+/// bytes actually received (chunked bodies, lying lengths).
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, A2aError> {
+    let too_large = |n: &dyn std::fmt::Display| {
+        A2aError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("request body of {n} bytes exceeds the limit of {limit} bytes"),
+        )
+        .with_meta("maxBodyBytes", limit.to_string())
+    };
+    if let Some(len) = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limit as u64 {
+            return Err(too_large(&len));
+        }
+    }
+    let mut body = body;
+    let mut first: Option<Bytes> = None;
+    let mut rest: Option<BytesMut> = None;
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            A2aError::new(
+                ErrorKind::InvalidRequest,
+                format!("could not read the request body: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers carry nothing we use
+        };
+        total += data.len();
+        if total > limit {
+            return Err(too_large(&format_args!("more than {total}")));
+        }
+        // The common case is one frame: keep it without copying.
+        match (&mut first, &mut rest) {
+            (None, _) => first = Some(data),
+            (Some(f), None) => {
+                let mut buf = BytesMut::with_capacity(f.len() + data.len());
+                buf.extend_from_slice(f);
+                buf.extend_from_slice(&data);
+                rest = Some(buf);
+            }
+            (Some(_), Some(buf)) => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(match rest {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
+}
+
+/// Accepts `application/json` and `application/a2a+json` (parameters allowed); a missing header
+/// is tolerated. Anything else is ContentTypeNotSupported.
+pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), A2aError> {
+    let Some(v) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let raw = v.to_str().unwrap_or("");
+    let essence = raw.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json")
+        || essence.eq_ignore_ascii_case("application/a2a+json")
+    {
+        Ok(())
+    } else {
+        Err(A2aError::new(
+            ErrorKind::ContentTypeNotSupported,
+            format!(
+                "request content type `{raw}` is not supported; use application/json or application/a2a+json"
+            ),
+        )
+        .with_meta("contentType", raw))
+    }
+}
+
+/// Checks `A2A-Version` (header, or the `A2A-Version` query parameter): `1.0` and `1.0.x` pass;
+/// missing or empty means 0.3 and, like any other version, fails with VersionNotSupported.
+pub(crate) fn check_version(
+    config: &Config,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<(), A2aError> {
+    if config.fault == Some(Fault::NoVersionCheck) {
+        return Ok(());
+    }
+    let header = headers.get(A2A_VERSION).map(|v| v.to_str().unwrap_or("?"));
+    let from_query;
+    let given = match header {
+        Some(v) => Some(v),
+        None => {
+            from_query = query.and_then(|q| {
+                q.split('&').find_map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    k.eq_ignore_ascii_case("A2A-Version")
+                        .then(|| crate::rest::percent_decode(v).unwrap_or_default())
+                })
+            });
+            from_query.as_deref()
+        }
+    };
+    let given = given.map(str::trim).unwrap_or("");
+    if version_supported(given) {
+        return Ok(());
+    }
+    let message = if given.is_empty() {
+        format!(
+            "no A2A-Version given, which means 0.3; this server supports only {SUPPORTED_VERSION}"
+        )
+    } else {
+        format!(
+            "A2A-Version `{given}` is not supported; this server supports only {SUPPORTED_VERSION}"
+        )
+    };
+    Err(A2aError::new(ErrorKind::VersionNotSupported, message)
+        .with_meta(
+            "requestedVersion",
+            if given.is_empty() { "0.3" } else { given },
+        )
+        .with_meta("supportedVersions", SUPPORTED_VERSION))
+}
+
+/// `1.0` or `1.0.<patch>`; patch numbers do not take part in negotiation.
+fn version_supported(v: &str) -> bool {
+    match v.strip_prefix(SUPPORTED_VERSION) {
+        Some("") => true,
+        Some(patch) => patch
+            .strip_prefix('.')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
+}
+
+/// The extensions a request activates (those it asks for that this server supports), or
+/// ExtensionSupportRequired when the card's required extension was not asked for.
+pub(crate) fn activated_extensions(
+    config: &Config,
+    headers: &HeaderMap,
+) -> Result<Vec<String>, A2aError> {
+    let Some(required) = config.required_extension.as_deref() else {
+        return Ok(Vec::new()); // nothing supported: every requested URI is ignored
+    };
+    let requested = headers
+        .get_all(A2A_EXTENSIONS)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|uri| uri.trim() == required);
+    if requested {
+        Ok(vec![required.to_owned()])
+    } else {
+        Err(A2aError::new(
+            ErrorKind::ExtensionSupportRequired,
+            format!("this agent requires the extension {required}; activate it with the A2A-Extensions header"),
+        )
+        .with_meta("extension", required))
+    }
+}
+
+/// Adds the `A2A-Extensions` echo when the request activated an extension.
+pub(crate) fn echo_extensions(app: &App, activated: &[String], res: &mut Response<ResBody>) {
+    if !activated.is_empty() {
+        if let Some(v) = &app.extension_echo {
+            res.headers_mut().insert(A2A_EXTENSIONS, v.clone());
+        }
+    }
+}
+
+/// Decrements a gauge when dropped.
+pub(crate) struct Gauge(Arc<AtomicUsize>);
+
+impl Gauge {
+    /// Increments `counter` and returns the guard that gives it back.
+    pub(crate) fn enter(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Gauge(counter.clone())
+    }
+}
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Identity helpers used by both bindings.
+pub(crate) fn ctx(caller: Caller, extensions: Vec<String>) -> crate::service::CallCtx {
+    crate::service::CallCtx { caller, extensions }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_match_major_minor_and_ignore_patch() {
+        assert!(version_supported("1.0"));
+        assert!(version_supported("1.0.1"));
+        assert!(!version_supported("1.0."));
+        assert!(!version_supported("1.01"));
+        assert!(!version_supported("1.1"));
+        assert!(!version_supported("0.3"));
+        assert!(!version_supported(""));
+    }
+}

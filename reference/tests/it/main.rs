@@ -1,0 +1,3 @@
+//! Integration tests of the reference server over real HTTP on 127.0.0.1:0.
+
+mod support;
