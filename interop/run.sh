@@ -168,7 +168,9 @@ fi
 kill -0 "$AGENT_PID" 2>/dev/null || { agent_log_tail; die "the agent died during the run"; }
 
 # --- 6. compare with the expectations --------------------------------------
-say "reports in $OUT"
+"$PY" "$ROOT/interop/matrix.py" "$OUT/check.json" --deviations > "$OUT/matrix.md" \
+    || say "could not summarise the report as a matrix (see $OUT/check.json)"
+say "reports in $OUT (check.json, check.junit.xml, check.html, matrix.md)"
 set +e
 "$PY" "$ROOT/interop/compare.py" "$EXPECT" "$OUT/check.json" "${CHAOS_ARGS[@]}" \
     --write-skeleton "$OUT/observed-deviations.json"
