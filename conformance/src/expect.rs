@@ -1190,3 +1190,122 @@ pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, O
         )
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streams and cross-binding comparison
+// ---------------------------------------------------------------------------------------------
+
+/// A streaming call was refused with `code`: either a plain error answer before the stream, or
+/// an SSE stream whose first event is that error (digest §1.3: accept either).
+pub async fn stream_error_is(
+    answer: crate::client::StreamAnswer,
+    code: ErrorCode,
+    timeout: std::time::Duration,
+) -> Result<(), Outcome> {
+    match answer {
+        crate::client::StreamAnswer::Refused(a) => error_is(&a, code).map(|_| ()),
+        crate::client::StreamAnswer::Open(mut reader) => match reader.next(timeout).await {
+            Ok(Some(ev)) => match &ev.payload {
+                Reply::Err(e) if error_matches(e, code) => Ok(()),
+                other => Err(Outcome::fail(
+                    format!("stream was not refused with {code:?}"),
+                    expected_error(code),
+                    format!("first event: {other:?}")
+                        .chars()
+                        .take(400)
+                        .collect::<String>(),
+                )),
+            },
+            Ok(None) => Err(Outcome::fail(
+                format!("stream closed without {code:?}"),
+                expected_error(code),
+                "an empty event stream",
+            )),
+            Err(e) => Err(Outcome::fail(
+                format!("stream was not refused with {code:?}"),
+                expected_error(code),
+                format!("stream error: {e}"),
+            )),
+        },
+    }
+}
+
+/// Keys whose string values are server-generated or time-dependent, normalised before two
+/// answers are compared (ids and timestamps).
+pub const VOLATILE_KEYS: [&str; 7] = [
+    "id",
+    "taskId",
+    "contextId",
+    "messageId",
+    "timestamp",
+    "nextPageToken",
+    "message",
+];
+
+/// `value` with every volatile string (see [`VOLATILE_KEYS`]; `message` only when it is a
+/// string, i.e. an error text) replaced by `"<normalised>"`, so two bindings' answers can be
+/// compared.
+pub fn normalise(value: &Value) -> Value {
+    match value {
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(_) if VOLATILE_KEYS.contains(&k.as_str()) => {
+                            Value::String("<normalised>".into())
+                        }
+                        other => normalise(other),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The first path where `a` and `b` differ (after the caller normalised them), or None.
+pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => {
+                        if let Some(d) = first_difference(p, q, &format!("{path}.{k}")) {
+                            return Some(d);
+                        }
+                    }
+                    (p, q) => {
+                        return Some(format!(
+                            "{path}.{k}: {} vs {}",
+                            p.map_or("absent".into(), show),
+                            q.map_or("absent".into(), show)
+                        ))
+                    }
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {} vs {}", show(a), show(b))),
+    }
+}
+
+/// The A2A error kind of an answer for cross-binding comparison: `Ok` for success, the error
+/// kind (by code or reason) for an error, or a description of what else came back.
+pub fn answer_kind(answer: &Answer) -> String {
+    match &answer.reply {
+        Reply::Ok(_) => "success".into(),
+        Reply::Err(e) => match e.kind() {
+            Some(k) => format!("{k:?}"),
+            None => format!("unclassified error ({})", describe_error(e)),
+        },
+        Reply::Garbled(why) => format!("unreadable ({why})"),
+    }
+}
