@@ -1,3 +1,550 @@
 //! The runner: discovers the target, selects cases, runs each on each applicable binding with a
 //! fresh context, and emits [`RunEvent`]s that reporters consume. It knows nothing about A2A
 //! beyond the card discovery it needs to build the [`Target`](crate::context::Target).
+//!
+//! The level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — lives
+//! here and only here: [`final_verdict`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::case::{Binding, Bindings, Case, Exec, Level, Outcome, Verdict};
+use crate::context::{Ctx, Target};
+use crate::errors::{ProbeError, RunError};
+use crate::probe::{parse_url, Probe, RawRequest, Transcript};
+use crate::report::{CaseResult, RunReport};
+use crate::spec::PROTOCOL_VERSION;
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Bindings to run; `None`: every binding the card declares.
+    pub bindings: Option<Vec<Binding>>,
+    /// The weakest level to include: `Must` runs MUST rows only, `Should` adds SHOULD rows,
+    /// `May` runs everything (MAY and SDK rows too).
+    pub level: Level,
+    /// Globs on case ids or areas (`JRPC-*`, `JRPC`, `*-001`); empty: every case.
+    pub only: Vec<String>,
+    /// Multiplies every deadline (slow CI runners).
+    pub timeout_scale: f64,
+    /// Bearer tokens, one identity each (`--token`).
+    pub tokens: Vec<String>,
+    /// Cases running at once.
+    pub concurrency: usize,
+    /// Per-case deadline before scaling.
+    pub case_timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            bindings: None,
+            level: Level::May,
+            only: Vec::new(),
+            timeout_scale: 1.0,
+            tokens: Vec::new(),
+            concurrency: 16,
+            case_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RunOptions {
+    /// The per-case deadline after scaling.
+    pub fn scaled_case_timeout(&self) -> Duration {
+        self.case_timeout.mul_f64(self.timeout_scale)
+    }
+}
+
+/// What the runner tells reporters, in order: `Started`, one `CaseFinished` per planned run (in
+/// catalogue order), `Finished`.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// Discovery succeeded and `total` case runs are planned.
+    Started {
+        /// The server under test.
+        target: &'a Target,
+        /// Number of planned runs.
+        total: usize,
+    },
+    /// One case run has a verdict.
+    CaseFinished {
+        /// The result.
+        result: &'a CaseResult,
+        /// Runs reported so far, this one included.
+        done: usize,
+        /// Planned runs.
+        total: usize,
+    },
+    /// Everything ran.
+    Finished {
+        /// The whole run.
+        report: &'a RunReport,
+    },
+}
+
+/// Consumes run events (terminal output, files, test harnesses).
+pub trait Reporter: Send {
+    /// Called for every event, in order.
+    fn on_event(&mut self, event: &RunEvent<'_>);
+}
+
+/// A reporter that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoReporter;
+
+impl Reporter for NoReporter {
+    fn on_event(&mut self, _event: &RunEvent<'_>) {}
+}
+
+/// One planned run: a case on a binding (`None` for binding-independent cases).
+#[derive(Debug, Clone, Copy)]
+pub struct Planned {
+    /// The case.
+    pub case: Case,
+    /// The binding, or `None` for [`Bindings::Once`].
+    pub binding: Option<Binding>,
+}
+
+impl Planned {
+    /// `ID` or `ID::binding`, the test name used by the libtest harness.
+    pub fn test_name(&self) -> String {
+        match self.binding {
+            Some(b) => format!("{}::{}", self.case.id, b.short()),
+            None => self.case.id.to_owned(),
+        }
+    }
+}
+
+/// The level mapping, in one place: a raw `Fail` is FAIL on a MUST, NON-STRICT on a SHOULD and
+/// INFORMATIONAL on MAY and SDK rows. A raw `NonStrict` on MAY/SDK rows is informational too.
+pub fn final_verdict(level: Level, raw: Verdict) -> Verdict {
+    match (raw, level) {
+        (Verdict::Fail, Level::Must) => Verdict::Fail,
+        (Verdict::Fail, Level::Should) => Verdict::NonStrict,
+        (Verdict::Fail | Verdict::NonStrict, Level::May | Level::Sdk) => Verdict::Informational,
+        (other, _) => other,
+    }
+}
+
+/// Whether `level` is included when running at `max` (must ⊂ should ⊂ may).
+pub fn level_included(level: Level, max: Level) -> bool {
+    let rank = |l: Level| match l {
+        Level::Must => 0,
+        Level::Should => 1,
+        Level::May | Level::Sdk => 2,
+    };
+    rank(level) <= rank(max)
+}
+
+/// Case-insensitive glob with `*` and `?`.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
+    let t: Vec<char> = text.to_ascii_uppercase().chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Whether `case` is selected by the `--only` globs (empty: everything).
+pub fn selected(case: &Case, only: &[String]) -> bool {
+    only.is_empty()
+        || only
+            .iter()
+            .any(|g| glob_match(g, case.id) || glob_match(g, case.area()))
+}
+
+/// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it.
+pub async fn discover(
+    base_url: &str,
+    tokens: Vec<String>,
+    timeout_scale: f64,
+) -> Result<Target, RunError> {
+    let url = parse_url(base_url).map_err(|_| {
+        RunError::Usage(format!(
+            "`{base_url}` is not an http:// URL (expected e.g. http://127.0.0.1:7420)"
+        ))
+    })?;
+    let card_url = format!("{}/.well-known/agent-card.json", url.origin());
+    let probe = Probe::new(
+        Transcript::new(),
+        Duration::from_secs_f64(10.0 * timeout_scale),
+    );
+    let req = RawRequest::new("GET", card_url.clone())
+        .header("A2A-Version", PROTOCOL_VERSION)
+        .header("Accept", "application/json");
+    let resp = probe.send(req).await.map_err(|e| match e {
+        ProbeError::Connect { reason, .. } => RunError::Unreachable(format!(
+            "cannot reach {}: {}",
+            url.origin(),
+            plain_io_reason(&reason)
+        )),
+        other => RunError::Unreachable(format!("cannot reach {}: {other}", url.origin())),
+    })?;
+    if resp.status != 200 {
+        return Err(RunError::NotA2a(format!(
+            "{card_url} answered HTTP {} instead of an agent card, so this is not an A2A server",
+            resp.status
+        )));
+    }
+    let Some(card) = resp.json.filter(Value::is_object) else {
+        return Err(RunError::NotA2a(format!(
+            "{card_url} did not return a JSON object, so this is not an A2A server"
+        )));
+    };
+    if card
+        .get("supportedInterfaces")
+        .and_then(Value::as_array)
+        .is_none_or(|a| a.is_empty())
+    {
+        return Err(RunError::NotA2a(format!(
+            "the agent card at {card_url} has no supportedInterfaces, so it is not an A2A 1.0 card"
+        )));
+    }
+    let target = Target::from_card(base_url, card, tokens);
+    if target.bindings().is_empty() {
+        return Err(RunError::NotA2a(format!(
+            "the agent card at {card_url} declares no JSONRPC or HTTP+JSON interface"
+        )));
+    }
+    Ok(target)
+}
+
+/// "Connection refused (os error 111)" → "connection refused".
+fn plain_io_reason(reason: &str) -> String {
+    let r = reason.split(" (os error").next().unwrap_or(reason);
+    let mut chars = r.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => r.to_owned(),
+    }
+}
+
+/// The planned runs for `cases` against `target` under `opts`, in catalogue order.
+pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Planned>, RunError> {
+    let declared = target.bindings();
+    let wanted: Vec<Binding> = match &opts.bindings {
+        None => Binding::ALL.to_vec(),
+        Some(bs) => {
+            for b in bs {
+                if !declared.contains(b) {
+                    return Err(RunError::Usage(format!(
+                        "the card declares no {} interface, so --binding {} cannot run",
+                        b.protocol_binding(),
+                        b.short()
+                    )));
+                }
+            }
+            bs.clone()
+        }
+    };
+    let mut out = Vec::new();
+    for case in cases {
+        if !level_included(case.level, opts.level) || !selected(case, &opts.only) {
+            continue;
+        }
+        let on: Vec<Binding> = match case.bindings {
+            Bindings::Once => {
+                out.push(Planned {
+                    case: *case,
+                    binding: None,
+                });
+                continue;
+            }
+            Bindings::Each => Binding::ALL.to_vec(),
+            Bindings::JsonRpc => vec![Binding::JsonRpc],
+            Bindings::Rest => vec![Binding::Rest],
+        };
+        for b in on.into_iter().filter(|b| wanted.contains(b)) {
+            out.push(Planned {
+                case: *case,
+                binding: Some(b),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A run-unique token for ids (time-based, so two runs against one server never collide).
+pub fn new_run_id() -> String {
+    let micros = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_micros())
+        .unwrap_or(0);
+    format!("{:x}", micros & 0xffff_ffff_ffff)
+}
+
+/// Runs one planned case with a fresh context and its own transcript; never panics.
+pub async fn run_planned(
+    target: Arc<Target>,
+    planned: Planned,
+    opts: &RunOptions,
+    run_id: &str,
+) -> CaseResult {
+    let case = planned.case;
+    let started = Instant::now();
+    let transcript = Transcript::new();
+    let outcome = judge(&target, planned, opts, run_id, &transcript).await;
+    let verdict = final_verdict(case.level, outcome.verdict);
+    CaseResult {
+        id: case.id.to_owned(),
+        binding: planned.binding,
+        level: case.level,
+        verdict,
+        title: case.title.to_owned(),
+        requirement: case.requirement.to_owned(),
+        spec: case.spec.to_owned(),
+        summary: outcome.summary,
+        expected: outcome.expected,
+        observed: outcome.observed,
+        // Evidence is only worth its memory when something needs explaining.
+        transcript: if verdict == Verdict::Pass {
+            Vec::new()
+        } else {
+            transcript.exchanges()
+        },
+        duration: started.elapsed(),
+    }
+}
+
+async fn judge(
+    target: &Arc<Target>,
+    planned: Planned,
+    opts: &RunOptions,
+    run_id: &str,
+    transcript: &Transcript,
+) -> Outcome {
+    let case = planned.case;
+    let run = match case.exec {
+        Exec::Manual(why) => return Outcome::not_applicable(format!("not automatable: {why}")),
+        Exec::Run(f) => f,
+    };
+    let binding = match planned.binding {
+        Some(b) => {
+            if target.url(b).is_none() {
+                return Outcome::not_applicable(format!(
+                    "the card declares no {} interface",
+                    b.protocol_binding()
+                ));
+            }
+            b
+        }
+        None => match target.bindings().first() {
+            Some(b) => *b,
+            None => return Outcome::not_applicable("the card declares no usable interface"),
+        },
+    };
+    for need in case.needs {
+        if let Err(reason) = target.check(*need) {
+            return Outcome::not_applicable(reason);
+        }
+    }
+    let ctx = Ctx::new(
+        target.clone(),
+        binding,
+        transcript.clone(),
+        opts.timeout_scale,
+        run_id.to_owned(),
+    );
+    let deadline = opts.scaled_case_timeout();
+    // Its own task, so a panic is caught as a JoinError and a hung case can be aborted.
+    let mut task = tokio::spawn(run(ctx));
+    match tokio::time::timeout(deadline, &mut task).await {
+        Ok(Ok(Ok(outcome) | Err(outcome))) => outcome,
+        Ok(Err(join)) if join.is_panic() => {
+            let payload = join.into_panic();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Outcome::error(format!("the case panicked: {msg}"))
+        }
+        Ok(Err(join)) => Outcome::error(format!("the case was cancelled: {join}")),
+        Err(_) => {
+            task.abort();
+            Outcome::error(format!(
+                "no verdict within {:.1} s (per-case deadline; see --timeout-scale)",
+                deadline.as_secs_f64()
+            ))
+        }
+    }
+}
+
+/// Runs `planned` against `target` (at most `opts.concurrency` at once) and reports in
+/// catalogue order.
+pub async fn run_plan(
+    target: Arc<Target>,
+    planned: Vec<Planned>,
+    opts: &RunOptions,
+    reporter: &mut (dyn Reporter + Send),
+) -> RunReport {
+    let started_wall = SystemTime::now();
+    let started = Instant::now();
+    let total = planned.len();
+    reporter.on_event(&RunEvent::Started {
+        target: &target,
+        total,
+    });
+    let run_id = new_run_id();
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for (index, p) in planned.iter().copied().enumerate() {
+        let target = target.clone();
+        let opts = opts.clone();
+        let run_id = run_id.clone();
+        let limit = limit.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            // The semaphore is never closed, so acquiring only waits.
+            let _permit = limit.acquire_owned().await.ok();
+            let result = run_planned(target, p, &opts, &run_id).await;
+            let _ = tx.send((index, result));
+        });
+    }
+    drop(tx);
+    let mut slots: Vec<Option<CaseResult>> = vec![None; total];
+    let mut next = 0;
+    while let Some((index, result)) = rx.recv().await {
+        slots[index] = Some(result);
+        // Report in catalogue order: flush every finished result at the front.
+        while next < total {
+            let Some(r) = slots[next].as_ref() else { break };
+            reporter.on_event(&RunEvent::CaseFinished {
+                result: r,
+                done: next + 1,
+                total,
+            });
+            next += 1;
+        }
+    }
+    let results: Vec<CaseResult> = slots
+        .into_iter()
+        .zip(&planned)
+        .map(|(slot, p)| {
+            // A run task can only vanish if the runtime is shutting down.
+            slot.unwrap_or_else(|| CaseResult {
+                id: p.case.id.to_owned(),
+                binding: p.binding,
+                level: p.case.level,
+                verdict: Verdict::Error,
+                title: p.case.title.to_owned(),
+                requirement: p.case.requirement.to_owned(),
+                spec: p.case.spec.to_owned(),
+                summary: "the case never reported (runtime shutting down)".to_owned(),
+                expected: None,
+                observed: None,
+                transcript: Vec::new(),
+                duration: Duration::ZERO,
+            })
+        })
+        .collect();
+    let report = RunReport {
+        target: target.base_url.clone(),
+        card: Some(target.card.clone()),
+        suite_version: env!("CARGO_PKG_VERSION").to_owned(),
+        started_at: rfc3339(started_wall),
+        duration: started.elapsed(),
+        results,
+    };
+    reporter.on_event(&RunEvent::Finished { report: &report });
+    report
+}
+
+/// Discovers `base_url`, plans `cases` and runs them: the whole `gauntlet check`.
+pub async fn run(
+    base_url: &str,
+    cases: &[Case],
+    opts: &RunOptions,
+    reporter: &mut (dyn Reporter + Send),
+) -> Result<RunReport, RunError> {
+    let target = Arc::new(discover(base_url, opts.tokens.clone(), opts.timeout_scale).await?);
+    let planned = plan(cases, &target, opts)?;
+    Ok(run_plan(target, planned, opts, reporter).await)
+}
+
+/// RFC 3339 UTC with milliseconds (`2026-01-01T00:00:00.000Z`).
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant), valid for the whole proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_failure_maps_by_level() {
+        assert_eq!(final_verdict(Level::Must, Verdict::Fail), Verdict::Fail);
+        assert_eq!(
+            final_verdict(Level::Should, Verdict::Fail),
+            Verdict::NonStrict
+        );
+        assert_eq!(
+            final_verdict(Level::May, Verdict::Fail),
+            Verdict::Informational
+        );
+        assert_eq!(
+            final_verdict(Level::Sdk, Verdict::Fail),
+            Verdict::Informational
+        );
+        assert_eq!(final_verdict(Level::Must, Verdict::Pass), Verdict::Pass);
+    }
+
+    #[test]
+    fn globs_match_ids_and_areas() {
+        assert!(glob_match("JRPC-*", "JRPC-005"));
+        assert!(glob_match("*-001", "CARD-001"));
+        assert!(glob_match("jrpc-00?", "JRPC-005"));
+        assert!(!glob_match("JRPC-*", "REST-001"));
+        assert!(!glob_match("JRPC", "JRPC-005"));
+    }
+
+    #[test]
+    fn rfc3339_is_utc_with_milliseconds() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_767_225_600_123);
+        assert_eq!(rfc3339(t), "2026-01-01T00:00:00.123Z");
+    }
+}
