@@ -614,6 +614,11 @@ pub fn findings_for(findings: &[Finding], rule: &str) -> Option<String> {
     Some(text)
 }
 
+/// A present, non-empty string.
+fn nonempty_str(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if !s.is_empty())
+}
+
 /// Keys whose values are free-form JSON (Struct / Value / maps keyed by user names).
 const FREE_FORM: [&str; 6] = [
     "metadata",
@@ -683,10 +688,7 @@ impl Walker {
     }
 
     fn context_id(&mut self, obj: &Map<String, Value>, path: &str, what: &str) {
-        if !obj
-            .get("contextId")
-            .is_some_and(|c| c.as_str().is_some_and(|s| !s.is_empty()))
-        {
+        if !nonempty_str(obj.get("contextId")) {
             self.push(
                 "DATA-015",
                 &format!("{path}.contextId"),
@@ -1037,10 +1039,7 @@ pub fn agent_card_shape(card: &Value) -> Result<(), Outcome> {
     };
     let mut missing = Vec::new();
     for f in ["name", "description", "version"] {
-        if !obj
-            .get(f)
-            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
+        if !nonempty_str(obj.get(f)) {
             missing.push(f);
         }
     }

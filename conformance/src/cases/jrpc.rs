@@ -1,6 +1,803 @@
-//! Cases for JRPC (digest §9).
+//! Cases for JRPC: the JSON-RPC 2.0 binding (digest §9.4, §1).
+//!
+//! Malformed requests are built from a valid request of the client ([`raw_rpc`]) so that only
+//! one thing is wrong in each; the answers are read as raw JSON.
 
-use crate::case::Case;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
+use crate::client::{user_message, CallOpts, Reply, StreamAnswer};
+use crate::context::Ctx;
+use crate::expect;
+use crate::probe::{RawRequest, RawResponse};
+use crate::spec::{ErrorCode, Method};
 
 /// The JRPC cases, in digest order.
-pub(crate) const CASES: &[Case] = &[];
+pub(crate) const CASES: &[Case] = &[
+    Case {
+        id: "JRPC-001",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "POST a SendMessage request with `Content-Type: application/json` (with and without charset)",
+        requirement: "the request is accepted",
+        spec: "§9.1, §9.3",
+        exec: Exec::Run(crate::run_fn!(jrpc_001)),
+    },
+    Case {
+        id: "JRPC-002",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "requests with a string id and a numeric id, succeeding and failing",
+        requirement: "`jsonrpc:\"2.0\"`, the id echoed with the same value and type, exactly one of result/error",
+        spec: "JSON-RPC 2.0",
+        exec: Exec::Run(crate::run_fn!(jrpc_002)),
+    },
+    Case {
+        id: "JRPC-003",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "a succeeding and a failing non-streaming call",
+        requirement: "responses use `Content-Type: application/json`",
+        spec: "§9.1",
+        exec: Exec::Run(crate::run_fn!(jrpc_003)),
+    },
+    Case {
+        id: "JRPC-004",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "each of the 11 method names, then `NoSuchMethod` and `sendMessage`",
+        requirement: "all 11 names are recognised; unknown names give -32601",
+        spec: "§5.3, §9.4",
+        exec: Exec::Run(crate::run_fn!(jrpc_004)),
+    },
+    Case {
+        id: "JRPC-005",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "truncated JSON, non-JSON text, an empty body, trailing garbage",
+        requirement: "-32700 with `id: null`",
+        spec: "§9.5",
+        exec: Exec::Run(crate::run_fn!(jrpc_005)),
+    },
+    Case {
+        id: "JRPC-006",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "no `jsonrpc`, `jsonrpc:\"1.0\"`, a numeric `method`, an object `id`",
+        requirement: "-32600",
+        spec: "§9.5",
+        exec: Exec::Run(crate::run_fn!(jrpc_006)),
+    },
+    Case {
+        id: "JRPC-007",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "string params, GetTask without id, a numeric id, a non-numeric pageSize",
+        requirement: "-32602",
+        spec: "§9.5",
+        exec: Exec::Run(crate::run_fn!(jrpc_007)),
+    },
+    Case {
+        id: "JRPC-008",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "provoke parse, envelope, method, params, version and not-found errors",
+        requirement: "`error.code` is an integer and `error.message` a string",
+        spec: "§3.3.2",
+        exec: Exec::Run(crate::run_fn!(jrpc_008)),
+    },
+    Case {
+        id: "JRPC-009",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "provoke the same errors; read `error.data`",
+        requirement: "`data`, if present, is an array of objects each with `@type`",
+        spec: "§9.5",
+        exec: Exec::Run(crate::run_fn!(jrpc_009)),
+    },
+    Case {
+        id: "JRPC-010",
+        level: Level::Should,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "GetTask of an unknown id; a request with version 9.9",
+        requirement: "A2A errors carry ErrorInfo (reason, domain a2a-protocol.org) in `data`",
+        spec: "§9.5",
+        exec: Exec::Run(crate::run_fn!(jrpc_010)),
+    },
+    Case {
+        id: "JRPC-011",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "unknown task (get, cancel), cancel of a finished task, message to a finished task, version 9.9",
+        requirement: "A2A error codes as in digest §7",
+        spec: "§5.4",
+        exec: Exec::Run(crate::run_fn!(jrpc_011)),
+    },
+    Case {
+        id: "JRPC-012",
+        level: Level::Must,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "SendMessage, GetTask, ListTasks, GetExtendedAgentCard and push calls",
+        requirement: "SendMessage wraps {task}/{message}; GetTask a bare Task; ListTasksResponse; AgentCard; push configs",
+        spec: "§9.4, proto",
+        exec: Exec::Run(crate::run_fn!(jrpc_012)),
+    },
+    Case {
+        id: "JRPC-013",
+        level: Level::Should,
+        bindings: Bindings::JsonRpc,
+        needs: &[Need::ExtendedCard],
+        title: "GetExtendedAgentCard with `params` omitted",
+        requirement: "answered as with `params: {}`",
+        spec: "§9.4.8",
+        exec: Exec::Run(crate::run_fn!(jrpc_013)),
+    },
+    Case {
+        id: "JRPC-014",
+        level: Level::Sdk,
+        bindings: Bindings::JsonRpc,
+        needs: &[],
+        title: "provoke errors; read the HTTP status",
+        requirement: "JSON-RPC errors come with HTTP 200 (4xx accepted)",
+        spec: "none (SDK)",
+        exec: Exec::Run(crate::run_fn!(jrpc_014)),
+    },
+    Case {
+        id: "JRPC-015",
+        level: Level::Sdk,
+        bindings: Bindings::JsonRpc,
+        needs: &[Need::Push],
+        title: "DeleteTaskPushNotificationConfig of a created config",
+        requirement: "`result` is present and is null or {}",
+        spec: "proto + JSON-RPC",
+        exec: Exec::Run(crate::run_fn!(jrpc_015)),
+    },
+];
+
+/// A JSON-RPC request carrying `body` verbatim, with the client's usual headers.
+pub(crate) fn raw_rpc(ctx: &Ctx, body: impl Into<Bytes>) -> RawRequest {
+    let mut req = ctx
+        .client()
+        .request(Method::GetTask, &json!({"id": "x"}), &CallOpts::default());
+    req.body = body.into();
+    req
+}
+
+/// A JSON-RPC request object as a body.
+fn envelope(method: &str, params: Value, id: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+        .unwrap_or_default()
+}
+
+/// The raw answer is the JSON-RPC error `code`. `id`: the id the response must carry; `None`
+/// accepts the request id or null (invalid envelopes whose id may or may not be readable).
+fn rpc_error(
+    raw: &RawResponse,
+    code: ErrorCode,
+    id: Option<&Value>,
+    what: &str,
+) -> Result<(), Outcome> {
+    let wrap = |o: Outcome| Outcome {
+        summary: format!("{what}: {}", o.summary),
+        ..o
+    };
+    let observed = || {
+        format!(
+            "HTTP {}: {}",
+            raw.status,
+            expect::clip(&String::from_utf8_lossy(&raw.body), 300)
+        )
+    };
+    let Some(body) = raw.json.as_ref().and_then(Value::as_object) else {
+        return Err(wrap(Outcome::fail(
+            "no JSON-RPC error object",
+            format!("a JSON-RPC error response with code {}", code.jsonrpc()),
+            observed(),
+        )));
+    };
+    let got = body
+        .get("error")
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_i64);
+    if got != Some(code.jsonrpc()) {
+        return Err(wrap(Outcome::fail(
+            format!("wrong answer instead of {}", code.jsonrpc()),
+            format!("error.code {} ({code:?})", code.jsonrpc()),
+            observed(),
+        )));
+    }
+    match id {
+        Some(id) => expect::envelope_object(body, id).map_err(wrap)?,
+        None => {
+            let id = body.get("id").cloned().unwrap_or(Value::Null);
+            expect::envelope_object(body, &id).map_err(wrap)?;
+        }
+    }
+    expect::jsonrpc_error_status(raw).map_err(wrap)
+}
+
+/// JRPC-001: application/json POSTs are accepted.
+async fn jrpc_001(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    for ct in ["application/json", "application/json; charset=utf-8"] {
+        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("jrpc-001")))});
+        let opts = CallOpts {
+            headers: vec![("Content-Type".into(), ct.into())],
+            ..CallOpts::default()
+        };
+        let answer = client
+            .call_with(Method::SendMessage, params, opts)
+            .await
+            .map_err(expect::probe)?;
+        expect::ok(&answer, &format!("SendMessage with `Content-Type: {ct}`"))?;
+    }
+    Ok(Outcome::pass(
+        "POST with application/json (with and without charset) accepted",
+    ))
+}
+
+/// JRPC-002: the envelope and the id echo.
+async fn jrpc_002(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let ids = [json!(ctx.unique("rpc-id")), json!(4242), json!(0)];
+    for id in ids {
+        let opts = || CallOpts {
+            jsonrpc_id: Some(id.clone()),
+            ..CallOpts::default()
+        };
+        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("jrpc-002")))});
+        let ok = client
+            .call_with(Method::SendMessage, params, opts())
+            .await
+            .map_err(expect::probe)?;
+        expect::jsonrpc_envelope(&ok.raw, &id)?;
+        let err = client
+            .call_with(
+                Method::GetTask,
+                json!({"id": ctx.unique("missing")}),
+                opts(),
+            )
+            .await
+            .map_err(expect::probe)?;
+        expect::jsonrpc_envelope(&err.raw, &id)?;
+    }
+    Ok(Outcome::pass(
+        "string, numeric and zero ids echoed on results and errors; envelopes well-formed",
+    ))
+}
+
+/// JRPC-003: application/json responses.
+async fn jrpc_003(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (ok, _) = expect::send_ok(&client, "echo jrpc-003", Value::Null, Value::Null).await?;
+    let err = client
+        .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
+        .await
+        .map_err(expect::probe)?;
+    for (what, raw) in [("success", &ok.raw), ("error", &err.raw)] {
+        if raw.media_type().as_deref() != Some("application/json") {
+            return Ok(Outcome::fail(
+                format!("{what} response has the wrong content type"),
+                "Content-Type: application/json",
+                raw.header("content-type").unwrap_or("absent").to_owned(),
+            ));
+        }
+    }
+    Ok(Outcome::pass(
+        "success and error responses are application/json",
+    ))
+}
+
+/// Minimal params for each method (valid where it is cheap, otherwise naming unknown ids).
+fn minimal_params(ctx: &Ctx, method: Method) -> Value {
+    let missing = ctx.unique("missing");
+    match method {
+        Method::SendMessage | Method::SendStreamingMessage => {
+            json!({"message": user_message(&format!("echo {}", ctx.unique("jrpc-004")))})
+        }
+        Method::GetTask | Method::CancelTask | Method::SubscribeToTask => json!({"id": missing}),
+        Method::ListTasks | Method::GetExtendedAgentCard => json!({}),
+        Method::CreateTaskPushNotificationConfig => {
+            json!({"taskId": missing, "url": "https://example.com/webhook"})
+        }
+        Method::ListTaskPushNotificationConfigs => json!({"taskId": missing}),
+        Method::GetTaskPushNotificationConfig | Method::DeleteTaskPushNotificationConfig => {
+            json!({"taskId": missing, "id": ctx.unique("cfg")})
+        }
+    }
+}
+
+/// JRPC-004: the method names.
+async fn jrpc_004(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let not_found = ErrorCode::MethodNotFound.jsonrpc();
+    for method in Method::ALL {
+        let params = minimal_params(&ctx, method);
+        let code = if method.is_streaming() {
+            match client.stream(method, params).await.map_err(expect::probe)? {
+                StreamAnswer::Refused(a) => a.err().and_then(|e| e.code),
+                StreamAnswer::Open(_) => None,
+            }
+        } else {
+            let a = client.call(method, params).await.map_err(expect::probe)?;
+            a.err().and_then(|e| e.code)
+        };
+        if code == Some(not_found) {
+            return Ok(Outcome::fail(
+                format!("`{}` is not recognised", method.jsonrpc_name()),
+                "every A2A 1.0 method name is routed (any answer but -32601)",
+                format!("-32601 for `{}`", method.jsonrpc_name()),
+            ));
+        }
+    }
+    for name in ["NoSuchMethod", "sendMessage"] {
+        let req = raw_rpc(&ctx, envelope(name, json!({}), json!(7)));
+        let raw = ctx.probe().send(req).await.map_err(expect::probe)?;
+        rpc_error(
+            &raw,
+            ErrorCode::MethodNotFound,
+            Some(&json!(7)),
+            &format!("method `{name}`"),
+        )?;
+    }
+    Ok(Outcome::pass(
+        "all 11 methods routed; `NoSuchMethod` and `sendMessage` give -32601",
+    ))
+}
+
+/// JRPC-005: parse errors.
+async fn jrpc_005(ctx: Ctx) -> Judged {
+    let bodies: [(&str, &[u8]); 4] = [
+        (
+            "truncated JSON",
+            br#"{"jsonrpc":"2.0","id":1,"method":"GetTask","#,
+        ),
+        ("non-JSON text", b"this is not json"),
+        ("an empty body", b""),
+        (
+            "trailing garbage",
+            br#"{"jsonrpc":"2.0","id":1,"method":"GetTask","params":{"id":"x"}}}"#,
+        ),
+    ];
+    for (what, body) in bodies {
+        let raw = ctx
+            .probe()
+            .send(raw_rpc(&ctx, Bytes::copy_from_slice(body)))
+            .await
+            .map_err(expect::probe)?;
+        rpc_error(&raw, ErrorCode::ParseError, Some(&Value::Null), what)?;
+    }
+    Ok(Outcome::pass(
+        "4 unparseable bodies each got -32700 with id null",
+    ))
+}
+
+/// JRPC-006: invalid envelopes.
+async fn jrpc_006(ctx: Ctx) -> Judged {
+    let get = json!({"id": "x"});
+    let cases = [
+        (
+            "no `jsonrpc`",
+            json!({"id": 1, "method": "GetTask", "params": get}),
+            None,
+        ),
+        (
+            "`jsonrpc:\"1.0\"`",
+            json!({"jsonrpc": "1.0", "id": 1, "method": "GetTask", "params": get}),
+            None,
+        ),
+        (
+            "numeric `method`",
+            json!({"jsonrpc": "2.0", "id": 1, "method": 42, "params": get}),
+            None,
+        ),
+        (
+            "object `id`",
+            json!({"jsonrpc": "2.0", "id": {"a": 1}, "method": "GetTask", "params": get}),
+            Some(Value::Null),
+        ),
+    ];
+    for (what, body, id) in cases {
+        let raw = ctx
+            .probe()
+            .send(raw_rpc(&ctx, serde_json::to_vec(&body).unwrap_or_default()))
+            .await
+            .map_err(expect::probe)?;
+        rpc_error(&raw, ErrorCode::InvalidRequest, id.as_ref(), what)?;
+        // An unreadable id must come back as null; a readable one as itself or null.
+        if id.is_none() {
+            let got = raw.json.as_ref().and_then(|j| j.get("id")).cloned();
+            if got != Some(Value::Null) && got != Some(json!(1)) {
+                return Ok(Outcome::fail(
+                    format!("{what}: wrong response id"),
+                    "id 1 (echoed) or null",
+                    format!("{got:?}"),
+                ));
+            }
+        }
+    }
+    Ok(Outcome::pass("4 invalid envelopes each got -32600"))
+}
+
+/// JRPC-007: invalid params.
+async fn jrpc_007(ctx: Ctx) -> Judged {
+    let cases = [
+        ("string params", envelope("GetTask", json!("x"), json!(3))),
+        (
+            "GetTask without id",
+            envelope("GetTask", json!({}), json!(3)),
+        ),
+        (
+            "GetTask with a numeric id",
+            envelope("GetTask", json!({"id": 5}), json!(3)),
+        ),
+        (
+            "ListTasks with pageSize \"many\"",
+            envelope("ListTasks", json!({"pageSize": "many"}), json!(3)),
+        ),
+    ];
+    for (what, body) in cases {
+        let raw = ctx
+            .probe()
+            .send(raw_rpc(&ctx, body))
+            .await
+            .map_err(expect::probe)?;
+        rpc_error(&raw, ErrorCode::InvalidParams, Some(&json!(3)), what)?;
+    }
+    Ok(Outcome::pass("4 invalid params each got -32602"))
+}
+
+/// A set of error answers of every kind (raw), for the error-object cases.
+async fn provoke_errors(ctx: &Ctx) -> Result<Vec<(&'static str, RawResponse)>, Outcome> {
+    let bodies: Vec<(&'static str, RawRequest)> = vec![
+        ("parse error", raw_rpc(ctx, &b"{nope"[..])),
+        (
+            "invalid request",
+            raw_rpc(
+                ctx,
+                serde_json::to_vec(&json!({"id": 1, "method": "GetTask"})).unwrap_or_default(),
+            ),
+        ),
+        (
+            "unknown method",
+            raw_rpc(ctx, envelope("NoSuchMethod", json!({}), json!(1))),
+        ),
+        (
+            "invalid params",
+            raw_rpc(ctx, envelope("GetTask", json!({}), json!(1))),
+        ),
+        (
+            "unknown task",
+            raw_rpc(
+                ctx,
+                envelope("GetTask", json!({"id": ctx.unique("missing")}), json!(1)),
+            ),
+        ),
+        ("unsupported version", {
+            let opts = CallOpts {
+                version: Some(Some("9.9".into())),
+                ..CallOpts::default()
+            };
+            ctx.client()
+                .request(Method::GetTask, &json!({"id": "x"}), &opts)
+        }),
+    ];
+    let mut out = Vec::new();
+    for (what, req) in bodies {
+        out.push((what, ctx.probe().send(req).await.map_err(expect::probe)?));
+    }
+    Ok(out)
+}
+
+/// JRPC-008: error objects have an integer code and a string message.
+async fn jrpc_008(ctx: Ctx) -> Judged {
+    let errors = provoke_errors(&ctx).await?;
+    for (what, raw) in &errors {
+        let Some(error) = raw.json.as_ref().and_then(|j| j.get("error")) else {
+            return Ok(Outcome::fail(
+                format!("{what}: no `error` member"),
+                "a JSON-RPC error object",
+                format!(
+                    "HTTP {}: {}",
+                    raw.status,
+                    expect::clip(&String::from_utf8_lossy(&raw.body), 200)
+                ),
+            ));
+        };
+        expect::jsonrpc_error_object(error).map_err(|o| Outcome {
+            summary: format!("{what}: {}", o.summary),
+            ..o
+        })?;
+    }
+    Ok(Outcome::pass(format!(
+        "{} error objects well-formed",
+        errors.len()
+    )))
+}
+
+/// JRPC-009: `data` is an array of `@type`d objects.
+async fn jrpc_009(ctx: Ctx) -> Judged {
+    let errors = provoke_errors(&ctx).await?;
+    let mut with_data = 0;
+    for (what, raw) in &errors {
+        let Some(error) = raw.json.as_ref().and_then(|j| j.get("error")) else {
+            continue;
+        };
+        if error.get("data").is_some() {
+            with_data += 1;
+        }
+        let wire = crate::client::WireError {
+            http_status: raw.status,
+            code: error.get("code").and_then(Value::as_i64),
+            status: None,
+            message: None,
+            reason: None,
+            raw: error.clone(),
+        };
+        expect::error_details_have_type(&wire).map_err(|o| Outcome {
+            summary: format!("{what}: {}", o.summary),
+            ..o
+        })?;
+    }
+    Ok(Outcome::pass(format!(
+        "{with_data} of {} errors carried `data`, each an array of @type objects",
+        errors.len()
+    )))
+}
+
+/// JRPC-010: ErrorInfo on A2A errors.
+async fn jrpc_010(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let nf = client
+        .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
+        .await
+        .map_err(expect::probe)?;
+    let e = expect::error_is(&nf, ErrorCode::TaskNotFound)?;
+    expect::error_info_present(e, ErrorCode::TaskNotFound)?;
+    let opts = CallOpts {
+        version: Some(Some("9.9".into())),
+        ..CallOpts::default()
+    };
+    let v = client
+        .call_with(Method::GetTask, json!({"id": "x"}), opts)
+        .await
+        .map_err(expect::probe)?;
+    let e = expect::error_is(&v, ErrorCode::VersionNotSupported)?;
+    expect::error_info_present(e, ErrorCode::VersionNotSupported)?;
+    Ok(Outcome::pass(
+        "TaskNotFound and VersionNotSupported carry ErrorInfo",
+    ))
+}
+
+/// JRPC-011: A2A error codes.
+async fn jrpc_011(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let missing = ctx.unique("missing");
+    for method in [Method::GetTask, Method::CancelTask] {
+        let a = client
+            .call(method, json!({"id": missing}))
+            .await
+            .map_err(expect::probe)?;
+        expect::error_is(&a, ErrorCode::TaskNotFound)?;
+    }
+    let opts = CallOpts {
+        version: Some(Some("9.9".into())),
+        ..CallOpts::default()
+    };
+    let v = client
+        .call_with(Method::GetTask, json!({"id": missing}), opts)
+        .await
+        .map_err(expect::probe)?;
+    expect::error_is(&v, ErrorCode::VersionNotSupported)?;
+    let mut checked = vec!["-32001", "-32009"];
+    if let Ok(task) = expect::finished_task(&client, &ctx.unique("jrpc-011")).await {
+        let id = expect::id_of(&task).unwrap_or_default();
+        if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
+            let c = client
+                .call(Method::CancelTask, json!({"id": id}))
+                .await
+                .map_err(expect::probe)?;
+            expect::error_is(&c, ErrorCode::TaskNotCancelable)?;
+            checked.push("-32002");
+        }
+        let ctx_id = task.get("contextId").cloned().unwrap_or(Value::Null);
+        let mut extra = json!({"taskId": id});
+        if !ctx_id.is_null() {
+            extra["contextId"] = ctx_id;
+        }
+        let s = client
+            .send_text("echo again", extra, Value::Null)
+            .await
+            .map_err(expect::probe)?;
+        expect::error_is(&s, ErrorCode::UnsupportedOperation)?;
+        checked.push("-32004");
+    }
+    Ok(Outcome::pass(format!(
+        "codes as in §7: {}",
+        checked.join(", ")
+    )))
+}
+
+/// JRPC-012: result shapes per method.
+async fn jrpc_012(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(
+        &client,
+        &format!("echo {}", ctx.unique("jrpc-012")),
+        Value::Null,
+        Value::Null,
+    )
+    .await?;
+    expect::send_message_response_shape(&sent)?;
+    let mut checked = vec!["SendMessage"];
+    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
+        let g = client
+            .call(Method::GetTask, json!({"id": id}))
+            .await
+            .map_err(expect::probe)?;
+        expect::bare_task_shape(expect::ok(&g, "GetTask")?)?;
+        checked.push("GetTask");
+        if ctx.target().push {
+            let c = client
+                .call(
+                    Method::CreateTaskPushNotificationConfig,
+                    json!({"taskId": id, "url": "https://example.com/gauntlet-webhook"}),
+                )
+                .await
+                .map_err(expect::probe)?;
+            if let Reply::Ok(cfg) = &c.reply {
+                expect::push_config_shape(cfg)?;
+                let l = client
+                    .call(
+                        Method::ListTaskPushNotificationConfigs,
+                        json!({"taskId": id}),
+                    )
+                    .await
+                    .map_err(expect::probe)?;
+                let list = expect::ok(&l, "ListTaskPushNotificationConfigs")?;
+                if !list.get("configs").is_some_and(Value::is_array) {
+                    return Ok(Outcome::fail(
+                        "ListTaskPushNotificationConfigs result has no `configs` array",
+                        "{configs:[TaskPushNotificationConfig], nextPageToken?}",
+                        expect::show(list),
+                    ));
+                }
+                checked.push("push configs");
+            }
+        }
+    }
+    let l = client
+        .call(Method::ListTasks, json!({}))
+        .await
+        .map_err(expect::probe)?;
+    expect::list_tasks_shape(expect::ok(&l, "ListTasks")?)?;
+    checked.push("ListTasks");
+    if ctx.target().extended_card {
+        let x = client
+            .call(Method::GetExtendedAgentCard, json!({}))
+            .await
+            .map_err(expect::probe)?;
+        if let Reply::Ok(card) = &x.reply {
+            expect::agent_card_shape(card)?;
+            checked.push("GetExtendedAgentCard");
+        }
+    }
+    Ok(Outcome::pass(format!(
+        "result shapes correct: {}",
+        checked.join(", ")
+    )))
+}
+
+/// JRPC-013: GetExtendedAgentCard without params.
+async fn jrpc_013(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let mut req = client.request(
+        Method::GetExtendedAgentCard,
+        &json!({}),
+        &CallOpts::default(),
+    );
+    if let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&req.body) {
+        body.remove("params");
+        req.body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+    }
+    let answer = client.send_raw(req).await.map_err(expect::probe)?;
+    match &answer.reply {
+        Reply::Ok(_) => Ok(Outcome::pass(
+            "GetExtendedAgentCard without params served the card",
+        )),
+        Reply::Err(e) if expect::error_matches(e, ErrorCode::ExtendedAgentCardNotConfigured) => Ok(
+            Outcome::pass("GetExtendedAgentCard without params routed (not configured)"),
+        ),
+        _ => Ok(Outcome::fail(
+            "GetExtendedAgentCard without params was refused",
+            "the same answer as with `params: {}`",
+            expect::describe(&answer),
+        )),
+    }
+}
+
+/// JRPC-014: HTTP status of errors.
+async fn jrpc_014(ctx: Ctx) -> Judged {
+    let errors = provoke_errors(&ctx).await?;
+    let mut non_200 = Vec::new();
+    for (what, raw) in &errors {
+        expect::jsonrpc_error_status(raw).map_err(|o| Outcome {
+            summary: format!("{what}: {}", o.summary),
+            ..o
+        })?;
+        if raw.status != 200 {
+            non_200.push(format!("{what}: {}", raw.status));
+        }
+    }
+    if non_200.is_empty() {
+        Ok(Outcome::pass("every JSON-RPC error came with HTTP 200"))
+    } else {
+        Ok(Outcome::pass(format!(
+            "JSON-RPC errors with 4xx (accepted, as a2a-js does): {}",
+            non_200.join(", ")
+        )))
+    }
+}
+
+/// JRPC-015: Delete's result.
+async fn jrpc_015(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(&client, "echo jrpc-015", Value::Null, Value::Null).await?;
+    let Some(task) = expect::task_of(&sent).and_then(expect::id_of) else {
+        return Ok(Outcome::not_applicable(
+            "the agent answered with a Message; no task to attach a config to",
+        ));
+    };
+    let c = client
+        .call(
+            Method::CreateTaskPushNotificationConfig,
+            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+        )
+        .await
+        .map_err(expect::probe)?;
+    let Some(cfg) = c
+        .ok()
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Ok(Outcome::not_applicable(format!(
+            "could not create a push config to delete: {}",
+            expect::describe(&c)
+        )));
+    };
+    let d = client
+        .call(
+            Method::DeleteTaskPushNotificationConfig,
+            json!({"taskId": task, "id": cfg}),
+        )
+        .await
+        .map_err(expect::probe)?;
+    let body = d.raw.json.as_ref().and_then(Value::as_object);
+    match body.and_then(|b| b.get("result")) {
+        Some(Value::Null) => Ok(Outcome::pass("Delete returned `result: null`")),
+        Some(Value::Object(o)) if o.is_empty() => Ok(Outcome::pass("Delete returned `result: {}`")),
+        other => Ok(Outcome::fail(
+            "Delete's result is not null or {}",
+            "a `result` key holding null or {}",
+            format!(
+                "{}; {}",
+                other.map_or("no `result` key".into(), expect::show),
+                expect::describe(&d)
+            ),
+        )),
+    }
+}
