@@ -23,6 +23,14 @@ pub mod service;
 
 mod store;
 
+mod agent;
+mod bus;
+mod clock;
+mod ids;
+mod push;
+mod task;
+mod validate;
+
 mod auth;
 mod card;
 mod http;

@@ -82,12 +82,25 @@ pub enum StreamItem {
 #[derive(Debug)]
 pub struct EventStream {
     rx: mpsc::Receiver<StreamItem>,
+    /// Dropped with the stream; the core uses it to keep the open-streams gauge exact.
+    _guard: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl EventStream {
     /// Wraps a bounded receiver.
     pub fn new(rx: mpsc::Receiver<StreamItem>) -> Self {
-        Self { rx }
+        Self { rx, _guard: None }
+    }
+
+    /// Wraps a bounded receiver together with a value dropped when the stream is dropped.
+    pub fn with_guard(
+        rx: mpsc::Receiver<StreamItem>,
+        guard: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Self {
+        Self {
+            rx,
+            _guard: Some(guard),
+        }
     }
 
     /// Next item, or None at the end of the stream.

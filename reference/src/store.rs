@@ -1,24 +1,769 @@
-//! Task store (placeholder until the protocol core lands).
+//! The task store behind [`crate::Service`]: every operation, capability gating, identity
+//! scoping, stream registration and the task lifecycle (digest §1.2, §3, §5, §6, §8).
+//!
+//! The task map is one `RwLock<HashMap>` held only for a lookup or an insert; all per-task work
+//! happens under that task's own lock (see [`crate::task`]), and no lock is ever held across an
+//! await. Terminal tasks are retained up to [`MAX_RETAINED`], oldest evicted first, so a
+//! long benchmark cannot exhaust memory; an evicted task reads as TaskNotFound (§3.3.1).
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
-use crate::config::Config;
-use crate::error::A2aError;
-use crate::service::{CallCtx, Op, Reply};
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::agent::{self, Command, Run};
+use crate::bus::{self, Gauge, Policy, Subscriber};
+use crate::clock;
+use crate::config::{Config, Fault};
+use crate::error::{A2aError, ErrorKind};
+use crate::push::{PushConfig, PushSlot, Pusher};
+use crate::service::{CallCtx, EventStream, Op, Reply, StreamItem};
+use crate::task::{Artifact, Render, State, Status, TaskData, TaskEntry};
+use crate::validate::{self, Obj};
+
+/// Terminal tasks kept before the oldest is forgotten.
+pub(crate) const MAX_RETAINED: usize = 100_000;
+
+/// Streams of instant commands are filled inline only when their buffer surely holds every
+/// event (task, working, artifact, terminal and slack); otherwise the agent is spawned.
+const INLINE_STREAM_MIN_BUFFER: usize = 8;
+
+/// State shared by the store, the agents it runs and the push workers.
+pub(crate) struct Shared {
+    pub(crate) config: Arc<Config>,
+    render: Render,
+    policy: Policy,
+    tasks: RwLock<HashMap<Arc<str>, Arc<TaskEntry>>>,
+    retired: Mutex<VecDeque<Arc<str>>>,
+    seq: AtomicU64,
+    gauge: Gauge,
+    shutdown: watch::Sender<bool>,
+    pusher: Pusher,
+}
 
 pub(crate) struct Store {
-    _config: Arc<Config>,
+    shared: Arc<Shared>,
 }
 
 impl Store {
     pub(crate) fn new(config: Arc<Config>) -> Self {
-        Self { _config: config }
+        let (shutdown, rx) = watch::channel(false);
+        let policy = Policy {
+            drop_silently: config.fault == Some(Fault::DropLaggingSilently),
+            never_close: config.fault == Some(Fault::StreamNeverCloses),
+        };
+        Self {
+            shared: Arc::new(Shared {
+                render: Render::new(&config),
+                pusher: Pusher::new(&config, rx),
+                config,
+                policy,
+                tasks: RwLock::new(HashMap::new()),
+                retired: Mutex::new(VecDeque::new()),
+                seq: AtomicU64::new(0),
+                gauge: Gauge::default(),
+                shutdown,
+            }),
+        }
     }
-    pub(crate) async fn call(&self, _ctx: &CallCtx, _op: Op) -> Result<Reply, A2aError> {
-        todo!()
+
+    pub(crate) async fn call(&self, ctx: &CallCtx, op: Op) -> Result<Reply, A2aError> {
+        let s = &self.shared;
+        match op {
+            Op::SendMessage(p) => s.send(ctx, &p, false).await,
+            Op::SendStreamingMessage(p) => {
+                s.gate_streaming()?;
+                s.send(ctx, &p, true).await
+            }
+            Op::GetTask(p) => s.get_task(ctx, &p),
+            Op::ListTasks(p) => s.list_tasks(ctx, &p),
+            Op::CancelTask(p) => s.cancel_task(ctx, &p),
+            Op::SubscribeToTask(p) => {
+                s.gate_streaming()?;
+                s.subscribe(ctx, &p)
+            }
+            Op::CreatePushConfig(p) => {
+                s.gate_push()?;
+                s.create_push(ctx, &p)
+            }
+            Op::GetPushConfig(p) => {
+                s.gate_push()?;
+                s.get_push(ctx, &p)
+            }
+            Op::ListPushConfigs(p) => {
+                s.gate_push()?;
+                s.list_push(ctx, &p)
+            }
+            Op::DeletePushConfig(p) => {
+                s.gate_push()?;
+                s.delete_push(ctx, &p)
+            }
+        }
     }
-    pub(crate) fn close_streams(&self) {}
+
+    pub(crate) fn close_streams(&self) {
+        let s = &self.shared;
+        s.shutdown.send_replace(true);
+        for e in s.all_entries() {
+            let mut g = e.lock();
+            g.subs.clear();
+            for slot in &mut g.push {
+                slot.queue = None;
+            }
+        }
+    }
+
     pub(crate) fn open_streams(&self) -> usize {
-        0
+        self.shared.gauge.get()
     }
+}
+
+fn encode_event(v: &Value) -> Bytes {
+    // Serializing a Value cannot fail: its keys are strings.
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn wrap(key: &str, v: Value) -> Value {
+    let mut m = Map::with_capacity(1);
+    m.insert(key.to_owned(), v);
+    Value::Object(m)
+}
+
+fn page_size(m: &Obj) -> Result<Option<usize>, A2aError> {
+    match validate::opt_int(m, "pageSize", "page_size", "pageSize")? {
+        None => Ok(None),
+        Some(n) if (1..=100).contains(&n) => Ok(Some(n as usize)),
+        Some(_) => Err(A2aError::invalid_field(
+            "pageSize",
+            "must be between 1 and 100",
+        )),
+    }
+}
+
+/// ListTasks cursor: the (status timestamp, creation seq) of the last task returned.
+fn encode_cursor(ts_ms: i64, seq: u64) -> String {
+    validate::b64_encode(format!("{ts_ms:x}.{seq:x}").as_bytes())
+}
+
+fn decode_cursor(token: &str) -> Option<(i64, u64)> {
+    let raw = String::from_utf8(validate::b64_decode(token)?).ok()?;
+    let (ts, seq) = raw.split_once('.')?;
+    Some((
+        i64::from_str_radix(ts, 16).ok()?,
+        u64::from_str_radix(seq, 16).ok()?,
+    ))
+}
+
+impl Shared {
+    pub(crate) fn shutdown_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    fn fault(&self, f: Fault) -> bool {
+        self.config.fault == Some(f)
+    }
+
+    fn gate_streaming(&self) -> Result<(), A2aError> {
+        if self.config.streaming || self.fault(Fault::StreamingNotGated) {
+            Ok(())
+        } else {
+            Err(A2aError::new(
+                ErrorKind::UnsupportedOperation,
+                "streaming is not supported by this agent (capabilities.streaming is false)",
+            ))
+        }
+    }
+
+    fn gate_push(&self) -> Result<(), A2aError> {
+        if self.config.push_notifications {
+            Ok(())
+        } else {
+            Err(A2aError::new(
+                ErrorKind::PushNotificationNotSupported,
+                "push notifications are not supported by this agent",
+            ))
+        }
+    }
+
+    fn all_entries(&self) -> Vec<Arc<TaskEntry>> {
+        let map = self.tasks.read().unwrap_or_else(|p| p.into_inner());
+        map.values().cloned().collect()
+    }
+
+    fn visible(&self, e: &TaskEntry, ctx: &CallCtx) -> bool {
+        e.owner == ctx.caller.identity || self.fault(Fault::LeakOtherTenantsTasks)
+    }
+
+    /// The task if it exists *and* belongs to the caller; otherwise exactly TaskNotFound.
+    fn lookup(&self, ctx: &CallCtx, id: &str) -> Result<Arc<TaskEntry>, A2aError> {
+        let found = {
+            let map = self.tasks.read().unwrap_or_else(|p| p.into_inner());
+            map.get(id).cloned()
+        };
+        match found {
+            Some(e) if self.visible(&e, ctx) => Ok(e),
+            _ => Err(A2aError::task_not_found(id)),
+        }
+    }
+
+    fn insert(&self, e: Arc<TaskEntry>) {
+        let mut map = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(e.id.clone(), e);
+    }
+
+    fn retire(&self, id: &Arc<str>) {
+        let evict = {
+            let mut r = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+            r.push_back(id.clone());
+            if r.len() > MAX_RETAINED {
+                r.pop_front()
+            } else {
+                None
+            }
+        };
+        if let Some(old) = evict {
+            let mut map = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+            map.remove(&old);
+        }
+    }
+
+    fn history_arg(&self, h: Option<usize>) -> Option<usize> {
+        if self.fault(Fault::IgnoreHistoryLength) {
+            None
+        } else {
+            h
+        }
+    }
+
+    /// Serializes `ev` once and hands it to every stream and push queue of the task; called
+    /// with the task locked, after the state change the event describes.
+    fn commit(&self, e: &TaskEntry, g: &mut crate::task::Inner, ev: &Value, state: Option<State>) {
+        let bytes = encode_event(ev);
+        bus::publish(&mut g.subs, &bytes, state, self.policy);
+        for slot in &g.push {
+            if let Some(q) = &slot.queue {
+                let _ = q.send(bytes.clone());
+            }
+        }
+        if let Some(st) = state {
+            if st.is_terminal() {
+                // Workers drain what is queued, then exit; the configs stay readable.
+                for slot in &mut g.push {
+                    slot.queue = None;
+                }
+            }
+            e.state_tx.send_replace(st);
+        }
+    }
+
+    /// Moves a locked, non-terminal task to `state`. The caller retires it if terminal.
+    fn transition(
+        &self,
+        e: &TaskEntry,
+        g: &mut crate::task::Inner,
+        state: State,
+        msg: Option<Value>,
+    ) {
+        if let Some(m) = &msg {
+            g.data.history.push(m.clone());
+        }
+        g.data.status = Status::new(state, msg);
+        let ev = e.status_event(&g.data, self.render);
+        self.commit(e, g, &ev, Some(state));
+    }
+
+    /// An agent status step. False if the task is already terminal (the step is dropped).
+    pub(crate) fn set_status(&self, e: &TaskEntry, state: State, msg: Option<Value>) -> bool {
+        let mut g = e.lock();
+        let cur = g.data.status.state;
+        if cur.is_terminal() {
+            return false;
+        }
+        // A resumed task is already WORKING; a bare repeat would be a no-op event.
+        if state == State::Working && cur == State::Working && msg.is_none() {
+            return true;
+        }
+        self.transition(e, &mut g, state, msg);
+        drop(g);
+        if state.is_terminal() {
+            self.retire(&e.id);
+        }
+        true
+    }
+
+    /// An agent artifact step. False if the task is already terminal.
+    pub(crate) fn add_artifact(
+        &self,
+        e: &TaskEntry,
+        chunk: &Artifact,
+        append: bool,
+        last_chunk: bool,
+        publish: bool,
+    ) -> bool {
+        let mut g = e.lock();
+        if g.data.status.state.is_terminal() {
+            return false;
+        }
+        g.data.merge(chunk, append);
+        if publish {
+            let ev = e.artifact_event(chunk, append, last_chunk);
+            self.commit(e, &mut g, &ev, None);
+        }
+        true
+    }
+
+    /// Registers a stream on a locked task; its first event is the current snapshot.
+    fn register(
+        &self,
+        e: &TaskEntry,
+        g: &mut crate::task::Inner,
+        close_on_interrupt: bool,
+    ) -> EventStream {
+        let (tx, stream) = self.gauge.channel(self.config.subscriber_buffer);
+        let first = if self.fault(Fault::FirstEventNotTask) {
+            e.status_event(&g.data, self.render)
+        } else {
+            wrap("task", e.to_value(&g.data, self.render, None, true))
+        };
+        let _ = tx.try_send(StreamItem::Event(encode_event(&first)));
+        // After shutdown the stream gets its snapshot and ends at once.
+        if !*self.shutdown.borrow() {
+            g.subs.push(Subscriber::new(tx, close_on_interrupt));
+        }
+        stream
+    }
+
+    /// Attaches a push config to a locked task, replacing one with the same id.
+    fn attach_push(&self, g: &mut crate::task::Inner, cfg: PushConfig) -> Arc<PushConfig> {
+        let cfg = Arc::new(cfg);
+        if let Some(pos) = g.push.iter().position(|s| s.config.id == cfg.id) {
+            g.push[pos].kill();
+            g.push.remove(pos);
+        }
+        let alive = Arc::new(AtomicBool::new(true));
+        let live = !g.data.status.state.is_terminal() && !*self.shutdown.borrow();
+        let queue = live.then(|| self.pusher.spawn(cfg.clone(), alive.clone()));
+        g.push.push(PushSlot {
+            config: cfg.clone(),
+            alive,
+            queue,
+        });
+        cfg
+    }
+
+    fn snapshot(&self, e: &TaskEntry, history: Option<usize>) -> Value {
+        let g = e.lock();
+        e.to_value(&g.data, self.render, self.history_arg(history), true)
+    }
+
+    // ---- SendMessage / SendStreamingMessage ----
+
+    async fn send(
+        self: &Arc<Self>,
+        ctx: &CallCtx,
+        p: &Value,
+        stream: bool,
+    ) -> Result<Reply, A2aError> {
+        let sp = validate::send_params(p)?;
+        if sp.push_config.is_some() && !self.config.push_notifications {
+            return Err(A2aError::new(
+                ErrorKind::PushNotificationNotSupported,
+                "push notifications are not supported by this agent",
+            ));
+        }
+        if sp.message.task_id.is_some() {
+            return self.follow_up(ctx, sp, stream).await;
+        }
+        let cmd = Command::parse(&sp.message.message_id, sp.message.first_text.as_deref());
+        let context_id: Arc<str> = match &sp.message.context_id {
+            Some(c) => c.as_str().into(),
+            None => crate::ids::new_id().into(),
+        };
+        if let Command::Message(text) = cmd {
+            let msg =
+                crate::task::agent_message(&context_id, None, vec![crate::task::text_part(text)]);
+            let ev = wrap("message", msg);
+            if !stream {
+                return Ok(Reply::Json(ev));
+            }
+            let (tx, es) = self.gauge.channel(1);
+            let _ = tx.try_send(StreamItem::Event(encode_event(&ev)));
+            return Ok(Reply::Stream(es));
+        }
+
+        let task_id: Arc<str> = crate::ids::new_id().into();
+        let push = match &sp.push_config {
+            Some(m) => Some(PushConfig::parse(
+                m,
+                &task_id,
+                "configuration.taskPushNotificationConfig.",
+                self.config.allow_private_webhooks,
+            )?),
+            None => None,
+        };
+        let data = TaskData {
+            status: Status::new(State::Submitted, None),
+            artifacts: Vec::new(),
+            history: vec![sp.message.for_task(&task_id, &context_id)],
+        };
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let entry = Arc::new(TaskEntry::new(
+            task_id,
+            context_id,
+            ctx.caller.identity.clone(),
+            seq,
+            data,
+        ));
+        let es = {
+            let mut g = entry.lock();
+            if let Some(cfg) = push {
+                self.attach_push(&mut g, cfg);
+                let first = encode_event(&wrap(
+                    "task",
+                    entry.to_value(&g.data, self.render, None, true),
+                ));
+                for slot in &g.push {
+                    if let Some(q) = &slot.queue {
+                        let _ = q.send(first.clone());
+                    }
+                }
+            }
+            stream.then(|| self.register(&entry, &mut g, true))
+        };
+        self.insert(entry.clone());
+        self.start(entry, cmd, es, sp.return_immediately, sp.history_length)
+            .await
+    }
+
+    /// A message naming an existing task: resumes an interrupted task, or joins a busy one.
+    async fn follow_up(
+        self: &Arc<Self>,
+        ctx: &CallCtx,
+        sp: validate::SendParams,
+        stream: bool,
+    ) -> Result<Reply, A2aError> {
+        let task_id = sp.message.task_id.as_deref().unwrap_or_default();
+        let entry = self.lookup(ctx, task_id)?;
+        if let Some(c) = &sp.message.context_id {
+            if **c != *entry.context_id && !self.fault(Fault::ContextMismatchAccepted) {
+                return Err(A2aError::invalid_field(
+                    "message.contextId",
+                    format!("does not match the contextId of task {task_id}"),
+                ));
+            }
+        }
+        let push = match &sp.push_config {
+            Some(m) => Some(PushConfig::parse(
+                m,
+                &entry.id,
+                "configuration.taskPushNotificationConfig.",
+                self.config.allow_private_webhooks,
+            )?),
+            None => None,
+        };
+        let cmd =
+            Command::parse_follow_up(&sp.message.message_id, sp.message.first_text.as_deref());
+        let (resume, es) = {
+            let mut g = entry.lock();
+            let st = g.data.status.state;
+            if st.is_terminal() {
+                return Err(A2aError::new(
+                    ErrorKind::UnsupportedOperation,
+                    format!("task {task_id} is in terminal state {}", st.name()),
+                )
+                .with_meta("taskId", task_id));
+            }
+            if let Some(cfg) = push {
+                self.attach_push(&mut g, cfg);
+            }
+            g.data
+                .history
+                .push(sp.message.for_task(&entry.id, &entry.context_id));
+            let resume = st.is_interrupted();
+            if resume {
+                self.transition(&entry, &mut g, State::Working, None);
+            }
+            (resume, stream.then(|| self.register(&entry, &mut g, true)))
+        };
+        if resume {
+            return self
+                .start(entry, cmd, es, sp.return_immediately, sp.history_length)
+                .await;
+        }
+        // The task is busy: the message joins its history and the caller waits like any other.
+        match es {
+            Some(es) => Ok(Reply::Stream(es)),
+            None => {
+                if !sp.return_immediately || self.fault(Fault::IgnoreReturnImmediately) {
+                    wait_settled(&entry).await;
+                }
+                Ok(Reply::Json(wrap(
+                    "task",
+                    self.snapshot(&entry, sp.history_length),
+                )))
+            }
+        }
+    }
+
+    /// Runs the agent for a task that is now set up, and answers the send.
+    async fn start(
+        self: &Arc<Self>,
+        entry: Arc<TaskEntry>,
+        cmd: Command,
+        stream: Option<EventStream>,
+        return_immediately: bool,
+        history: Option<usize>,
+    ) -> Result<Reply, A2aError> {
+        let run = Run {
+            shared: self.clone(),
+            entry: entry.clone(),
+        };
+        let instant = cmd.is_instant();
+        if let Some(es) = stream {
+            if instant && self.config.subscriber_buffer >= INLINE_STREAM_MIN_BUFFER {
+                agent::run(run, cmd).await;
+            } else {
+                tokio::spawn(agent::run(run, cmd));
+            }
+            return Ok(Reply::Stream(es));
+        }
+        let immediate = return_immediately && !self.fault(Fault::IgnoreReturnImmediately);
+        if immediate {
+            tokio::spawn(agent::run(run, cmd));
+        } else if instant {
+            // Completes in one poll: no spawn, no wait on the hot path.
+            agent::run(run, cmd).await;
+        } else {
+            tokio::spawn(agent::run(run, cmd));
+            wait_settled(&entry).await;
+        }
+        Ok(Reply::Json(wrap("task", self.snapshot(&entry, history))))
+    }
+
+    // ---- GetTask / ListTasks / CancelTask / SubscribeToTask ----
+
+    fn get_task(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let id = validate::req_str(m, "id", "id", "id")?;
+        let history = validate::history_length(m, "historyLength")?;
+        let e = self.lookup(ctx, id)?;
+        Ok(Reply::Json(self.snapshot(&e, history)))
+    }
+
+    fn list_tasks(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let context = validate::opt_str(m, "contextId", "context_id", "contextId")?;
+        let status = match validate::get(m, "status", "status") {
+            None => None,
+            Some(Value::String(s)) if s.is_empty() => None,
+            Some(v) => Some(validate::task_state(v, "status")?),
+        };
+        let size = page_size(m)?.unwrap_or(50);
+        let cursor = match validate::opt_str(m, "pageToken", "page_token", "pageToken")? {
+            None => None,
+            Some(t) => Some(decode_cursor(t).ok_or_else(|| {
+                A2aError::invalid_field("pageToken", "is not a token this server issued")
+            })?),
+        };
+        let history = self.history_arg(validate::history_length(m, "historyLength")?);
+        let after = match validate::opt_str(
+            m,
+            "statusTimestampAfter",
+            "status_timestamp_after",
+            "statusTimestampAfter",
+        )? {
+            None => None,
+            Some(t) => Some(clock::parse_nanos(t).ok_or_else(|| {
+                A2aError::invalid_field(
+                    "statusTimestampAfter",
+                    "must be an RFC 3339 UTC timestamp ending in Z",
+                )
+            })?),
+        };
+        let artifacts = validate::opt_bool(
+            m,
+            "includeArtifacts",
+            "include_artifacts",
+            "includeArtifacts",
+        )?
+        .unwrap_or(false);
+
+        let mut rows: Vec<(i64, u64, Arc<TaskEntry>)> = self
+            .all_entries()
+            .into_iter()
+            .filter(|e| self.visible(e, ctx) && context.is_none_or(|c| *e.context_id == *c))
+            .filter_map(|e| {
+                let (st, ts) = {
+                    let g = e.lock();
+                    (g.data.status.state, g.data.status.ts_ms)
+                };
+                let keep = status.is_none_or(|s| s == st)
+                    && after.is_none_or(|a| i128::from(ts) * 1_000_000 >= a);
+                keep.then_some((ts, e.seq, e))
+            })
+            .collect();
+        // Newest status first; among equal timestamps the later-created task first.
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse((r.0, r.1)));
+        let total = rows.len();
+        let start = match cursor {
+            None => 0,
+            Some(c) => rows.partition_point(|r| (r.0, r.1) >= c),
+        };
+        let end = (start + size).min(total);
+        let page = &rows[start.min(end)..end];
+        let tasks: Vec<Value> = page
+            .iter()
+            .map(|(_, _, e)| {
+                let g = e.lock();
+                e.to_value(&g.data, self.render, history, artifacts)
+            })
+            .collect();
+        let next = match page.last() {
+            Some((ts, seq, _)) if end < total => encode_cursor(*ts, *seq),
+            _ => String::new(),
+        };
+        let mut out = Map::with_capacity(4);
+        out.insert("tasks".to_owned(), Value::Array(tasks));
+        if !(next.is_empty() && self.fault(Fault::MissingNextPageToken)) {
+            out.insert("nextPageToken".to_owned(), Value::String(next));
+        }
+        out.insert("pageSize".to_owned(), Value::from(size as u64));
+        out.insert("totalSize".to_owned(), Value::from(total as u64));
+        Ok(Reply::Json(Value::Object(out)))
+    }
+
+    fn cancel_task(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let id = validate::req_str(m, "id", "id", "id")?;
+        validate::opt_obj(m, "metadata", "metadata", "metadata")?;
+        let e = self.lookup(ctx, id)?;
+        let mut g = e.lock();
+        let st = g.data.status.state;
+        match st {
+            // Cancel is idempotent (§3.3.1): a repeat returns the canceled task.
+            State::Canceled => {}
+            State::Completed | State::Failed | State::Rejected => {
+                return Err(A2aError::new(
+                    ErrorKind::TaskNotCancelable,
+                    format!("task {id} is in terminal state {}", st.name()),
+                )
+                .with_meta("taskId", id));
+            }
+            _ if self.fault(Fault::CancelNoop) => {}
+            _ => {
+                self.transition(&e, &mut g, State::Canceled, None);
+                let v = e.to_value(&g.data, self.render, None, true);
+                drop(g);
+                self.retire(&e.id);
+                return Ok(Reply::Json(v));
+            }
+        }
+        Ok(Reply::Json(e.to_value(&g.data, self.render, None, true)))
+    }
+
+    fn subscribe(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let id = validate::req_str(m, "id", "id", "id")?;
+        let e = self.lookup(ctx, id)?;
+        let mut g = e.lock();
+        let st = g.data.status.state;
+        if st.is_terminal() {
+            return Err(A2aError::new(
+                ErrorKind::UnsupportedOperation,
+                format!(
+                    "task {id} is in terminal state {}; there is nothing to subscribe to",
+                    st.name()
+                ),
+            )
+            .with_meta("taskId", id));
+        }
+        Ok(Reply::Stream(self.register(&e, &mut g, false)))
+    }
+
+    // ---- Push configs ----
+
+    fn create_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let task_id = validate::req_str(m, "taskId", "task_id", "taskId")?;
+        let e = self.lookup(ctx, task_id)?;
+        let cfg = PushConfig::parse(m, &e.id, "", self.config.allow_private_webhooks)?;
+        let mut g = e.lock();
+        let cfg = self.attach_push(&mut g, cfg);
+        Ok(Reply::Json(cfg.to_value()))
+    }
+
+    fn push_ids<'a>(&self, m: &'a Obj) -> Result<(&'a str, &'a str), A2aError> {
+        Ok((
+            validate::req_str(m, "taskId", "task_id", "taskId")?,
+            validate::req_str(m, "id", "id", "id")?,
+        ))
+    }
+
+    fn get_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let (task_id, id) = self.push_ids(m)?;
+        let e = self.lookup(ctx, task_id)?;
+        let g = e.lock();
+        match g.push.iter().find(|s| s.config.id == id) {
+            Some(s) => Ok(Reply::Json(s.config.to_value())),
+            None => Err(A2aError::new(
+                ErrorKind::TaskNotFound,
+                format!("push notification config {id} not found for task {task_id}"),
+            )
+            .with_meta("taskId", task_id)
+            .with_meta("configId", id)),
+        }
+    }
+
+    fn list_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let task_id = validate::req_str(m, "taskId", "task_id", "taskId")?;
+        let size = page_size(m)?.unwrap_or(100);
+        let offset = match validate::opt_str(m, "pageToken", "page_token", "pageToken")? {
+            None => 0,
+            Some(t) => t.parse::<usize>().map_err(|_| {
+                A2aError::invalid_field("pageToken", "is not a token this server issued")
+            })?,
+        };
+        let e = self.lookup(ctx, task_id)?;
+        let g = e.lock();
+        let configs: Vec<Value> = g
+            .push
+            .iter()
+            .skip(offset)
+            .take(size)
+            .map(|s| s.config.to_value())
+            .collect();
+        let mut out = Map::with_capacity(2);
+        out.insert("configs".to_owned(), Value::Array(configs));
+        if offset + size < g.push.len() {
+            out.insert(
+                "nextPageToken".to_owned(),
+                Value::String((offset + size).to_string()),
+            );
+        }
+        Ok(Reply::Json(Value::Object(out)))
+    }
+
+    fn delete_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
+        let m = validate::params(p)?;
+        let (task_id, id) = self.push_ids(m)?;
+        let e = self.lookup(ctx, task_id)?;
+        let mut g = e.lock();
+        if let Some(pos) = g.push.iter().position(|s| s.config.id == id) {
+            g.push[pos].kill();
+            g.push.remove(pos);
+        }
+        // Deleting what is already gone succeeds: delete is idempotent (PUSH-005).
+        Ok(Reply::Empty)
+    }
+}
+
+/// Waits until the task is terminal or interrupted (what a blocking send returns on).
+async fn wait_settled(e: &TaskEntry) {
+    let mut rx = e.state_tx.subscribe();
+    let _ = rx.wait_for(|s| s.is_terminal() || s.is_interrupted()).await;
 }

@@ -1,0 +1,142 @@
+//! Stream fan-out: one bounded buffer per subscriber, and the cut-off rule for laggards.
+//!
+//! Every event is serialized once into `Bytes` and offered to each subscriber with `try_send`,
+//! so the producer never waits for anyone and the cost per event is one refcount bump per
+//! subscriber, however many there are. A subscriber whose buffer is full is cut off: its sender
+//! is dropped, so its stream ends cleanly after the events already buffered. It never sees a
+//! gap; it may resubscribe and starts again from a fresh Task snapshot.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use crate::service::{EventStream, StreamItem};
+use crate::task::State;
+
+/// One registered stream.
+pub(crate) struct Subscriber {
+    tx: mpsc::Sender<StreamItem>,
+    /// Message streams close at INPUT_REQUIRED/AUTH_REQUIRED (STRM-005); subscriptions stay open.
+    close_on_interrupt: bool,
+}
+
+/// What to do with subscribers when an event is published.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Policy {
+    /// The DropLaggingSilently fault: a full buffer loses the event but keeps the subscriber.
+    pub(crate) drop_silently: bool,
+    /// The StreamNeverCloses fault: nobody is closed at terminal states.
+    pub(crate) never_close: bool,
+}
+
+/// Counts open [`EventStream`]s; each stream holds a [`GaugeGuard`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gauge(Arc<AtomicUsize>);
+
+struct GaugeGuard(Arc<AtomicUsize>);
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Gauge {
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// A new stream with room for `buffer` events.
+    pub(crate) fn channel(&self, buffer: usize) -> (mpsc::Sender<StreamItem>, EventStream) {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        self.0.fetch_add(1, Ordering::Relaxed);
+        let guard = GaugeGuard(self.0.clone());
+        (tx, EventStream::with_guard(rx, Box::new(guard)))
+    }
+}
+
+impl Subscriber {
+    pub(crate) fn new(tx: mpsc::Sender<StreamItem>, close_on_interrupt: bool) -> Self {
+        Self {
+            tx,
+            close_on_interrupt,
+        }
+    }
+}
+
+/// Offers `ev` to every subscriber, then closes the streams that end at `state`.
+pub(crate) fn publish(subs: &mut Vec<Subscriber>, ev: &Bytes, state: Option<State>, p: Policy) {
+    subs.retain(|s| match s.tx.try_send(StreamItem::Event(ev.clone())) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) => p.drop_silently,
+        Err(TrySendError::Closed(_)) => false,
+    });
+    if p.never_close {
+        return;
+    }
+    match state {
+        Some(st) if st.is_terminal() => subs.clear(),
+        Some(st) if st.is_interrupted() => subs.retain(|s| !s.close_on_interrupt),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_subscriber_is_cut_off_after_its_buffered_events() {
+        let gauge = Gauge::default();
+        let (tx, mut slow) = gauge.channel(2);
+        let (tx2, mut fast) = gauge.channel(100);
+        let mut subs = vec![Subscriber::new(tx, false), Subscriber::new(tx2, false)];
+        for i in 0..5u8 {
+            publish(&mut subs, &Bytes::from(vec![i]), None, Policy::default());
+        }
+        assert_eq!(subs.len(), 1, "only the fast subscriber remains");
+        let mut got = Vec::new();
+        while let Some(StreamItem::Event(b)) = slow.next().await {
+            got.push(b[0]);
+        }
+        assert_eq!(got, vec![0, 1], "a prefix, then a clean end: no gap");
+        drop(subs);
+        let mut all = Vec::new();
+        while let Some(StreamItem::Event(b)) = fast.next().await {
+            all.push(b[0]);
+        }
+        assert_eq!(all, vec![0, 1, 2, 3, 4]);
+        assert_eq!(gauge.get(), 2);
+        drop((slow, fast));
+        assert_eq!(gauge.get(), 0);
+    }
+
+    #[tokio::test]
+    async fn interrupted_states_close_only_message_streams() {
+        let gauge = Gauge::default();
+        let (a, mut msg_stream) = gauge.channel(8);
+        let (b, _sub_stream) = gauge.channel(8);
+        let mut subs = vec![Subscriber::new(a, true), Subscriber::new(b, false)];
+        publish(
+            &mut subs,
+            &Bytes::from_static(b"x"),
+            Some(State::InputRequired),
+            Policy::default(),
+        );
+        assert_eq!(subs.len(), 1);
+        assert!(matches!(
+            msg_stream.next().await,
+            Some(StreamItem::Event(_))
+        ));
+        assert!(msg_stream.next().await.is_none());
+        publish(
+            &mut subs,
+            &Bytes::from_static(b"y"),
+            Some(State::Completed),
+            Policy::default(),
+        );
+        assert!(subs.is_empty());
+    }
+}
