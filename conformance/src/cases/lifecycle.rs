@@ -1,6 +1,386 @@
-//! Cases for CTX, LIFE (digest §9).
+//! Cases for CTX and LIFE (digest §9.8): server-generated task and context ids and how a message's
+//! `taskId`/`contextId` are reconciled (§3.4), and the task lifecycle: terminal tasks are
+//! immutable, interrupted tasks accept messages (§3.1.1, §3.3.3, §7.6; digest §6).
 
-use crate::case::Case;
+use serde_json::{json, Value};
+
+use super::agent::{self, brief, context_of, describe, id_of, new_task, state};
+use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
+use crate::client::Reply;
+use crate::context::Ctx;
+use crate::spec::Method;
 
 /// The CTX, LIFE cases, in digest order.
-pub(crate) const CASES: &[Case] = &[];
+pub(crate) const CASES: &[Case] = &[
+    Case {
+        id: "CTX-001",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[],
+        title: "two SendMessage calls that create tasks",
+        requirement: "each new task gets a unique server-generated id, returned in the Task",
+        spec: "§3.4.2",
+        exec: Exec::Run(crate::run_fn!(ctx_001)),
+    },
+    Case {
+        id: "CTX-002",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[],
+        title: "SendMessage with no contextId",
+        requirement: "the server-generated contextId appears in the response",
+        spec: "§3.4.1",
+        exec: Exec::Run(crate::run_fn!(ctx_002)),
+    },
+    Case {
+        id: "CTX-003",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::TestAgent],
+        title: "follow-up to an INPUT_REQUIRED task with taskId and no contextId",
+        requirement: "the message gets the task's contextId",
+        spec: "§3.4.3",
+        exec: Exec::Run(crate::run_fn!(ctx_003)),
+    },
+    Case {
+        id: "CTX-004",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::TestAgent],
+        title: "follow-up to an INPUT_REQUIRED task with its taskId and another contextId",
+        requirement: "the message is rejected and the task is left as it was",
+        spec: "§3.4.3",
+        exec: Exec::Run(crate::run_fn!(ctx_004)),
+    },
+    Case {
+        id: "CTX-005",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[],
+        title: "SendMessage with a fresh client-chosen contextId",
+        requirement: "accepted as given, or refused with an error; never silently replaced",
+        spec: "§3.4.1",
+        exec: Exec::Run(crate::run_fn!(ctx_005)),
+    },
+    Case {
+        id: "CTX-006",
+        level: Level::May,
+        bindings: Bindings::Each,
+        needs: &[],
+        title: "SendMessage with an existing contextId and no taskId",
+        requirement: "a new task starts in that context (contextId echoed)",
+        spec: "§3.4.3",
+        exec: Exec::Run(crate::run_fn!(ctx_006)),
+    },
+    Case {
+        id: "LIFE-001",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[],
+        title: "message and cancel sent to a completed task, GetTask before and after",
+        requirement: "a terminal task never changes state again",
+        spec: "§3.1.1, life-of-a-task",
+        exec: Exec::Run(crate::run_fn!(life_001)),
+    },
+    Case {
+        id: "LIFE-002",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::TestAgent],
+        title: "SendMessage `auth-required`",
+        requirement: "AUTH_REQUIRED goes through a Task with a status message explaining the need",
+        spec: "§7.6.1",
+        exec: Exec::Run(crate::run_fn!(life_002)),
+    },
+    Case {
+        id: "LIFE-003",
+        level: Level::Should,
+        bindings: Bindings::Each,
+        needs: &[Need::TestAgent],
+        title: "follow-up message to an AUTH_REQUIRED task",
+        requirement: "the message is accepted",
+        spec: "§7.6.1",
+        exec: Exec::Run(crate::run_fn!(life_003)),
+    },
+    Case {
+        id: "LIFE-004",
+        level: Level::May,
+        bindings: Bindings::Each,
+        needs: &[Need::TestAgent],
+        title: "follow-up message to an INPUT_REQUIRED task",
+        requirement: "further messages are accepted; the task goes back to work",
+        spec: "§3.3.3",
+        exec: Exec::Run(crate::run_fn!(life_004)),
+    },
+    Case {
+        id: "LIFE-005",
+        level: Level::Must,
+        bindings: Bindings::Once,
+        needs: &[],
+        title: "(not automated) AUTH_REQUIRED does not grant authorization",
+        requirement: "entering AUTH_REQUIRED is not itself an authorization (main §7.6.4, not in 1.0.1)",
+        spec: "main §7.6.4",
+        exec: Exec::Manual(
+            "defined only on the spec's main branch (§7.6.4), not in 1.0.1; authorization decisions are not observable black-box — review only",
+        ),
+    },
+];
+
+/// The text sent where any agent will do; the test agent reads it as `echo`.
+const PLAIN: &str = "echo gauntlet context check";
+
+/// CTX-001: each task gets a unique, server-generated id.
+async fn ctx_001(ctx: Ctx) -> Judged {
+    let a = id_of(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
+    let b = id_of(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
+    if a == b {
+        return Ok(Outcome::fail(
+            "two tasks share an id",
+            "distinct task ids",
+            format!("{a} twice"),
+        ));
+    }
+    Ok(Outcome::pass(format!("distinct ids {a}, {b}")))
+}
+
+/// CTX-002: a server-generated contextId is returned.
+async fn ctx_002(ctx: Ctx) -> Judged {
+    let resp = agent::send_ok(&ctx, PLAIN, json!({}), json!({})).await?;
+    let (kind, obj) = match (resp.get("task"), resp.get("message")) {
+        (Some(t), _) => ("Task", t),
+        (None, Some(m)) => ("Message", m),
+        _ => {
+            return Ok(Outcome::fail(
+                "no Task or Message in the result",
+                "{\"task\"} or {\"message\"}",
+                brief(&resp),
+            ))
+        }
+    };
+    match context_of(obj) {
+        Some(c) if !c.is_empty() => Ok(Outcome::pass(format!("{kind} carries contextId {c}"))),
+        _ => Ok(Outcome::fail(
+            "the response has no contextId",
+            format!("a non-empty contextId on the {kind}"),
+            brief(obj),
+        )),
+    }
+}
+
+/// CTX-003: taskId without contextId inherits the task's contextId.
+async fn ctx_003(ctx: Ctx) -> Judged {
+    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let c = context_of(&g.task).unwrap_or_default().to_owned();
+    let resp = agent::send_ok(&ctx, "follow-up", json!({ "taskId": g.id }), json!({})).await?;
+    let t = agent::task_of(&resp)?;
+    let got = context_of(&t).unwrap_or_default().to_owned();
+    if t.get("id").and_then(Value::as_str) != Some(g.id.as_str()) || got != c || c.is_empty() {
+        return Ok(Outcome::fail(
+            "the follow-up did not inherit the task's contextId",
+            format!("task {} in context {c:?}", g.id),
+            brief(&t),
+        ));
+    }
+    g.disarm();
+    Ok(Outcome::pass(format!("follow-up stayed in context {c}")))
+}
+
+/// CTX-004: a contextId that disagrees with the task's is rejected.
+async fn ctx_004(ctx: Ctx) -> Judged {
+    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let c = context_of(&g.task).unwrap_or_default().to_owned();
+    let wrong = ctx.unique("other-context");
+    let a = agent::send(
+        &ctx,
+        "follow-up",
+        json!({ "taskId": g.id, "contextId": wrong }),
+        json!({}),
+    )
+    .await?;
+    let after = agent::get_task(&ctx, &g.id, None).await?;
+    g.cancel().await;
+    let Reply::Err(e) = &a.reply else {
+        return Ok(Outcome::fail(
+            "a mismatched contextId was accepted",
+            "an error (InvalidParams -32602 / 400 recommended; the spec names none)",
+            describe(&a),
+        ));
+    };
+    if state(&after) != Some("TASK_STATE_INPUT_REQUIRED") || context_of(&after) != Some(c.as_str())
+    {
+        return Ok(Outcome::fail(
+            "the rejected message still changed the task",
+            format!("task still INPUT_REQUIRED in context {c}"),
+            brief(&after),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "rejected ({}); task unchanged",
+        agent::describe_err(e)
+    )))
+}
+
+/// CTX-005: a client contextId is used as given or refused, never replaced.
+async fn ctx_005(ctx: Ctx) -> Judged {
+    let mine = ctx.unique("client-context");
+    let a = agent::send(&ctx, PLAIN, json!({ "contextId": mine }), json!({})).await?;
+    let resp = match &a.reply {
+        Reply::Err(e) => {
+            return Ok(Outcome::pass(format!(
+                "client contextId refused with an error ({})",
+                agent::describe_err(e)
+            )))
+        }
+        Reply::Ok(v) => v.clone(),
+        Reply::Garbled(_) => {
+            return Ok(Outcome::fail(
+                "unusable answer",
+                "a SendMessageResponse or an error",
+                describe(&a),
+            ))
+        }
+    };
+    let obj = resp
+        .get("task")
+        .or_else(|| resp.get("message"))
+        .unwrap_or(&resp);
+    match context_of(obj) {
+        Some(c) if c == mine => Ok(Outcome::pass("client contextId used as given")),
+        other => Ok(Outcome::fail(
+            "the client's contextId was silently replaced",
+            format!("contextId {mine:?} echoed, or an error"),
+            format!("contextId {other:?}"),
+        )),
+    }
+}
+
+/// CTX-006: contextId alone starts a new task in that context.
+async fn ctx_006(ctx: Ctx) -> Judged {
+    let first = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
+    let c = context_of(&first).unwrap_or_default().to_owned();
+    let a = agent::send(&ctx, PLAIN, json!({ "contextId": c }), json!({})).await?;
+    let second = match &a.reply {
+        Reply::Ok(v) => agent::task_of(v)?,
+        _ => {
+            return Ok(Outcome::info(format!(
+                "a second task in the context was refused: {}",
+                describe(&a)
+            )))
+        }
+    };
+    if context_of(&second) == Some(c.as_str()) && second.get("id") != first.get("id") {
+        Ok(Outcome::pass(format!(
+            "new task {} in context {c}",
+            id_of(&second)?
+        )))
+    } else {
+        Ok(Outcome::info(format!(
+            "no new task in the given context: {}",
+            brief(&second)
+        )))
+    }
+}
+
+/// LIFE-001: a terminal task never changes state again.
+async fn life_001(ctx: Ctx) -> Judged {
+    let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
+    let id = id_of(&t)?;
+    let Some(s) = state(&t)
+        .filter(|s| agent::is_terminal(s))
+        .map(str::to_owned)
+    else {
+        return Ok(Outcome::not_applicable(format!(
+            "the task is not terminal after a blocking send (state {:?})",
+            state(&t)
+        )));
+    };
+    let before = agent::get_task(&ctx, &id, None).await?;
+    let msg = agent::send(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
+    let cancel = agent::call(&ctx, Method::CancelTask, json!({ "id": id })).await?;
+    let after = agent::get_task(&ctx, &id, None).await?;
+    if state(&before) != Some(s.as_str()) || state(&after) != Some(s.as_str()) {
+        return Ok(Outcome::fail(
+            "a terminal task changed state",
+            format!("{s} on every later GetTask"),
+            format!(
+                "before {:?}, after {:?} (message: {}; cancel: {})",
+                state(&before),
+                state(&after),
+                describe(&msg),
+                describe(&cancel)
+            ),
+        ));
+    }
+    if let (Reply::Ok(_), _) | (_, Reply::Ok(_)) = (&msg.reply, &cancel.reply) {
+        return Ok(Outcome::fail(
+            "a terminal task accepted a change",
+            "errors for a message and a cancel sent to a terminal task",
+            format!("message: {}; cancel: {}", describe(&msg), describe(&cancel)),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "stayed {s}; message and cancel were refused"
+    )))
+}
+
+/// LIFE-002: AUTH_REQUIRED comes as a Task with an explaining status message.
+async fn life_002(ctx: Ctx) -> Judged {
+    let g = agent::interrupted(&ctx, "auth-required", "TASK_STATE_AUTH_REQUIRED").await?;
+    let msg = g.task.pointer("/status/message").cloned();
+    g.cancel().await;
+    let explains = msg
+        .as_ref()
+        .and_then(|m| m.get("parts"))
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    if !explains {
+        return Ok(Outcome::fail(
+            "AUTH_REQUIRED without an explaining status message",
+            "status.message with at least one part saying what is needed",
+            msg.map_or_else(|| "no status.message".to_owned(), |m| brief(&m)),
+        ));
+    }
+    Ok(Outcome::pass("Task in AUTH_REQUIRED with a status message"))
+}
+
+/// Sends a follow-up to an interrupted task; reports the state it moved to.
+async fn follow_up(
+    ctx: &Ctx,
+    command: &str,
+    want: &str,
+) -> Result<Result<String, String>, Outcome> {
+    let g = agent::interrupted(ctx, command, want).await?;
+    let a = agent::send(ctx, "here you go", json!({ "taskId": g.id }), json!({})).await?;
+    let out = match &a.reply {
+        Reply::Ok(v) => match agent::task_of(v) {
+            Ok(t) => Ok(state(&t).unwrap_or("?").to_owned()),
+            Err(_) => Ok(format!("answered {}", brief(v))),
+        },
+        _ => Err(describe(&a)),
+    };
+    g.cancel().await;
+    Ok(out)
+}
+
+/// LIFE-003: messages to an AUTH_REQUIRED task are accepted.
+async fn life_003(ctx: Ctx) -> Judged {
+    match follow_up(&ctx, "auth-required", "TASK_STATE_AUTH_REQUIRED").await? {
+        Ok(s) => Ok(Outcome::pass(format!("accepted; task now {s}"))),
+        Err(seen) => Ok(Outcome::fail(
+            "a message to an AUTH_REQUIRED task was refused",
+            "the message accepted",
+            seen,
+        )),
+    }
+}
+
+/// LIFE-004: further messages to an INPUT_REQUIRED task are accepted.
+async fn life_004(ctx: Ctx) -> Judged {
+    match follow_up(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await? {
+        Ok(s) if s != "TASK_STATE_INPUT_REQUIRED" => {
+            Ok(Outcome::pass(format!("accepted; task moved on to {s}")))
+        }
+        Ok(s) => Ok(Outcome::info(format!("accepted, but the task stayed {s}"))),
+        Err(seen) => Ok(Outcome::info(format!("follow-up refused: {seen}"))),
+    }
+}

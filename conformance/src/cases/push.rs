@@ -1,6 +1,693 @@
-//! Cases for PUSH (digest §9).
+//! Cases for PUSH (digest §9.9): push-config CRUD (§3.1.7–3.1.10) and webhook delivery (§4.3.3,
+//! §13.2; digest §8).
+//!
+//! Deliveries are observed on the suite's own receiver ([`crate::webhook`]) on 127.0.0.1, so
+//! these cases need a target on loopback ([`Need::LocalWebhook`]). Each case starts its own
+//! receiver and tells configs apart by URL path. Waiting is on deliveries with scaled deadlines.
 
-use crate::case::Case;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::agent::{self, brief, call, call_ok, describe, expect_error};
+use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
+use crate::client::Reply;
+use crate::context::Ctx;
+use crate::spec::{ErrorCode, Method};
+use crate::webhook::{Delivery, Scripted, WebhookReceiver};
 
 /// The PUSH cases, in digest order.
-pub(crate) const CASES: &[Case] = &[];
+pub(crate) const CASES: &[Case] = &[
+    Case {
+        id: "PUSH-001",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "CreateTaskPushNotificationConfig without an id",
+        requirement: "returns the config with an assigned `id` and the `taskId`",
+        spec: "§3.1.7",
+        exec: Exec::Run(crate::run_fn!(push_001)),
+    },
+    Case {
+        id: "PUSH-002",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "Create and List push configs of an unknown task",
+        requirement: "TaskNotFoundError (-32001 / 404) for both",
+        spec: "§3.1.7, §3.1.9",
+        exec: Exec::Run(crate::run_fn!(push_002)),
+    },
+    Case {
+        id: "PUSH-003",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "Get a created config, and an unknown config id",
+        requirement: "the stored config; TaskNotFoundError for the unknown id",
+        spec: "§3.1.8",
+        exec: Exec::Run(crate::run_fn!(push_003)),
+    },
+    Case {
+        id: "PUSH-004",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "create two configs, then ListTaskPushNotificationConfigs",
+        requirement: "both active configs are listed",
+        spec: "§3.1.9",
+        exec: Exec::Run(crate::run_fn!(push_004)),
+    },
+    Case {
+        id: "PUSH-005",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
+        title: "delete a config of a `hang` task twice, then cancel the task",
+        requirement: "delete is permanent and idempotent; nothing is delivered to it afterwards",
+        spec: "§3.1.10",
+        exec: Exec::Run(crate::run_fn!(push_005)),
+    },
+    Case {
+        id: "PUSH-006",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
+        title: "config on an INPUT_REQUIRED task, then a follow-up that completes it",
+        requirement: "the config persists until the task completes",
+        spec: "§3.1.7",
+        exec: Exec::Run(crate::run_fn!(push_006)),
+    },
+    Case {
+        id: "PUSH-007",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "SendMessage with an inline push config",
+        requirement: "each delivery is an HTTP POST whose body is a StreamResponse (one member)",
+        spec: "§4.3.3",
+        exec: Exec::Run(crate::run_fn!(push_007)),
+    },
+    Case {
+        id: "PUSH-008",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "inline push config with authentication {scheme: Bearer, credentials}",
+        requirement: "deliveries carry `Authorization: <scheme> <credentials>`",
+        spec: "§4.3.3, §13.2",
+        exec: Exec::Run(crate::run_fn!(push_008)),
+    },
+    Case {
+        id: "PUSH-009",
+        level: Level::Must,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "SendMessage with an inline push config",
+        requirement: "at least one delivery; the terminal state eventually arrives",
+        spec: "§4.3.3",
+        exec: Exec::Run(crate::run_fn!(push_009)),
+    },
+    Case {
+        id: "PUSH-010",
+        level: Level::Should,
+        bindings: Bindings::Once,
+        needs: &[],
+        title: "(not automated) webhook request timeout",
+        requirement: "a webhook request timeout of 10–30 s",
+        spec: "§4.3.3",
+        exec: Exec::Manual(
+            "observing a 10–30 s client timeout needs a receiver that stalls for 30 s per attempt; review only (chaos scenarios exercise slow receivers)",
+        ),
+    },
+    Case {
+        id: "PUSH-011",
+        level: Level::Should,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "the receiver answers the first delivery with 500",
+        requirement: "the failed delivery is retried (with backoff)",
+        spec: "§13.2",
+        exec: Exec::Run(crate::run_fn!(push_011)),
+    },
+    Case {
+        id: "PUSH-012",
+        level: Level::Should,
+        bindings: Bindings::Each,
+        needs: &[Need::Push],
+        title: "CreateTaskPushNotificationConfig with url http://127.0.0.1:9/…",
+        requirement: "webhook URLs on loopback/private/link-local addresses are refused (SSRF guard)",
+        spec: "§13.2",
+        exec: Exec::Run(crate::run_fn!(push_012)),
+    },
+    Case {
+        id: "PUSH-013",
+        level: Level::Should,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "SendMessage with an inline push config",
+        requirement: "deliveries use Content-Type: application/a2a+json",
+        spec: "§4.3.3",
+        exec: Exec::Run(crate::run_fn!(push_013)),
+    },
+    Case {
+        id: "PUSH-014",
+        level: Level::Sdk,
+        bindings: Bindings::Each,
+        needs: &[Need::Push, Need::LocalWebhook],
+        title: "inline push config with a token",
+        requirement: "the token is sent as X-A2A-Notification-Token (SDK convention)",
+        spec: "0.3 / 1.0.0",
+        exec: Exec::Run(crate::run_fn!(push_014)),
+    },
+];
+
+/// The text sent where any agent will do; the test agent reads it as `echo`.
+const PLAIN: &str = "echo gauntlet push check";
+
+/// Starts a webhook receiver for one case.
+pub(crate) async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
+    let _ = ctx;
+    WebhookReceiver::start()
+        .await
+        .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))
+}
+
+/// A task to hang configs on: a `hang` task with the test agent (canceled at the end), else a
+/// task from a plain message.
+async fn some_task(ctx: &Ctx) -> Result<agent::Hung, Outcome> {
+    if ctx.target().test_agent {
+        agent::hang(ctx).await
+    } else {
+        let t = agent::new_task(ctx, PLAIN, json!({}), json!({})).await?;
+        agent::guard(ctx, t)
+    }
+}
+
+/// CreateTaskPushNotificationConfig that must succeed; returns the config.
+async fn create(ctx: &Ctx, task_id: &str, url: &str, extra: Value) -> Result<Value, Outcome> {
+    let mut p = json!({ "taskId": task_id, "url": url });
+    crate::client::merge(&mut p, extra);
+    call_ok(
+        ctx,
+        Method::CreateTaskPushNotificationConfig,
+        p,
+        "CreateTaskPushNotificationConfig",
+    )
+    .await
+}
+
+/// The config `id` of a returned config.
+fn config_id(cfg: &Value) -> Result<String, Outcome> {
+    cfg.get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Outcome::fail(
+                "the config has no id",
+                "a TaskPushNotificationConfig with a non-empty `id`",
+                brief(cfg),
+            )
+        })
+}
+
+/// The configs of a task (ListTaskPushNotificationConfigs must succeed).
+async fn list(ctx: &Ctx, task_id: &str) -> Result<Vec<Value>, Outcome> {
+    let v = call_ok(
+        ctx,
+        Method::ListTaskPushNotificationConfigs,
+        json!({ "taskId": task_id }),
+        "ListTaskPushNotificationConfigs",
+    )
+    .await?;
+    Ok(v.get("configs")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// Deliveries to `path`.
+fn on(ds: &[Delivery], path: &str) -> Vec<Delivery> {
+    ds.iter().filter(|d| d.path == path).cloned().collect()
+}
+
+/// Whether a delivery announces a terminal state.
+fn terminal(d: &Delivery) -> bool {
+    d.json
+        .as_ref()
+        .and_then(agent::event_state)
+        .is_some_and(agent::is_terminal)
+}
+
+/// Registers a webhook on `path` inline with a plain SendMessage (`config_extra` merged into the
+/// config), then waits for the terminal delivery. Returns the task id and the deliveries to
+/// `path` seen by then (or by the deadline).
+async fn deliveries(
+    ctx: &Ctx,
+    hook: &WebhookReceiver,
+    path: &str,
+    config_extra: Value,
+) -> Result<(String, Result<Vec<Delivery>, Vec<Delivery>>), Outcome> {
+    let mut cfg = json!({ "url": hook.url_for(path) });
+    crate::client::merge(&mut cfg, config_extra);
+    let resp = agent::send_ok(
+        ctx,
+        PLAIN,
+        json!({}),
+        json!({ "configuration": { "taskPushNotificationConfig": cfg } }),
+    )
+    .await?;
+    let task = agent::task_of(&resp)?;
+    let id = agent::id_of(&task)?;
+    let p = path.to_owned();
+    let seen = hook
+        .wait_for(
+            move |ds| on(ds, &p).iter().any(terminal),
+            ctx.deadline(Duration::from_secs(15)),
+        )
+        .await
+        .map(|ds| on(&ds, path))
+        .map_err(|ds| on(&ds, path));
+    Ok((id, seen))
+}
+
+/// Requires at least one delivery; lists what arrived otherwise.
+fn some(seen: Result<Vec<Delivery>, Vec<Delivery>>) -> Result<Vec<Delivery>, Outcome> {
+    match seen {
+        Ok(ds) => Ok(ds),
+        Err(ds) if !ds.is_empty() => Ok(ds),
+        Err(_) => Err(Outcome::fail(
+            "no webhook delivery arrived",
+            "at least one POST to the configured URL",
+            "nothing within the deadline",
+        )),
+    }
+}
+
+/// PUSH-001: Create returns the config with an id and the taskId.
+async fn push_001(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let g = some_task(&ctx).await?;
+    let url = hook.url_for("/push-001");
+    let cfg = create(&ctx, &g.id, &url, json!({})).await?;
+    let task = g.id.clone();
+    g.cancel().await;
+    let id = config_id(&cfg)?;
+    if cfg.get("taskId").and_then(Value::as_str) != Some(task.as_str())
+        || cfg.get("url").and_then(Value::as_str) != Some(url.as_str())
+    {
+        return Ok(Outcome::fail(
+            "the created config lacks the taskId or the url",
+            format!("the config with an `id`, taskId {task:?} and url {url:?}"),
+            brief(&cfg),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "config {id} created for task {task}"
+    )))
+}
+
+/// PUSH-002: unknown tasks give TaskNotFoundError on Create and List.
+async fn push_002(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let missing = ctx.unique("no-such-task");
+    let a = call(
+        &ctx,
+        Method::CreateTaskPushNotificationConfig,
+        json!({ "taskId": missing, "url": hook.url_for("/push-002") }),
+    )
+    .await?;
+    expect_error(&a, ErrorCode::TaskNotFound, "Create for an unknown task")?;
+    let b = call(
+        &ctx,
+        Method::ListTaskPushNotificationConfigs,
+        json!({ "taskId": missing }),
+    )
+    .await?;
+    expect_error(&b, ErrorCode::TaskNotFound, "List for an unknown task")?;
+    Ok(Outcome::pass("TaskNotFound for Create and List"))
+}
+
+/// PUSH-003: Get returns the stored config; an unknown config id is TaskNotFound.
+async fn push_003(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let g = some_task(&ctx).await?;
+    let url = hook.url_for("/push-003");
+    let cfg = create(&ctx, &g.id, &url, json!({})).await?;
+    let id = config_id(&cfg)?;
+    let got = call_ok(
+        &ctx,
+        Method::GetTaskPushNotificationConfig,
+        json!({ "taskId": g.id, "id": id }),
+        "GetTaskPushNotificationConfig",
+    )
+    .await?;
+    let unknown = call(
+        &ctx,
+        Method::GetTaskPushNotificationConfig,
+        json!({ "taskId": g.id, "id": ctx.unique("no-such-config") }),
+    )
+    .await?;
+    g.cancel().await;
+    if got.get("id") != cfg.get("id")
+        || got.get("url").and_then(Value::as_str) != Some(url.as_str())
+    {
+        return Ok(Outcome::fail(
+            "Get did not return the stored config",
+            format!("config {id} with url {url}"),
+            brief(&got),
+        ));
+    }
+    expect_error(
+        &unknown,
+        ErrorCode::TaskNotFound,
+        "Get of an unknown config id",
+    )?;
+    Ok(Outcome::pass(
+        "stored config returned; unknown id gives TaskNotFound",
+    ))
+}
+
+/// PUSH-004: List returns all active configs.
+async fn push_004(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let g = some_task(&ctx).await?;
+    let a = config_id(&create(&ctx, &g.id, &hook.url_for("/push-004-a"), json!({})).await?)?;
+    let b = config_id(&create(&ctx, &g.id, &hook.url_for("/push-004-b"), json!({})).await?)?;
+    let listed = list(&ctx, &g.id).await?;
+    g.cancel().await;
+    let ids: Vec<&str> = listed
+        .iter()
+        .filter_map(|c| c.get("id").and_then(Value::as_str))
+        .collect();
+    if a == b || !ids.contains(&a.as_str()) || !ids.contains(&b.as_str()) {
+        return Ok(Outcome::fail(
+            "List does not show every active config",
+            format!("configs {a} and {b} (distinct)"),
+            format!("{ids:?}"),
+        ));
+    }
+    Ok(Outcome::pass(format!("{} configs listed", ids.len())))
+}
+
+/// Whether an answer is a successful delete (`null`, `{}` or an empty body).
+fn deleted(a: &crate::client::Answer) -> bool {
+    match &a.reply {
+        Reply::Ok(v) => v.is_null() || v.as_object().is_some_and(|o| o.is_empty()),
+        _ => false,
+    }
+}
+
+/// PUSH-005: delete is permanent and idempotent; nothing is delivered afterwards.
+async fn push_005(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let g = agent::hang(&ctx).await?;
+    let gone =
+        config_id(&create(&ctx, &g.id, &hook.url_for("/push-005-deleted"), json!({})).await?)?;
+    create(&ctx, &g.id, &hook.url_for("/push-005-control"), json!({})).await?;
+    let params = json!({ "taskId": g.id, "id": gone });
+    let first = call(
+        &ctx,
+        Method::DeleteTaskPushNotificationConfig,
+        params.clone(),
+    )
+    .await?;
+    let second = call(
+        &ctx,
+        Method::DeleteTaskPushNotificationConfig,
+        params.clone(),
+    )
+    .await?;
+    let get = call(&ctx, Method::GetTaskPushNotificationConfig, params).await?;
+    let listed = list(&ctx, &g.id).await?;
+    let before = on(&hook.deliveries(), "/push-005-deleted").len();
+    g.cancel().await;
+    let control = hook
+        .wait_for(
+            |ds| on(ds, "/push-005-control").iter().any(terminal),
+            ctx.deadline(Duration::from_secs(15)),
+        )
+        .await;
+    let after = on(&hook.deliveries(), "/push-005-deleted").len();
+    if !deleted(&first) || !deleted(&second) {
+        return Ok(Outcome::fail(
+            "delete is not idempotent",
+            "both deletes succeed (result null or {})",
+            format!("first: {}; second: {}", describe(&first), describe(&second)),
+        ));
+    }
+    if !matches!(&get.reply, Reply::Err(e) if e.is(ErrorCode::TaskNotFound))
+        || listed
+            .iter()
+            .any(|c| c.get("id").and_then(Value::as_str) == Some(gone.as_str()))
+    {
+        return Ok(Outcome::fail(
+            "the deleted config is still there",
+            "Get gives TaskNotFoundError and List omits it",
+            format!(
+                "Get: {}; List ids: {}",
+                describe(&get),
+                brief(&json!(listed))
+            ),
+        ));
+    }
+    if after > before {
+        return Ok(Outcome::fail(
+            "deliveries went to a deleted config",
+            "nothing delivered after the delete",
+            format!("{} deliveries after the delete", after - before),
+        ));
+    }
+    if control.is_err() {
+        return Ok(Outcome::pass(
+            "delete permanent and idempotent (the control webhook got no terminal delivery, so absence of deliveries is weakly shown)",
+        ));
+    }
+    Ok(Outcome::pass(
+        "deleted twice, gone from Get and List, nothing delivered to it while the control got the cancel",
+    ))
+}
+
+/// PUSH-006: a config persists until the task completes.
+async fn push_006(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let id = config_id(&create(&ctx, &g.id, &hook.url_for("/push-006"), json!({})).await?)?;
+    agent::send_ok(&ctx, "finish", json!({ "taskId": g.id }), json!({})).await?;
+    let seen = hook
+        .wait_for(
+            |ds| on(ds, "/push-006").iter().any(terminal),
+            ctx.deadline(Duration::from_secs(15)),
+        )
+        .await;
+    g.disarm();
+    match seen {
+        Ok(_) => Ok(Outcome::pass(format!(
+            "config {id} stayed active through the follow-up and got the terminal state"
+        ))),
+        Err(ds) => Ok(Outcome::fail(
+            "the config did not persist until completion",
+            "a delivery of the terminal state to the config created while INPUT_REQUIRED",
+            format!("{} deliveries, none terminal", ds.len()),
+        )),
+    }
+}
+
+/// PUSH-007: deliveries are POSTs of a StreamResponse.
+async fn push_007(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let (_, seen) = deliveries(&ctx, &hook, "/push-007", json!({})).await?;
+    let ds = some(seen)?;
+    for d in &ds {
+        let ok = d.method == "POST" && d.json.as_ref().and_then(agent::member).is_some();
+        if !ok {
+            return Ok(Outcome::fail(
+                "a delivery is not a POST of a StreamResponse",
+                "POST with a body holding exactly one of task/message/statusUpdate/artifactUpdate",
+                format!("{} {}", d.method, String::from_utf8_lossy(&d.body)),
+            ));
+        }
+    }
+    Ok(Outcome::pass(format!(
+        "{} deliveries, each a POSTed StreamResponse",
+        ds.len()
+    )))
+}
+
+/// PUSH-008: authentication goes out as `Authorization: <scheme> <credentials>`.
+async fn push_008(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let cred = ctx.unique("cred");
+    let (_, seen) = deliveries(
+        &ctx,
+        &hook,
+        "/push-008",
+        json!({ "authentication": { "scheme": "Bearer", "credentials": cred } }),
+    )
+    .await?;
+    let ds = some(seen)?;
+    for d in &ds {
+        let got = d.header("authorization").unwrap_or("");
+        let ok = got
+            .split_once(' ')
+            .is_some_and(|(s, c)| s.eq_ignore_ascii_case("Bearer") && c == cred);
+        if !ok {
+            return Ok(Outcome::fail(
+                "a delivery lacks the configured credentials",
+                format!("Authorization: Bearer {cred}"),
+                format!("Authorization: {got:?}"),
+            ));
+        }
+    }
+    Ok(Outcome::pass(format!(
+        "{} deliveries with Authorization: Bearer <credentials>",
+        ds.len()
+    )))
+}
+
+/// PUSH-009: at least one delivery, and the terminal state arrives.
+async fn push_009(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let (id, seen) = deliveries(&ctx, &hook, "/push-009", json!({})).await?;
+    match seen {
+        Ok(ds) => Ok(Outcome::pass(format!(
+            "{} deliveries for task {id}, ending with the terminal state",
+            ds.len()
+        ))),
+        Err(ds) => Ok(Outcome::fail(
+            "the terminal state was never delivered",
+            "a delivery announcing the task's terminal state",
+            format!(
+                "{} deliveries: {}",
+                ds.len(),
+                agent::summarize(&ds.iter().filter_map(|d| d.json.clone()).collect::<Vec<_>>())
+            ),
+        )),
+    }
+}
+
+/// PUSH-011: a failed delivery is retried.
+async fn push_011(ctx: Ctx) -> Judged {
+    let hook = WebhookReceiver::with_script(vec![Scripted::status(500)])
+        .await
+        .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))?;
+    let cfg = json!({ "url": hook.url_for("/push-011") });
+    agent::send_ok(
+        &ctx,
+        PLAIN,
+        json!({}),
+        json!({ "configuration": { "taskPushNotificationConfig": cfg } }),
+    )
+    .await
+    .and_then(|r| agent::task_of(&r))?;
+    let retried = |ds: &[Delivery]| {
+        ds.iter()
+            .position(|d| d.answered >= 500)
+            .is_some_and(|i| ds[i + 1..].iter().any(|d| d.body == ds[i].body))
+    };
+    match hook
+        .wait_for(retried, ctx.deadline(Duration::from_secs(30)))
+        .await
+    {
+        Ok(ds) => {
+            let failed = ds.iter().position(|d| d.answered >= 500).unwrap_or(0);
+            let again = ds[failed + 1..]
+                .iter()
+                .find(|d| d.body == ds[failed].body)
+                .map(|d| d.at.saturating_duration_since(ds[failed].at))
+                .unwrap_or_default();
+            Ok(Outcome::pass(format!(
+                "the failed delivery was retried after {again:?}"
+            )))
+        }
+        Err(ds) if ds.is_empty() => Ok(Outcome::fail(
+            "no delivery arrived at all",
+            "a delivery, answered 500, then the same body again",
+            "nothing",
+        )),
+        Err(ds) => Ok(Outcome::fail(
+            "the delivery answered with 500 was not retried",
+            "the same body delivered again after the 500 (retry with backoff)",
+            format!("{} deliveries, none repeating the failed one", ds.len()),
+        )),
+    }
+}
+
+/// PUSH-012: loopback webhook URLs are refused when the SSRF guard is on.
+async fn push_012(ctx: Ctx) -> Judged {
+    let g = some_task(&ctx).await?;
+    let a = call(
+        &ctx,
+        Method::CreateTaskPushNotificationConfig,
+        json!({ "taskId": g.id, "url": "http://127.0.0.1:9/gauntlet-ssrf-probe" }),
+    )
+    .await?;
+    g.cancel().await;
+    match &a.reply {
+        Reply::Err(e) => Ok(Outcome::pass(format!(
+            "loopback webhook URL refused ({})",
+            agent::describe_err(e)
+        ))),
+        Reply::Ok(_) if ctx.target().loopback => Ok(Outcome::info(
+            "a loopback webhook URL was accepted; the target itself runs on loopback, where private webhooks are usually allowed on purpose (the suite's own receiver needs that). Run against a deployment with the SSRF guard on to judge",
+        )),
+        Reply::Ok(v) => Ok(Outcome::fail(
+            "a loopback webhook URL was accepted",
+            "a refusal of http://127.0.0.1/… (loopback, private and link-local targets)",
+            brief(v),
+        )),
+        Reply::Garbled(_) => Ok(Outcome::error(format!("unusable answer: {}", describe(&a)))),
+    }
+}
+
+/// PUSH-013: deliveries use application/a2a+json.
+async fn push_013(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let (_, seen) = deliveries(&ctx, &hook, "/push-013", json!({})).await?;
+    let ds = some(seen)?;
+    let types: Vec<String> = ds
+        .iter()
+        .map(|d| {
+            d.header("content-type")
+                .unwrap_or("")
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    if let Some(t) = types.iter().find(|t| *t != "application/a2a+json") {
+        return Ok(Outcome::fail(
+            "a delivery is not application/a2a+json",
+            "Content-Type: application/a2a+json",
+            format!("Content-Type: {t:?}"),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "{} deliveries, all application/a2a+json",
+        ds.len()
+    )))
+}
+
+/// PUSH-014: how the token travels (information only).
+async fn push_014(ctx: Ctx) -> Judged {
+    let hook = receiver(&ctx).await?;
+    let token = ctx.unique("token");
+    let (_, seen) = deliveries(&ctx, &hook, "/push-014", json!({ "token": token })).await?;
+    let ds = some(seen)?;
+    let d = &ds[0];
+    if d.header("x-a2a-notification-token") == Some(token.as_str()) {
+        return Ok(Outcome::pass("token sent as X-A2A-Notification-Token"));
+    }
+    let carrier = d
+        .headers
+        .iter()
+        .find(|(_, v)| v.contains(token.as_str()))
+        .map(|(n, _)| n.clone());
+    Ok(Outcome::info(match carrier {
+        Some(h) => format!("token sent in header {h} (not X-A2A-Notification-Token)"),
+        None => "the token was not found in any delivery header".to_owned(),
+    }))
+}

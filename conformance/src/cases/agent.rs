@@ -1,0 +1,660 @@
+//! Helpers that drive the Gauntlet test agent (`fixtures/test-agent.md`) and read its answers:
+//! start tasks with scripted behaviour, keep `hang` tasks under a cancel guard, open and drain
+//! streams, and turn probe failures and error answers into outcomes.
+//!
+//! Everything here judges raw JSON values (digest §5 shapes), never typed models.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::case::{Judged, Outcome, Verdict};
+use crate::client::{A2aClient, Answer, CallOpts, EventReader, Reply, StreamAnswer, WireError};
+use crate::context::Ctx;
+use crate::errors::ProbeError;
+use crate::spec::{ErrorCode, Method, INTERRUPTED_STATES, TERMINAL_STATES};
+
+/// The four members of a `StreamResponse` (digest §5).
+pub(crate) const STREAM_MEMBERS: [&str; 4] = ["task", "message", "statusUpdate", "artifactUpdate"];
+
+/// A deadline long enough for a short scripted task, scaled by `--timeout-scale`.
+pub(crate) fn short(ctx: &Ctx) -> Duration {
+    ctx.deadline(Duration::from_secs(10))
+}
+
+/// A SHOULD-level shortfall reported directly as NON-STRICT (used where one case mixes a MUST
+/// and a SHOULD check).
+pub(crate) fn warn(
+    summary: impl Into<String>,
+    expected: impl Into<String>,
+    observed: impl Into<String>,
+) -> Outcome {
+    Outcome {
+        verdict: Verdict::NonStrict,
+        ..Outcome::fail(summary, expected, observed)
+    }
+}
+
+/// A probe failure (timeout, refused connection) as an ERROR outcome.
+pub(crate) fn harness(what: &str, e: ProbeError) -> Outcome {
+    Outcome::error(format!("{what}: {e}"))
+}
+
+/// Compact JSON, cut to a readable length for reports.
+pub(crate) fn brief(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 400 {
+        let cut: String = s.chars().take(400).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+/// One line describing a wire error: code or status, reason and message.
+pub(crate) fn describe_err(e: &WireError) -> String {
+    let mut s = format!("HTTP {}", e.http_status);
+    if let Some(c) = e.code {
+        s.push_str(&format!(", code {c}"));
+    }
+    if let Some(st) = &e.status {
+        s.push_str(&format!(", status {st}"));
+    }
+    if let Some(r) = &e.reason {
+        s.push_str(&format!(", reason {r}"));
+    }
+    if let Some(m) = &e.message {
+        s.push_str(&format!(", message {m:?}"));
+    }
+    s
+}
+
+/// One line describing any answer.
+pub(crate) fn describe(a: &Answer) -> String {
+    match &a.reply {
+        Reply::Ok(v) => format!("HTTP {} success {}", a.raw.status, brief(v)),
+        Reply::Err(e) => format!("error: {}", describe_err(e)),
+        Reply::Garbled(why) => format!("HTTP {} unusable answer: {why}", a.raw.status),
+    }
+}
+
+/// The expectation text for an A2A error on both bindings.
+pub(crate) fn expected_err(code: ErrorCode) -> String {
+    format!(
+        "{:?} (JSON-RPC {} / HTTP {} with reason {})",
+        code,
+        code.jsonrpc(),
+        code.http_status(),
+        code.reason()
+    )
+}
+
+/// Calls `method`; probe failures become ERROR outcomes.
+pub(crate) async fn call(ctx: &Ctx, method: Method, params: Value) -> Result<Answer, Outcome> {
+    ctx.client()
+        .call(method, params)
+        .await
+        .map_err(|e| harness(method.jsonrpc_name(), e))
+}
+
+/// Calls `method` with options; probe failures become ERROR outcomes.
+pub(crate) async fn call_with(
+    ctx: &Ctx,
+    method: Method,
+    params: Value,
+    opts: CallOpts,
+) -> Result<Answer, Outcome> {
+    ctx.client()
+        .call_with(method, params, opts)
+        .await
+        .map_err(|e| harness(method.jsonrpc_name(), e))
+}
+
+/// The success value of `answer`, or a FAIL saying `what` should have succeeded.
+pub(crate) fn success(answer: &Answer, what: &str) -> Result<Value, Outcome> {
+    match &answer.reply {
+        Reply::Ok(v) => Ok(v.clone()),
+        _ => Err(Outcome::fail(
+            format!("{what} did not succeed"),
+            format!("a successful {what}"),
+            describe(answer),
+        )),
+    }
+}
+
+/// Calls `method` and requires success.
+pub(crate) async fn call_ok(
+    ctx: &Ctx,
+    method: Method,
+    params: Value,
+    what: &str,
+) -> Result<Value, Outcome> {
+    let a = call(ctx, method, params).await?;
+    success(&a, what)
+}
+
+/// Requires `answer` to be the A2A error `code`.
+pub(crate) fn expect_error(answer: &Answer, code: ErrorCode, what: &str) -> Judged {
+    match &answer.reply {
+        Reply::Err(e) if e.is(code) => Ok(Outcome::pass(format!(
+            "{what}: {:?} ({})",
+            code,
+            describe_err(e)
+        ))),
+        _ => Err(Outcome::fail(
+            format!("{what}: not {code:?}"),
+            expected_err(code),
+            describe(answer),
+        )),
+    }
+}
+
+/// SendMessage of a text message; returns the answer (success or not).
+pub(crate) async fn send(
+    ctx: &Ctx,
+    text: &str,
+    message_extra: Value,
+    extra: Value,
+) -> Result<Answer, Outcome> {
+    ctx.client()
+        .send_text(text, message_extra, extra)
+        .await
+        .map_err(|e| harness("SendMessage", e))
+}
+
+/// SendMessage that must succeed; returns the SendMessageResponse (`{"task"}` or `{"message"}`).
+pub(crate) async fn send_ok(
+    ctx: &Ctx,
+    text: &str,
+    message_extra: Value,
+    extra: Value,
+) -> Result<Value, Outcome> {
+    let a = send(ctx, text, message_extra, extra).await?;
+    success(&a, "SendMessage")
+}
+
+/// SendMessage that must produce a Task; a Message answer makes the case NOT-APPLICABLE (the
+/// requirement is about tasks and this agent answered without one).
+pub(crate) async fn new_task(
+    ctx: &Ctx,
+    text: &str,
+    message_extra: Value,
+    extra: Value,
+) -> Result<Value, Outcome> {
+    let resp = send_ok(ctx, text, message_extra, extra).await?;
+    task_of(&resp)
+}
+
+/// The Task inside a SendMessageResponse.
+pub(crate) fn task_of(resp: &Value) -> Result<Value, Outcome> {
+    if let Some(t) = resp.get("task").filter(|t| t.is_object()) {
+        return Ok(t.clone());
+    }
+    if resp.get("message").is_some() {
+        return Err(Outcome::not_applicable(
+            "the agent answered with a Message, not a Task, so there is no task to judge",
+        ));
+    }
+    Err(Outcome::fail(
+        "SendMessage result is neither {\"task\"} nor {\"message\"}",
+        "a SendMessageResponse with exactly one of `task` / `message`",
+        brief(resp),
+    ))
+}
+
+/// A task's `id`, required.
+pub(crate) fn id_of(task: &Value) -> Result<String, Outcome> {
+    task.get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Outcome::fail(
+                "task has no id",
+                "a Task with a non-empty string `id`",
+                brief(task),
+            )
+        })
+}
+
+/// A task's or message's `contextId`, if present.
+pub(crate) fn context_of(v: &Value) -> Option<&str> {
+    v.get("contextId").and_then(Value::as_str)
+}
+
+/// `status.state` of a Task (or of a status-update event).
+pub(crate) fn state(v: &Value) -> Option<&str> {
+    v.get("status")?.get("state")?.as_str()
+}
+
+/// Whether `s` is a terminal state.
+pub(crate) fn is_terminal(s: &str) -> bool {
+    TERMINAL_STATES.contains(&s)
+}
+
+/// Whether `s` is an interrupted state.
+pub(crate) fn is_interrupted(s: &str) -> bool {
+    INTERRUPTED_STATES.contains(&s)
+}
+
+/// GetTask that must succeed; `history` sets `historyLength`.
+pub(crate) async fn get_task(ctx: &Ctx, id: &str, history: Option<i64>) -> Result<Value, Outcome> {
+    let mut p = json!({ "id": id });
+    if let Some(h) = history {
+        p["historyLength"] = json!(h);
+    }
+    call_ok(ctx, Method::GetTask, p, "GetTask").await
+}
+
+/// A running `hang` task. Call [`Hung::cancel`] at the end of the case; if the case stops
+/// early, dropping the guard cancels the task in the background.
+pub(crate) struct Hung {
+    /// The task as SendMessage returned it.
+    pub task: Value,
+    /// Its id.
+    pub id: String,
+    client: Option<A2aClient>,
+}
+
+impl Hung {
+    /// Cancels the task now (cleanup; the answer is not judged).
+    pub(crate) async fn cancel(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.call(Method::CancelTask, json!({ "id": self.id })).await;
+        }
+    }
+
+    /// Forget the task: it was canceled by the case itself.
+    pub(crate) fn disarm(mut self) {
+        self.client = None;
+    }
+}
+
+impl Drop for Hung {
+    fn drop(&mut self) {
+        if let (Some(c), Ok(rt)) = (self.client.take(), tokio::runtime::Handle::try_current()) {
+            let id = std::mem::take(&mut self.id);
+            rt.spawn(async move {
+                let _ = c.call(Method::CancelTask, json!({ "id": id })).await;
+            });
+        }
+    }
+}
+
+/// Guards a task started some other way so it is canceled when the case ends.
+pub(crate) fn guard(ctx: &Ctx, task: Value) -> Result<Hung, Outcome> {
+    let id = id_of(&task)?;
+    Ok(Hung {
+        task,
+        id,
+        client: Some(ctx.client()),
+    })
+}
+
+/// Starts a test-agent `text` task with `returnImmediately: true` (e.g. `hang`, `slow 3000`)
+/// and guards it. `message_extra` is merged into the message.
+pub(crate) async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result<Hung, Outcome> {
+    let opts = CallOpts {
+        timeout: Some(short(ctx)),
+        ..CallOpts::default()
+    };
+    let mut msg = crate::client::user_message(text);
+    crate::client::merge(&mut msg, message_extra);
+    let params = json!({ "message": msg, "configuration": { "returnImmediately": true } });
+    let a = call_with(ctx, Method::SendMessage, params, opts).await?;
+    let resp = success(&a, "SendMessage (returnImmediately)")?;
+    let task = task_of(&resp)?;
+    guard(ctx, task)
+}
+
+/// Starts a `hang` task (stays WORKING until canceled).
+pub(crate) async fn hang(ctx: &Ctx) -> Result<Hung, Outcome> {
+    start(ctx, "hang", json!({})).await
+}
+
+/// Runs `input-required` (or `auth-required`) to its interrupted state with a blocking send and
+/// guards the task. Fails if the task does not come back in `want`.
+pub(crate) async fn interrupted(ctx: &Ctx, command: &str, want: &str) -> Result<Hung, Outcome> {
+    let task = new_task(ctx, command, json!({}), json!({})).await?;
+    let g = guard(ctx, task)?;
+    match state(&g.task) {
+        Some(s) if s == want => Ok(g),
+        other => Err(Outcome::fail(
+            format!("`{command}` did not leave the task in {want}"),
+            format!("a blocking SendMessage returning the task in {want}"),
+            format!("state {other:?}: {}", brief(&g.task)),
+        )),
+    }
+}
+
+/// Creates `n` tasks with `text` in one context: the first without a `contextId` (the server
+/// assigns one), the others in that context. Returns the contextId and the tasks in creation
+/// order. Using a server-assigned context keeps concurrent cases' tasks out of the way.
+pub(crate) async fn tasks_in_context(
+    ctx: &Ctx,
+    n: usize,
+    text: &str,
+) -> Result<(String, Vec<Value>), Outcome> {
+    let first = new_task(ctx, text, json!({}), json!({})).await?;
+    let context = context_of(&first)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Outcome::fail(
+                "task has no contextId",
+                "a Task carrying a contextId (digest §3.4.1)",
+                brief(&first),
+            )
+        })?;
+    let mut tasks = vec![first];
+    for _ in 1..n {
+        let t = new_task(ctx, text, json!({ "contextId": context }), json!({})).await?;
+        tasks.push(t);
+    }
+    Ok((context, tasks))
+}
+
+// ---- streams ----
+
+/// The single member of a StreamResponse, if exactly one of the four is present.
+pub(crate) fn member(sr: &Value) -> Option<(&'static str, &Value)> {
+    let obj = sr.as_object()?;
+    let present: Vec<&'static str> = STREAM_MEMBERS
+        .iter()
+        .copied()
+        .filter(|k| obj.contains_key(*k))
+        .collect();
+    match present.as_slice() {
+        [one] => obj.get(*one).map(|v| (*one, v)),
+        _ => None,
+    }
+}
+
+/// The task state an event announces (`task` snapshot or `statusUpdate`), if any.
+pub(crate) fn event_state(sr: &Value) -> Option<&str> {
+    match member(sr)? {
+        ("task", t) | ("statusUpdate", t) => state(t),
+        _ => None,
+    }
+}
+
+/// One received stream event: its StreamResponse and when it arrived.
+#[derive(Debug, Clone)]
+pub(crate) struct Got {
+    /// The StreamResponse.
+    pub sr: Value,
+    /// Arrival time.
+    pub at: Instant,
+}
+
+/// How a collected stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum End {
+    /// Clean EOF.
+    Closed,
+    /// Still open when the deadline passed.
+    Open,
+    /// An in-stream error event (the stream is expected to end after it).
+    Error(String),
+    /// A framing or transport fault.
+    Fault(String),
+}
+
+/// Opens a stream that must be an SSE stream (a refusal is a FAIL).
+pub(crate) async fn open(ctx: &Ctx, method: Method, params: Value) -> Result<EventReader, Outcome> {
+    let sa = ctx
+        .client()
+        .stream(method, params)
+        .await
+        .map_err(|e| harness(method.jsonrpc_name(), e))?;
+    opened(sa, method.jsonrpc_name())
+}
+
+/// SendStreamingMessage of a text message that must open an SSE stream.
+pub(crate) async fn open_text(
+    ctx: &Ctx,
+    text: &str,
+    message_extra: Value,
+) -> Result<EventReader, Outcome> {
+    let sa = ctx
+        .client()
+        .stream_text(text, message_extra, json!({}))
+        .await
+        .map_err(|e| harness("SendStreamingMessage", e))?;
+    opened(sa, "SendStreamingMessage")
+}
+
+fn opened(sa: StreamAnswer, what: &str) -> Result<EventReader, Outcome> {
+    match sa {
+        StreamAnswer::Open(r) => Ok(r),
+        StreamAnswer::Refused(a) => Err(Outcome::fail(
+            format!("{what} was refused"),
+            "HTTP 200 text/event-stream",
+            describe(&a),
+        )),
+    }
+}
+
+/// Reads one event. `Ok(None)` at EOF; an in-stream error or a garbled event is a FAIL unless
+/// the caller handles errors itself (see [`collect`]).
+pub(crate) async fn next(
+    reader: &mut EventReader,
+    within: Duration,
+) -> Result<Option<Value>, Outcome> {
+    match reader.next(within).await {
+        Ok(None) => Ok(None),
+        Ok(Some(ev)) => match ev.payload {
+            Reply::Ok(v) => Ok(Some(v)),
+            Reply::Err(e) => Err(Outcome::fail(
+                "the stream carried an error event",
+                "StreamResponse events",
+                describe_err(&e),
+            )),
+            Reply::Garbled(why) => Err(Outcome::fail(
+                "the stream carried an unusable event",
+                "StreamResponse events",
+                format!("{why}: {}", ev.sse.data),
+            )),
+        },
+        Err(ProbeError::Timeout(d)) => Err(Outcome::fail(
+            "no stream event in time",
+            format!("an event or the end of the stream within {d:?}"),
+            "nothing",
+        )),
+        Err(e) => Err(Outcome::fail(
+            "the stream broke",
+            "well-formed SSE events",
+            e.to_string(),
+        )),
+    }
+}
+
+/// Reads events until EOF, an error event, a fault, or `within` overall.
+pub(crate) async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<Got>, End) {
+    let until = Instant::now() + within;
+    let mut got = Vec::new();
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (got, End::Open);
+        }
+        match reader.next(left).await {
+            Ok(None) => return (got, End::Closed),
+            Ok(Some(ev)) => match ev.payload {
+                Reply::Ok(v) => got.push(Got {
+                    sr: v,
+                    at: Instant::now(),
+                }),
+                Reply::Err(e) => return (got, End::Error(describe_err(&e))),
+                Reply::Garbled(why) => return (got, End::Fault(format!("{why}: {}", ev.sse.data))),
+            },
+            Err(ProbeError::Timeout(_)) => return (got, End::Open),
+            Err(e) => return (got, End::Fault(e.to_string())),
+        }
+    }
+}
+
+/// Reads until the stream announces a state matching `want` (the matching event included).
+/// Returns the events read; the stream stays open for the caller.
+pub(crate) async fn read_until(
+    reader: &mut EventReader,
+    within: Duration,
+    want: impl Fn(&str) -> bool,
+) -> Result<Vec<Value>, Outcome> {
+    let until = Instant::now() + within;
+    let mut got = Vec::new();
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        let ev = match next(reader, left.max(Duration::from_millis(1))).await? {
+            Some(v) => v,
+            None => {
+                return Err(Outcome::fail(
+                    "the stream ended before the expected state",
+                    "a status event with the expected state",
+                    summarize(&got),
+                ))
+            }
+        };
+        let hit = event_state(&ev).is_some_and(&want);
+        got.push(ev);
+        if hit {
+            return Ok(got);
+        }
+    }
+}
+
+/// A compact listing of events for reports: `task(WORKING), artifactUpdate(echo), …`.
+pub(crate) fn summarize(events: &[Value]) -> String {
+    if events.is_empty() {
+        return "no events".to_owned();
+    }
+    events
+        .iter()
+        .map(|e| match member(e) {
+            Some((k @ ("task" | "statusUpdate"), v)) => {
+                format!("{k}({})", state(v).unwrap_or("?"))
+            }
+            Some(("artifactUpdate", v)) => format!(
+                "artifactUpdate({})",
+                v.get("artifact")
+                    .and_then(|a| a.get("artifactId"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+            ),
+            Some((k, _)) => k.to_owned(),
+            None => format!("invalid({})", brief(e)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The StreamResponses of collected events.
+pub(crate) fn values(got: &[Got]) -> Vec<Value> {
+    got.iter().map(|g| g.sr.clone()).collect()
+}
+
+/// Judges a streaming call that must be refused with `code`: either before the stream (a JSON
+/// error answer) or as an SSE stream whose first event is that error (digest §1.3, §2.4).
+pub(crate) async fn expect_stream_error(
+    sa: StreamAnswer,
+    code: ErrorCode,
+    within: Duration,
+    what: &str,
+) -> Judged {
+    match sa {
+        StreamAnswer::Refused(a) => expect_error(&a, code, what),
+        StreamAnswer::Open(mut r) => match r.next(within).await {
+            Ok(Some(ev)) => match &ev.payload {
+                Reply::Err(e) if e.is(code) => Ok(Outcome::pass(format!(
+                    "{what}: {code:?} as the stream's only event ({})",
+                    describe_err(e)
+                ))),
+                Reply::Err(e) => Err(Outcome::fail(
+                    format!("{what}: wrong error"),
+                    expected_err(code),
+                    format!("error event: {}", describe_err(e)),
+                )),
+                _ => Err(Outcome::fail(
+                    format!("{what}: a stream was served instead of an error"),
+                    expected_err(code),
+                    format!(
+                        "first event {}",
+                        brief(ev.json.as_ref().unwrap_or(&Value::Null))
+                    ),
+                )),
+            },
+            Ok(None) => Err(Outcome::fail(
+                format!("{what}: empty stream"),
+                expected_err(code),
+                "HTTP 200 event stream that closed with no event",
+            )),
+            Err(e) => Err(Outcome::fail(
+                format!("{what}: no error event"),
+                expected_err(code),
+                e.to_string(),
+            )),
+        },
+    }
+}
+
+/// Artifacts of a task as `artifactId → parts`, in order.
+pub(crate) fn artifacts(task: &Value) -> Vec<(String, Vec<Value>)> {
+    task.get("artifacts")
+        .and_then(Value::as_array)
+        .map(|arts| {
+            arts.iter()
+                .map(|a| {
+                    (
+                        a.get("artifactId")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                        a.get("parts")
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Reassembles streamed artifact chunks (`append`/`lastChunk`, digest §5) into
+/// `artifactId → parts`, in first-seen order.
+pub(crate) fn reassemble(events: &[Value]) -> Vec<(String, Vec<Value>)> {
+    let mut out: Vec<(String, Vec<Value>)> = Vec::new();
+    for e in events {
+        let Some(("artifactUpdate", u)) = member(e) else {
+            continue;
+        };
+        let Some(art) = u.get("artifact") else {
+            continue;
+        };
+        let id = art
+            .get("artifactId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let parts = art
+            .get("parts")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let append = u.get("append").and_then(Value::as_bool).unwrap_or(false);
+        match out.iter_mut().find(|(k, _)| *k == id) {
+            Some((_, p)) if append => p.extend(parts),
+            Some((_, p)) => *p = parts,
+            None => out.push((id, parts)),
+        }
+    }
+    out
+}
+
+/// `history` entries of a task (`[]` when absent).
+pub(crate) fn history(task: &Value) -> Vec<Value> {
+    task.get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
