@@ -1,6 +1,715 @@
-//! Cases for REST (digest §9).
+//! Cases for REST: the HTTP+JSON binding (digest §9.5, §2).
+//!
+//! Routes are exercised through the client's own request builder, then adjusted (verb, body,
+//! query, content type) so each request differs from a valid one in one respect only.
 
-use crate::case::Case;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
+use crate::client::{user_message, Answer, CallOpts, Reply, StreamAnswer};
+use crate::context::Ctx;
+use crate::expect;
+use crate::probe::RawRequest;
+use crate::spec::{ErrorCode, Method};
 
 /// The REST cases, in digest order.
-pub(crate) const CASES: &[Case] = &[];
+pub(crate) const CASES: &[Case] = &[
+    Case {
+        id: "REST-001",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "every route of digest §2.2 (no /v1), colon verbs included",
+        requirement: "each route answers A2A (a result, or an error with ErrorInfo), never a bare router 404",
+        spec: "§5.3, §11.3",
+        exec: Exec::Run(crate::run_fn!(rest_001)),
+    },
+    Case {
+        id: "REST-002",
+        level: Level::Should,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "send and get under the card's `/{tenant}` prefix",
+        requirement: "tenant-prefixed routes work",
+        spec: "proto http",
+        exec: Exec::Run(crate::run_fn!(rest_002)),
+    },
+    Case {
+        id: "REST-003",
+        level: Level::Should,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "message:send with `application/a2a+json` and with `application/json`",
+        requirement: "both accepted; responses use application/a2a+json",
+        spec: "§11.1",
+        exec: Exec::Run(crate::run_fn!(rest_003)),
+    },
+    Case {
+        id: "REST-004",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "GET /tasks with every query parameter (camelCase, enum name, bool, URL-encoded timestamp)",
+        requirement: "query parameters are read and applied",
+        spec: "§11.5",
+        exec: Exec::Run(crate::run_fn!(rest_004)),
+    },
+    Case {
+        id: "REST-005",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "unknown task, empty send body, malformed JSON, version 9.9",
+        requirement: "`{\"error\":{code,status,message,details?}}` with error.code = HTTP status",
+        spec: "§11.6",
+        exec: Exec::Run(crate::run_fn!(rest_005)),
+    },
+    Case {
+        id: "REST-006",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "unknown task, version 9.9, cancel of a finished task, message to a finished task",
+        requirement: "ErrorInfo (reason, domain) in details; HTTP status per the 1.0.1 table",
+        spec: "§11.6, §5.4",
+        exec: Exec::Run(crate::run_fn!(rest_006)),
+    },
+    Case {
+        id: "REST-007",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "message:send, GET /tasks/{id}, POST /tasks/{id}:cancel",
+        requirement: "{task}/{message} for send; a bare Task for get and cancel",
+        spec: "§11.4, proto",
+        exec: Exec::Run(crate::run_fn!(rest_007)),
+    },
+    Case {
+        id: "REST-008",
+        level: Level::Must,
+        bindings: Bindings::Rest,
+        needs: &[Need::Streaming],
+        title: "POST /tasks/{id}:subscribe, then GET",
+        requirement: "POST works (MUST); GET works too (SHOULD)",
+        spec: "§11.3 / proto",
+        exec: Exec::Run(crate::run_fn!(rest_008)),
+    },
+    Case {
+        id: "REST-009",
+        level: Level::Should,
+        bindings: Bindings::Rest,
+        needs: &[],
+        title: "POST /tasks/{id}:cancel with an empty body and with `{}`",
+        requirement: "both are accepted alike",
+        spec: "proto body:\"*\"",
+        exec: Exec::Run(crate::run_fn!(rest_009)),
+    },
+    Case {
+        id: "REST-010",
+        level: Level::Sdk,
+        bindings: Bindings::Rest,
+        needs: &[Need::Push],
+        title: "create and delete a push config",
+        requirement: "create answers 200 or 201; delete 200 or 204",
+        spec: "none (SDK)",
+        exec: Exec::Run(crate::run_fn!(rest_010)),
+    },
+];
+
+fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
+    move |o| Outcome {
+        summary: format!("{what}: {}", o.summary),
+        ..o
+    }
+}
+
+/// The answer is a result or an A2A error with an ErrorInfo reason (so a route matched).
+fn routed(answer: &Answer, what: &str) -> Result<(), Outcome> {
+    expect::a2a_answer(answer).map_err(tag(what))?;
+    if let Reply::Err(e) = &answer.reply {
+        if expect::error_info(&e.raw).is_none() && e.reason.is_none() {
+            return Err(Outcome::fail(
+                format!("{what}: not routed"),
+                "a result, or an A2A error with an ErrorInfo (route matched)",
+                expect::describe(answer),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// REST-001: every route answers.
+async fn rest_001(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(&client, "echo rest-001", Value::Null, Value::Null).await?;
+    let mut routes = vec!["POST /message:send"];
+    let missing = ctx.unique("missing");
+    let nf = client
+        .call(Method::GetTask, json!({"id": missing}))
+        .await
+        .map_err(expect::probe)?;
+    expect::error_is(&nf, ErrorCode::TaskNotFound).map_err(tag("GET /tasks/{unknown}"))?;
+    routes.push("GET /tasks/{id}");
+    let list = client
+        .call(Method::ListTasks, json!({}))
+        .await
+        .map_err(expect::probe)?;
+    expect::ok(&list, "GET /tasks")?;
+    routes.push("GET /tasks");
+    let task = expect::task_of(&sent)
+        .and_then(expect::id_of)
+        .unwrap_or(missing.clone());
+    let cancel = client
+        .call(Method::CancelTask, json!({"id": task}))
+        .await
+        .map_err(expect::probe)?;
+    routed(&cancel, "POST /tasks/{id}:cancel")?;
+    routes.push("POST /tasks/{id}:cancel");
+    let card = client
+        .call(Method::GetExtendedAgentCard, json!({}))
+        .await
+        .map_err(expect::probe)?;
+    routed(&card, "GET /extendedAgentCard")?;
+    routes.push("GET /extendedAgentCard");
+    let cfg = ctx.unique("cfg");
+    let push = [
+        (
+            Method::CreateTaskPushNotificationConfig,
+            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+            "POST /tasks/{id}/pushNotificationConfigs",
+        ),
+        (
+            Method::ListTaskPushNotificationConfigs,
+            json!({"taskId": task}),
+            "GET /tasks/{id}/pushNotificationConfigs",
+        ),
+        (
+            Method::GetTaskPushNotificationConfig,
+            json!({"taskId": task, "id": cfg}),
+            "GET /tasks/{id}/pushNotificationConfigs/{cfg}",
+        ),
+        (
+            Method::DeleteTaskPushNotificationConfig,
+            json!({"taskId": task, "id": cfg}),
+            "DELETE /tasks/{id}/pushNotificationConfigs/{cfg}",
+        ),
+    ];
+    for (method, params, what) in push {
+        let a = client.call(method, params).await.map_err(expect::probe)?;
+        routed(&a, what)?;
+        routes.push(what);
+    }
+    if ctx.target().streaming {
+        let s = client
+            .stream_text("echo rest-001", Value::Null, Value::Null)
+            .await
+            .map_err(expect::probe)?;
+        if let StreamAnswer::Refused(a) = &s {
+            return Ok(Outcome::fail(
+                "POST /message:stream refused while streaming is declared",
+                "200 text/event-stream",
+                expect::describe(a),
+            ));
+        }
+        routes.push("POST /message:stream");
+    }
+    Ok(Outcome::pass(format!("{} routes answered", routes.len())))
+}
+
+/// REST-002: tenant prefix.
+async fn rest_002(ctx: Ctx) -> Judged {
+    let Some(tenant) = ctx.target().rest_tenant.clone() else {
+        return Ok(Outcome::not_applicable(
+            "the HTTP+JSON interface declares no tenant",
+        ));
+    };
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(&client, "echo rest-002", Value::Null, Value::Null).await?;
+    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
+        let g = client
+            .call(Method::GetTask, json!({"id": id}))
+            .await
+            .map_err(expect::probe)?;
+        expect::ok(&g, "GetTask under the tenant prefix")?;
+    }
+    Ok(Outcome::pass(format!("routes under `/{tenant}` work")))
+}
+
+/// REST-003: content types.
+async fn rest_003(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let mut a2a_json = true;
+    for ct in ["application/a2a+json", "application/json"] {
+        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("ct")))});
+        let opts = CallOpts {
+            headers: vec![("Content-Type".into(), ct.into())],
+            ..CallOpts::default()
+        };
+        let a = client
+            .call_with(Method::SendMessage, params, opts)
+            .await
+            .map_err(expect::probe)?;
+        expect::ok(&a, &format!("message:send with `Content-Type: {ct}`"))?;
+        a2a_json &= expect::rest_content_type(&a.raw)?;
+    }
+    if !a2a_json {
+        return Ok(Outcome::fail(
+            "responses use application/json",
+            "Content-Type: application/a2a+json (SHOULD since 1.0.1)",
+            "application/json",
+        ));
+    }
+    Ok(Outcome::pass(
+        "a2a+json and json requests accepted; responses are application/a2a+json",
+    ))
+}
+
+/// REST-004: query parameters.
+async fn rest_004(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let task = expect::finished_task(&client, &ctx.unique("rest-004")).await;
+    let (context, state) = match &task {
+        Ok(t) => (
+            t.get("contextId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            expect::state_of(t).unwrap_or("").to_owned(),
+        ),
+        Err(_) => (String::new(), "TASK_STATE_COMPLETED".to_owned()),
+    };
+    let mut req = client.request(Method::ListTasks, &json!({}), &CallOpts::default());
+    let base = req.url.split('?').next().unwrap_or_default().to_owned();
+    let mut query = format!(
+        "status={state}&pageSize=10&historyLength=0&includeArtifacts=true&statusTimestampAfter=2000-01-01T00%3A00%3A00.000Z"
+    );
+    if !context.is_empty() {
+        query = format!("contextId={}&{query}", encode(&context));
+    }
+    req.url = format!("{base}?{query}");
+    let a = client.send_raw(req).await.map_err(expect::probe)?;
+    let list = expect::ok(&a, "GET /tasks with query parameters")?;
+    let tasks = list
+        .get("tasks")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for t in &tasks {
+        let wrong_ctx = !context.is_empty()
+            && t.get("contextId").and_then(Value::as_str) != Some(context.as_str());
+        if wrong_ctx || expect::state_of(t) != Some(state.as_str()) {
+            return Ok(Outcome::fail(
+                "query filters were not applied",
+                format!("only tasks with contextId {context} and state {state}"),
+                expect::show(t),
+            ));
+        }
+        if t.get("history")
+            .is_some_and(|h| h.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            return Ok(Outcome::fail(
+                "`historyLength=0` was not applied",
+                "no history entries",
+                expect::show(t),
+            ));
+        }
+    }
+    if let Ok(t) = &task {
+        let id = expect::id_of(t).unwrap_or_default();
+        if !tasks
+            .iter()
+            .any(|x| expect::id_of(x).as_deref() == Some(id.as_str()))
+        {
+            return Ok(Outcome::fail(
+                "the matching task was not listed",
+                format!("task {id} in the filtered list"),
+                expect::show(list),
+            ));
+        }
+        let mut get = client.request(Method::GetTask, &json!({"id": id}), &CallOpts::default());
+        let base = get.url.split('?').next().unwrap_or_default().to_owned();
+        get.url = format!("{base}?historyLength=0");
+        let g = client.send_raw(get).await.map_err(expect::probe)?;
+        expect::ok(&g, "GET /tasks/{id}?historyLength=0")?;
+    }
+    Ok(Outcome::pass(format!(
+        "query parameters read and applied ({} tasks matched)",
+        tasks.len()
+    )))
+}
+
+/// RFC 3986 percent-encoding of a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// REST-005: the google.rpc.Status error body.
+async fn rest_005(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let mut answers = Vec::new();
+    let nf = client
+        .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
+        .await
+        .map_err(expect::probe)?;
+    answers.push(("unknown task", nf.raw));
+    let empty = client
+        .call(Method::SendMessage, json!({}))
+        .await
+        .map_err(expect::probe)?;
+    answers.push(("send without message", empty.raw));
+    let mut bad = client.request(
+        Method::SendMessage,
+        &json!({"message": user_message("x")}),
+        &CallOpts::default(),
+    );
+    bad.body = Bytes::from_static(b"{\"message\":");
+    let bad = ctx.probe().send(bad).await.map_err(expect::probe)?;
+    answers.push(("malformed JSON", bad));
+    let opts = CallOpts {
+        version: Some(Some("9.9".into())),
+        ..CallOpts::default()
+    };
+    let v = client
+        .call_with(
+            Method::SendMessage,
+            json!({"message": user_message("x")}),
+            opts,
+        )
+        .await
+        .map_err(expect::probe)?;
+    answers.push(("version 9.9", v.raw));
+    for (what, raw) in &answers {
+        if raw.status < 400 {
+            return Ok(Outcome::fail(
+                format!("{what}: not an error"),
+                "an HTTP error status with a google.rpc.Status body",
+                format!("HTTP {}", raw.status),
+            ));
+        }
+        expect::rest_error_body(raw).map_err(tag(what))?;
+    }
+    Ok(Outcome::pass(format!(
+        "{} error bodies are google.rpc.Status with error.code = HTTP status",
+        answers.len()
+    )))
+}
+
+/// REST-006: ErrorInfo and the 1.0.1 status table.
+async fn rest_006(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let mut legacy: Option<Outcome> = None;
+    let mut check = |a: &Answer, code: ErrorCode, what: &str| -> Result<(), Outcome> {
+        match expect::error_is(a, code) {
+            Ok(e) => expect::error_info_present(e, code).map_err(tag(what)),
+            Err(o) if o.verdict == crate::case::Verdict::NonStrict => {
+                legacy = Some(tag(what)(o));
+                Ok(())
+            }
+            Err(o) => Err(tag(what)(o)),
+        }
+    };
+    let nf = client
+        .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
+        .await
+        .map_err(expect::probe)?;
+    check(&nf, ErrorCode::TaskNotFound, "unknown task")?;
+    let opts = CallOpts {
+        version: Some(Some("9.9".into())),
+        ..CallOpts::default()
+    };
+    let v = client
+        .call_with(Method::GetTask, json!({"id": "x"}), opts)
+        .await
+        .map_err(expect::probe)?;
+    check(&v, ErrorCode::VersionNotSupported, "version 9.9")?;
+    let mut checked = vec!["TASK_NOT_FOUND 404", "VERSION_NOT_SUPPORTED 400"];
+    if let Ok(task) = expect::finished_task(&client, &ctx.unique("rest-006")).await {
+        let id = expect::id_of(&task).unwrap_or_default();
+        if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
+            let c = client
+                .call(Method::CancelTask, json!({"id": id}))
+                .await
+                .map_err(expect::probe)?;
+            check(
+                &c,
+                ErrorCode::TaskNotCancelable,
+                "cancel of a finished task",
+            )?;
+            checked.push("TASK_NOT_CANCELABLE 400");
+        }
+        let mut extra = json!({"taskId": id});
+        if let Some(c) = task.get("contextId") {
+            extra["contextId"] = c.clone();
+        }
+        let s = client
+            .send_text("echo again", extra, Value::Null)
+            .await
+            .map_err(expect::probe)?;
+        check(
+            &s,
+            ErrorCode::UnsupportedOperation,
+            "message to a finished task",
+        )?;
+        checked.push("UNSUPPORTED_OPERATION 400");
+    }
+    if let Some(o) = legacy {
+        return Err(o);
+    }
+    Ok(Outcome::pass(format!(
+        "ErrorInfo and 1.0.1 statuses: {}",
+        checked.join(", ")
+    )))
+}
+
+/// REST-007: success bodies.
+async fn rest_007(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(&client, "echo rest-007", Value::Null, Value::Null).await?;
+    expect::send_message_response_shape(&sent)?;
+    let mut checked = vec!["message:send"];
+    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
+        let g = client
+            .call(Method::GetTask, json!({"id": id}))
+            .await
+            .map_err(expect::probe)?;
+        expect::bare_task_shape(expect::ok(&g, "GET /tasks/{id}")?)?;
+        checked.push("GET /tasks/{id}");
+    }
+    if ctx.target().test_agent {
+        let id = expect::hanging_task(&client).await?;
+        let c = client
+            .call(Method::CancelTask, json!({"id": id}))
+            .await
+            .map_err(expect::probe)?;
+        expect::bare_task_shape(expect::ok(&c, ":cancel of a working task")?)?;
+        checked.push(":cancel");
+    }
+    Ok(Outcome::pass(format!(
+        "ProtoJSON response bodies: {}",
+        checked.join(", ")
+    )))
+}
+
+/// Opens a subscription with `verb` and says whether the route answered correctly: an event
+/// stream for a live task, UnsupportedOperation for a finished one.
+async fn subscribe(ctx: &Ctx, id: &str, verb: &str, live: bool) -> Result<(), Outcome> {
+    let client = ctx.client();
+    let mut req: RawRequest = client.request(
+        Method::SubscribeToTask,
+        &json!({"id": id}),
+        &CallOpts::default(),
+    );
+    req.method = verb.to_owned();
+    if verb == "GET" {
+        req.body = Bytes::new();
+        req.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+    }
+    let what = format!("{verb} /tasks/{{id}}:subscribe");
+    let mut stream = ctx.probe().open_stream(req).await.map_err(expect::probe)?;
+    let is_sse = stream
+        .header("content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/event-stream"));
+    if live {
+        if stream.status == 200 && is_sse {
+            let first = stream
+                .next_event(ctx.deadline(Duration::from_secs(5)))
+                .await;
+            return match first {
+                Ok(Some(ev)) if ev.data.contains("\"task\"") => Ok(()),
+                other => Err(Outcome::fail(
+                    format!("{what}: the first event is not the Task"),
+                    "a first event {\"task\":…}",
+                    format!("{other:?}").chars().take(300).collect::<String>(),
+                )),
+            };
+        }
+        let raw = stream
+            .into_response(ctx.deadline(Duration::from_secs(5)))
+            .await
+            .map_err(expect::probe)?;
+        return Err(Outcome::fail(
+            format!("{what} did not open a stream"),
+            "200 text/event-stream",
+            format!(
+                "HTTP {}: {}",
+                raw.status,
+                expect::clip(&String::from_utf8_lossy(&raw.body), 200)
+            ),
+        ));
+    }
+    // A finished task: UnsupportedOperation, before the stream or as its first event.
+    if stream.status == 200 && is_sse {
+        let first = stream
+            .next_event(ctx.deadline(Duration::from_secs(5)))
+            .await;
+        return match first {
+            Ok(Some(ev)) if ev.data.contains("UNSUPPORTED_OPERATION") => Ok(()),
+            other => Err(Outcome::fail(
+                format!("{what} on a finished task"),
+                "UnsupportedOperationError",
+                format!("{other:?}").chars().take(300).collect::<String>(),
+            )),
+        };
+    }
+    let raw = stream
+        .into_response(ctx.deadline(Duration::from_secs(5)))
+        .await
+        .map_err(expect::probe)?;
+    let reason = raw
+        .json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(expect::error_info)
+        .and_then(|i| i.get("reason"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if reason.as_deref() == Some(ErrorCode::UnsupportedOperation.reason()) {
+        Ok(())
+    } else {
+        Err(Outcome::fail(
+            format!("{what} on a finished task"),
+            "UnsupportedOperationError (400 UNSUPPORTED_OPERATION)",
+            format!(
+                "HTTP {}: {}",
+                raw.status,
+                expect::clip(&String::from_utf8_lossy(&raw.body), 200)
+            ),
+        ))
+    }
+}
+
+/// REST-008: subscribe by POST (MUST) and GET (SHOULD).
+async fn rest_008(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (id, live) = if ctx.target().test_agent {
+        (expect::hanging_task(&client).await?, true)
+    } else {
+        let t = expect::finished_task(&client, &ctx.unique("rest-008")).await?;
+        (expect::id_of(&t).unwrap_or_default(), false)
+    };
+    let post = subscribe(&ctx, &id, "POST", live).await;
+    let get = subscribe(&ctx, &id, "GET", live).await;
+    if live {
+        let _ = client.call(Method::CancelTask, json!({"id": id})).await;
+    }
+    post?;
+    let kind = if live { "live" } else { "finished" };
+    match get {
+        Ok(()) => Ok(Outcome::pass(format!(
+            ":subscribe works with POST and GET ({kind} task)"
+        ))),
+        Err(o) => Err(expect::non_strict(
+            format!("POST works, GET does not: {}", o.summary),
+            o.expected.unwrap_or_default(),
+            o.observed.unwrap_or_default(),
+        )),
+    }
+}
+
+/// REST-009: bodiless and `{}` cancel.
+async fn rest_009(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let mut kinds = Vec::new();
+    for body in [&b""[..], &b"{}"[..]] {
+        let id = if ctx.target().test_agent {
+            expect::hanging_task(&client).await?
+        } else {
+            let t = expect::finished_task(&client, &ctx.unique("rest-009")).await?;
+            expect::id_of(&t).unwrap_or_default()
+        };
+        let mut req = client.request(Method::CancelTask, &json!({"id": id}), &CallOpts::default());
+        req.body = Bytes::copy_from_slice(body);
+        let a = client.send_raw(req).await.map_err(expect::probe)?;
+        if let Some(e) = a.err() {
+            if expect::error_matches(e, ErrorCode::InvalidParams)
+                || expect::error_matches(e, ErrorCode::ParseError)
+            {
+                return Ok(Outcome::fail(
+                    format!(
+                        "cancel with body `{}` was refused as invalid",
+                        String::from_utf8_lossy(body)
+                    ),
+                    "an empty body and `{}` both accepted",
+                    expect::describe(&a),
+                ));
+            }
+        }
+        kinds.push(expect::answer_kind(&a));
+    }
+    if kinds[0] != kinds[1] {
+        return Ok(Outcome::fail(
+            "empty and `{}` cancel bodies answered differently",
+            "the same outcome for both",
+            format!("empty: {}; {{}}: {}", kinds[0], kinds[1]),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "empty and `{{}}` cancel bodies both answered {}",
+        kinds[0]
+    )))
+}
+
+/// REST-010: push-config statuses.
+async fn rest_010(ctx: Ctx) -> Judged {
+    let client = ctx.client();
+    let (_, sent) = expect::send_ok(&client, "echo rest-010", Value::Null, Value::Null).await?;
+    let Some(task) = expect::task_of(&sent).and_then(expect::id_of) else {
+        return Ok(Outcome::not_applicable(
+            "the agent answered with a Message; no task for a push config",
+        ));
+    };
+    let c = client
+        .call(
+            Method::CreateTaskPushNotificationConfig,
+            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+        )
+        .await
+        .map_err(expect::probe)?;
+    let Some(cfg) = c
+        .ok()
+        .and_then(|v| v.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Ok(Outcome::not_applicable(format!(
+            "could not create a push config: {}",
+            expect::describe(&c)
+        )));
+    };
+    if !matches!(c.raw.status, 200 | 201) {
+        return Ok(Outcome::fail(
+            "create answered an unexpected status",
+            "200 or 201",
+            format!("HTTP {}", c.raw.status),
+        ));
+    }
+    let d = client
+        .call(
+            Method::DeleteTaskPushNotificationConfig,
+            json!({"taskId": task, "id": cfg}),
+        )
+        .await
+        .map_err(expect::probe)?;
+    if !matches!(d.raw.status, 200 | 204) {
+        return Ok(Outcome::fail(
+            "delete answered an unexpected status",
+            "200 or 204",
+            format!("HTTP {}", d.raw.status),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "create {} and delete {}",
+        c.raw.status, d.raw.status
+    )))
+}
