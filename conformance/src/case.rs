@@ -78,6 +78,18 @@ pub enum Bindings {
     Once,
 }
 
+impl Bindings {
+    /// Lower-case name for listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bindings::Each => "each",
+            Bindings::JsonRpc => "jsonrpc",
+            Bindings::Rest => "rest",
+            Bindings::Once => "once",
+        }
+    }
+}
+
 /// A precondition for running a case. Unmet needs give NOT-APPLICABLE with the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Need {
@@ -101,6 +113,24 @@ pub enum Need {
     RequiredExtension,
     /// The suite can receive webhooks on loopback (the target is on loopback).
     LocalWebhook,
+}
+
+impl Need {
+    /// Kebab-case name for listings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::TestAgent => "test-agent",
+            Need::Streaming => "streaming",
+            Need::NoStreaming => "no-streaming",
+            Need::Push => "push",
+            Need::NoPush => "no-push",
+            Need::ExtendedCard => "extended-card",
+            Need::Auth => "auth",
+            Need::TwoIdentities => "two-identities",
+            Need::RequiredExtension => "required-extension",
+            Need::LocalWebhook => "local-webhook",
+        }
+    }
 }
 
 /// The judgement of one case on one binding.

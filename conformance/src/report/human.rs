@@ -1,1 +1,243 @@
-//! Report rendering: human.
+//! The terminal report. While running: a one-line progress bar on a terminal, one plain line per
+//! result otherwise (logs, CI). At the end: every FAIL, NON-STRICT and ERROR with what was
+//! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; a
+//! per-area summary; the verdict; and, always last,
+//! `gauntlet: N passed, N failed, N skipped` where passed = PASS + NON-STRICT + INFORMATIONAL,
+//! failed = FAIL + ERROR and skipped = NOT-APPLICABLE.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use crate::case::Verdict;
+use crate::probe::transcript::truncate;
+use crate::report::{CaseResult, RunReport};
+use crate::runner::{Reporter, RunEvent};
+
+/// Exchanges shown per failure; the JSON report has them all.
+const SHOWN_EXCHANGES: usize = 4;
+/// Body text shown per exchange.
+const SHOWN_BODY: usize = 1024;
+
+/// How to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Print durations (off for snapshots).
+    pub times: bool,
+    /// Print the evidence (transcripts and curl) under each failure.
+    pub evidence: bool,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Self {
+            times: true,
+            evidence: true,
+        }
+    }
+}
+
+/// A [`Reporter`] writing the human report to `out`.
+pub struct HumanReporter<W: Write + Send> {
+    out: W,
+    progress: bool,
+    style: Style,
+    bar_drawn: bool,
+}
+
+impl HumanReporter<std::io::Stdout> {
+    /// Writes to stdout, with a progress bar when stdout is a terminal.
+    pub fn stdout() -> Self {
+        let progress = std::io::stdout().is_terminal();
+        Self::new(std::io::stdout(), progress)
+    }
+}
+
+impl<W: Write + Send> HumanReporter<W> {
+    /// Writes to `out`; `progress` draws a bar instead of one line per result.
+    pub fn new(out: W, progress: bool) -> Self {
+        Self {
+            out,
+            progress,
+            style: Style::default(),
+            bar_drawn: false,
+        }
+    }
+
+    /// Changes the rendering style.
+    pub fn with_style(mut self, style: Style) -> Self {
+        self.style = style;
+        self
+    }
+
+    /// The writer back (tests).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn clear_bar(&mut self) {
+        if self.bar_drawn {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.bar_drawn = false;
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for HumanReporter<W> {
+    fn on_event(&mut self, event: &RunEvent<'_>) {
+        // Output errors (a closed pipe) must not abort a run; the exit code still tells.
+        match event {
+            RunEvent::Started { target, total } => {
+                let _ = writeln!(
+                    self.out,
+                    "gauntlet check {}: {} runs planned",
+                    target.base_url, total
+                );
+            }
+            RunEvent::CaseFinished {
+                result,
+                done,
+                total,
+            } => {
+                if self.progress {
+                    let width = 30;
+                    let filled = if *total == 0 {
+                        width
+                    } else {
+                        done * width / total
+                    };
+                    let _ = write!(
+                        self.out,
+                        "\r\x1b[2K[{}{}] {done}/{total} {}",
+                        "=".repeat(filled),
+                        " ".repeat(width - filled),
+                        result.name()
+                    );
+                    self.bar_drawn = true;
+                    let _ = self.out.flush();
+                } else {
+                    let _ = writeln!(self.out, "{}", result_line(result, self.style));
+                }
+            }
+            RunEvent::Finished { report } => {
+                self.clear_bar();
+                let _ = write!(self.out, "{}", render_with(report, self.style));
+                let _ = self.out.flush();
+            }
+        }
+    }
+}
+
+/// One line per result: verdict, name, level, summary.
+pub fn result_line(r: &CaseResult, style: Style) -> String {
+    let mut line = format!(
+        "{:<14} {:<20} {:<6} {}",
+        r.verdict.as_str(),
+        r.name(),
+        r.level.as_str(),
+        r.summary
+    );
+    if style.times {
+        let _ = write!(line, "  ({} ms)", r.duration.as_millis());
+    }
+    line
+}
+
+/// The end-of-run report with times.
+pub fn render(report: &RunReport) -> String {
+    render_with(report, Style::default())
+}
+
+/// The end-of-run report: failures with evidence, per-area summary, verdict, last line.
+pub fn render_with(report: &RunReport, style: Style) -> String {
+    let mut out = String::new();
+    let noteworthy: Vec<&CaseResult> = report
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Fail | Verdict::NonStrict | Verdict::Error
+            )
+        })
+        .collect();
+    if !noteworthy.is_empty() {
+        let _ = writeln!(out);
+    }
+    for r in noteworthy {
+        let _ = writeln!(
+            out,
+            "{} {} ({} {}): {}",
+            r.verdict.as_str(),
+            r.name(),
+            r.level.as_str(),
+            r.spec,
+            r.requirement
+        );
+        let _ = writeln!(out, "  sent:     {}", r.title);
+        let _ = writeln!(out, "  result:   {}", r.summary);
+        if let Some(e) = &r.expected {
+            let _ = writeln!(out, "  expected: {e}");
+        }
+        if let Some(o) = &r.observed {
+            let _ = writeln!(out, "  observed: {}", truncate(o, SHOWN_BODY));
+        }
+        if style.evidence && !r.transcript.is_empty() {
+            let _ = writeln!(out, "  transcript:");
+            for x in r.transcript.iter().take(SHOWN_EXCHANGES) {
+                let mut shown = x.clone();
+                shown.body = truncate(&shown.body, SHOWN_BODY);
+                shown.events.truncate(10);
+                if !style.times {
+                    shown.elapsed = std::time::Duration::ZERO;
+                }
+                for line in shown.render().lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+                let _ = writeln!(out, "    $ {}", x.curl());
+            }
+            if r.transcript.len() > SHOWN_EXCHANGES {
+                let _ = writeln!(
+                    out,
+                    "    ({} more exchanges in the JSON report)",
+                    r.transcript.len() - SHOWN_EXCHANGES
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "Summary by area:");
+    let _ = writeln!(
+        out,
+        "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5}",
+        "area", "pass", "fail", "non-strict", "info", "n/a", "error"
+    );
+    for (area, c) in report.by_area() {
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5}",
+            area, c.passed, c.failed, c.non_strict, c.informational, c.not_applicable, c.errors
+        );
+    }
+    let c = report.counts();
+    let _ = writeln!(out);
+    let when = if style.times {
+        format!(" in {:.2} s", report.duration.as_secs_f64())
+    } else {
+        String::new()
+    };
+    if report.conformant() {
+        let _ = writeln!(
+            out,
+            "CONFORMANT: {} passes every applicable MUST{when} ({} SHOULD warnings, {} errors on non-MUST rows).",
+            report.target, c.non_strict, c.errors
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "NOT CONFORMANT: {} has {} MUST failures and {} errors{when}.",
+            report.target, c.failed, c.errors
+        );
+    }
+    let _ = writeln!(out, "{}", report.summary_line());
+    out
+}

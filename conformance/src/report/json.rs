@@ -1,1 +1,82 @@
-//! Report rendering: json.
+//! The JSON report (`--json FILE`). Its schema, `gauntlet-report/1`, is documented in
+//! `conformance/REPORT.md`; any change to the shape bumps the schema name.
+
+use serde_json::{json, Value};
+
+use crate::probe::Exchange;
+use crate::report::{CaseResult, RunReport};
+
+/// The schema identifier written in every report.
+pub const SCHEMA: &str = "gauntlet-report/1";
+
+/// The report as a JSON value.
+pub fn to_value(report: &RunReport) -> Value {
+    let c = report.counts();
+    let t = report.tally();
+    json!({
+        "schema": SCHEMA,
+        "target": report.target,
+        "suiteVersion": report.suite_version,
+        "startedAt": report.started_at,
+        "durationMs": millis(report.duration),
+        "conformant": report.conformant(),
+        "counts": {
+            "pass": c.passed,
+            "fail": c.failed,
+            "nonStrict": c.non_strict,
+            "informational": c.informational,
+            "notApplicable": c.not_applicable,
+            "error": c.errors,
+        },
+        "summary": { "passed": t.passed, "failed": t.failed, "skipped": t.skipped },
+        "card": report.card.clone().unwrap_or(Value::Null),
+        "results": report.results.iter().map(result_value).collect::<Vec<_>>(),
+    })
+}
+
+/// The report as pretty-printed JSON text.
+pub fn render(report: &RunReport) -> String {
+    serde_json::to_string_pretty(&to_value(report)).unwrap_or_default()
+}
+
+fn result_value(r: &CaseResult) -> Value {
+    json!({
+        "id": r.id,
+        "binding": r.binding.map(|b| b.short()),
+        "name": r.name(),
+        "level": r.level.as_str(),
+        "verdict": r.verdict.as_str(),
+        "title": r.title,
+        "requirement": r.requirement,
+        "spec": r.spec,
+        "summary": r.summary,
+        "expected": r.expected,
+        "observed": r.observed,
+        "durationMs": millis(r.duration),
+        "transcript": r.transcript.iter().map(exchange_value).collect::<Vec<_>>(),
+    })
+}
+
+/// One exchange as JSON (also used by the HTML report).
+pub fn exchange_value(x: &Exchange) -> Value {
+    let pairs = |h: &[(String, String)]| h.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>();
+    json!({
+        "request": {
+            "method": x.request.method,
+            "url": x.request.url,
+            "headers": pairs(&x.request.headers),
+            "body": String::from_utf8_lossy(&x.request.body),
+        },
+        "status": x.status,
+        "headers": pairs(&x.headers),
+        "body": x.body,
+        "events": x.events,
+        "error": x.error,
+        "elapsedMs": millis(x.elapsed),
+        "curl": x.curl(),
+    })
+}
+
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}

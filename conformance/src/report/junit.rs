@@ -1,1 +1,74 @@
-//! Report rendering: junit.
+//! The JUnit XML report (`--junit FILE`), via quick-junit: one test suite per checklist group,
+//! one test case per case × binding. FAIL and ERROR are failures carrying the evidence;
+//! NOT-APPLICABLE is skipped with its reason; NON-STRICT and INFORMATIONAL pass with a note.
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::case::Verdict;
+use crate::report::{area_of, CaseResult, RunReport};
+
+/// The report as JUnit XML.
+pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError> {
+    let mut junit = Report::new("gauntlet");
+    junit.set_time(report.duration);
+    let mut suites: Vec<TestSuite> = Vec::new();
+    for r in &report.results {
+        let area = area_of(&r.id);
+        let i = match suites.iter().position(|s| s.name.as_str() == area) {
+            Some(i) => i,
+            None => {
+                suites.push(TestSuite::new(area));
+                suites.len() - 1
+            }
+        };
+        suites[i].add_test_case(test_case(r));
+    }
+    junit.add_test_suites(suites);
+    junit.to_string()
+}
+
+fn test_case(r: &CaseResult) -> TestCase {
+    let status = match r.verdict {
+        Verdict::Pass | Verdict::NonStrict | Verdict::Informational => TestCaseStatus::success(),
+        Verdict::NotApplicable => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(r.summary.as_str());
+            s
+        }
+        Verdict::Fail | Verdict::Error => {
+            let kind = if r.verdict == Verdict::Fail {
+                NonSuccessKind::Failure
+            } else {
+                NonSuccessKind::Error
+            };
+            let mut s = TestCaseStatus::non_success(kind);
+            s.set_message(r.summary.as_str());
+            s.set_type(r.verdict.as_str());
+            s.set_description(evidence(r));
+            s
+        }
+    };
+    let mut case = TestCase::new(r.name(), status);
+    case.set_classname(format!("gauntlet.{}", area_of(&r.id)));
+    case.set_time(r.duration);
+    if matches!(r.verdict, Verdict::NonStrict | Verdict::Informational) {
+        case.set_system_out(format!("{}: {}", r.verdict.as_str(), r.summary));
+    }
+    case
+}
+
+fn evidence(r: &CaseResult) -> String {
+    let mut s = format!("{} ({} {})\n", r.requirement, r.level.as_str(), r.spec);
+    if let Some(e) = &r.expected {
+        s.push_str(&format!("expected: {e}\n"));
+    }
+    if let Some(o) = &r.observed {
+        s.push_str(&format!("observed: {o}\n"));
+    }
+    for x in &r.transcript {
+        s.push('\n');
+        s.push_str(&x.render());
+        s.push_str(&format!("$ {}\n", x.curl()));
+    }
+    s
+}

@@ -53,6 +53,22 @@ impl CaseResult {
     }
 }
 
+/// The summary numbers of the last report line (see [`RunReport::tally`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// PASS + NON-STRICT + INFORMATIONAL.
+    pub passed: usize,
+    /// FAIL + ERROR.
+    pub failed: usize,
+    /// NOT-APPLICABLE.
+    pub skipped: usize,
+}
+
+/// The checklist group of an id: `JRPC` for `JRPC-005`, `CHAOS` for `CHAOS-SLOW-001`.
+pub fn area_of(id: &str) -> &str {
+    id.split('-').next().unwrap_or(id)
+}
+
 /// Verdict counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -102,6 +118,51 @@ impl RunReport {
             }
         }
         c
+    }
+
+    /// The three numbers of the last line: passed = PASS + NON-STRICT + INFORMATIONAL (nothing
+    /// required failed), failed = FAIL + ERROR, skipped = NOT-APPLICABLE.
+    pub fn tally(&self) -> Tally {
+        let c = self.counts();
+        Tally {
+            passed: c.passed + c.non_strict + c.informational,
+            failed: c.failed + c.errors,
+            skipped: c.not_applicable,
+        }
+    }
+
+    /// The last line of every human report: `gauntlet: N passed, N failed, N skipped`.
+    pub fn summary_line(&self) -> String {
+        let t = self.tally();
+        format!(
+            "gauntlet: {} passed, {} failed, {} skipped",
+            t.passed, t.failed, t.skipped
+        )
+    }
+
+    /// Checklist groups in first-seen (catalogue) order, with their verdict counts.
+    pub fn by_area(&self) -> Vec<(String, Counts)> {
+        let mut out: Vec<(String, Counts)> = Vec::new();
+        for r in &self.results {
+            let area = area_of(&r.id).to_owned();
+            let i = match out.iter().position(|(a, _)| *a == area) {
+                Some(i) => i,
+                None => {
+                    out.push((area, Counts::default()));
+                    out.len() - 1
+                }
+            };
+            let c = &mut out[i].1;
+            match r.verdict {
+                Verdict::Pass => c.passed += 1,
+                Verdict::Fail => c.failed += 1,
+                Verdict::NonStrict => c.non_strict += 1,
+                Verdict::Informational => c.informational += 1,
+                Verdict::NotApplicable => c.not_applicable += 1,
+                Verdict::Error => c.errors += 1,
+            }
+        }
+        out
     }
 
     /// Conformant: every applicable MUST passed and none was left unrun (no FAIL, and no ERROR
