@@ -1,3 +1,9 @@
 //! Integration tests of the reference server over real HTTP on 127.0.0.1:0.
 
+mod auth;
+mod card;
+mod jsonrpc;
+mod lifecycle;
+mod limits;
 mod support;
+mod versions;
