@@ -16,4 +16,21 @@ pub trait Lifecycle: Send + Sync {
     fn start(&self) -> LifecycleFuture<'_, String>;
     /// Stops the server (gracefully, e.g. SIGTERM) and waits until it has exited.
     fn stop(&self) -> LifecycleFuture<'_, ()>;
+    /// Live resource gauges of the running server, where the implementation can read them.
+    /// The default reports none, and scenarios that need them are INFORMATIONAL.
+    fn gauges(&self) -> Option<Gauges> {
+        None
+    }
+}
+
+/// Resource gauges of a running server under test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gauges {
+    /// Open client connections, as the server counts them.
+    pub open_connections: Option<usize>,
+    /// Open SSE subscriptions, as the server counts them.
+    pub open_streams: Option<usize>,
+    /// The server's process id (for `/proc/<pid>` file-descriptor and RSS readings). For an
+    /// in-process server this is our own pid, and the readings include the harness.
+    pub pid: Option<u32>,
 }

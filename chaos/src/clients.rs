@@ -1,0 +1,220 @@
+//! Misbehaving clients: the things real clients do to servers. Each is bounded in count and
+//! time and talks to loopback only.
+//!
+//! * a true slow consumer: tiny `SO_RCVBUF` and small reads, paused or throttled
+//!   ([`crate::wire::ConnOpts`] on [`crate::a2a::Target::open_stream`]);
+//! * disconnects mid-stream by FIN ([`fin`]) or RST ([`crate::wire::reset`]);
+//! * a request whose body never completes before the client half-closes ([`half_closed_body`]);
+//! * slowloris headers ([`Slowloris`]), connection floods ([`flood`]) and idle keep-alive
+//!   connections ([`idle_keepalive`]);
+//! * raw bytes of any shape ([`raw_exchange`]) for malformed traffic.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::errors::ChaosError;
+use crate::wire::{self, ConnOpts, HttpConn};
+
+/// Closes `stream` with a FIN (orderly close), as a client that goes away politely does.
+pub fn fin(stream: TcpStream) {
+    let _ = socket2::SockRef::from(&stream).shutdown(std::net::Shutdown::Write);
+    drop(stream);
+}
+
+/// How the server answered bytes we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawAnswer {
+    /// A response head with this status arrived.
+    Status(u16),
+    /// The server closed the connection (FIN) without a response.
+    Closed,
+    /// The server reset the connection.
+    Reset,
+    /// Nothing happened within the deadline: the connection is still held open.
+    Silent,
+}
+
+impl RawAnswer {
+    /// Whether this is a refusal a robust server may give to bad input: a 4xx/5xx status or a
+    /// close. Silence is not.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            RawAnswer::Status(s) => *s >= 400,
+            RawAnswer::Closed | RawAnswer::Reset => true,
+            RawAnswer::Silent => false,
+        }
+    }
+}
+
+/// Sends `bytes` on a fresh connection (optionally half-closing afterwards) and reports how the
+/// server answered within `timeout`.
+pub async fn raw_exchange(
+    addr: SocketAddr,
+    bytes: &[u8],
+    half_close: bool,
+    timeout: Duration,
+) -> Result<RawAnswer, ChaosError> {
+    let mut s = wire::connect(addr, ConnOpts::default(), timeout).await?;
+    // The server may close while we are still writing: that is an answer, not our failure.
+    let wrote = s.write_all(bytes).await;
+    if half_close {
+        let _ = socket2::SockRef::from(&s).shutdown(std::net::Shutdown::Write);
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let until = Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(until, s.read(&mut chunk)).await {
+            Err(_) => return Ok(RawAnswer::Silent),
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 64 * 1024 {
+                    break;
+                }
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                if buf.is_empty() {
+                    return Ok(RawAnswer::Reset);
+                }
+                break;
+            }
+            Ok(Err(e)) => return Err(ChaosError::io("read answer", &e)),
+        }
+    }
+    if buf.is_empty() {
+        return Ok(if wrote.is_err() {
+            RawAnswer::Reset
+        } else {
+            RawAnswer::Closed
+        });
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok());
+    Ok(match status {
+        Some(s) if text.starts_with("HTTP/1.") => RawAnswer::Status(s),
+        _ => RawAnswer::Closed,
+    })
+}
+
+/// Sends a request head announcing `announced` body bytes, then only `sent` of them, then
+/// half-closes. Reports how the server answered.
+pub async fn half_closed_body(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    announced: usize,
+    sent: usize,
+    timeout: Duration,
+) -> Result<RawAnswer, ChaosError> {
+    let mut bytes = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         A2A-Version: 1.0\r\nContent-Length: {announced}\r\n\r\n"
+    )
+    .into_bytes();
+    bytes.extend(std::iter::repeat_n(b' ', sent.min(announced)));
+    raw_exchange(addr, &bytes, true, timeout).await
+}
+
+/// Opens `n` TCP connections that send nothing. Stops early if a connect fails.
+pub async fn flood(addr: SocketAddr, n: usize, timeout: Duration) -> Vec<TcpStream> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        match wire::connect(addr, ConnOpts::default(), timeout).await {
+            Ok(s) => out.push(s),
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Opens `n` connections that each complete one request (`request`) and then stay idle with
+/// HTTP/1.1 keep-alive. Returns the open connections.
+pub async fn idle_keepalive(
+    addr: SocketAddr,
+    request: &[u8],
+    n: usize,
+    timeout: Duration,
+) -> Vec<TcpStream> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Ok(s) = wire::connect(addr, ConnOpts::default(), timeout).await else {
+            break;
+        };
+        let mut conn = HttpConn::new(s, None);
+        let ok = tokio::time::timeout(timeout, async {
+            conn.send(request).await?;
+            let head = conn.read_head().await?;
+            let mut body = conn.into_body(&head);
+            body.read_to_end().await?;
+            Ok::<_, ChaosError>(body.into_stream())
+        })
+        .await;
+        match ok {
+            Ok(Ok(s)) => out.push(s),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Slowloris: connections that send a request head one byte at a time and never finish it.
+pub struct Slowloris {
+    tasks: JoinSet<RawAnswer>,
+}
+
+impl Slowloris {
+    /// Starts `n` connections dribbling one header byte every `interval`, for at most `for_at_most`.
+    pub async fn start(
+        addr: SocketAddr,
+        n: usize,
+        interval: Duration,
+        for_at_most: Duration,
+    ) -> Slowloris {
+        let mut tasks = JoinSet::new();
+        for i in 0..n {
+            tasks.spawn(async move {
+                let Ok(mut s) = TcpStream::connect(addr).await else {
+                    return RawAnswer::Reset;
+                };
+                let head =
+                    format!("GET /.well-known/agent-card.json HTTP/1.1\r\nHost: x\r\nX-Slow-{i}: ");
+                let until = Instant::now() + for_at_most;
+                let mut bytes = head.into_bytes().into_iter().chain(std::iter::repeat(b'a'));
+                let mut buf = [0u8; 1024];
+                while Instant::now() < until {
+                    let Some(b) = bytes.next() else { break };
+                    if s.write_all(&[b]).await.is_err() {
+                        return RawAnswer::Reset;
+                    }
+                    // Dribbling is the fault's own timing; meanwhile notice if the server hangs up.
+                    match tokio::time::timeout(interval, s.read(&mut buf)).await {
+                        Ok(Ok(0)) => return RawAnswer::Closed,
+                        Ok(Ok(_)) => return RawAnswer::Status(0),
+                        Ok(Err(_)) => return RawAnswer::Reset,
+                        Err(_) => {}
+                    }
+                }
+                RawAnswer::Silent
+            });
+        }
+        Slowloris { tasks }
+    }
+
+    /// Waits for every dribbler to finish; counts how each ended.
+    pub async fn finish(mut self) -> Vec<RawAnswer> {
+        let mut out = Vec::new();
+        while let Some(r) = self.tasks.join_next().await {
+            out.push(r.unwrap_or(RawAnswer::Reset));
+        }
+        out
+    }
+}

@@ -1,0 +1,59 @@
+//! Errors of the chaos crate: failures of the harness itself, never judgements of the server.
+
+use std::time::Duration;
+
+/// A failure of the chaos harness while talking to the target or setting up a fault.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ChaosError {
+    /// The target is not on loopback; chaos traffic is confined to 127.0.0.1.
+    #[error("chaos runs only against loopback targets, not `{0}`")]
+    NotLoopback(String),
+    /// The URL could not be understood.
+    #[error("invalid URL `{0}`")]
+    InvalidUrl(String),
+    /// A socket operation failed.
+    #[error("{context}: {reason}")]
+    Io {
+        /// What we were doing.
+        context: String,
+        /// OS error text.
+        reason: String,
+    },
+    /// The deadline passed.
+    #[error("{what}: no answer within {after:?}")]
+    Timeout {
+        /// What we were waiting for.
+        what: String,
+        /// The deadline.
+        after: Duration,
+    },
+    /// The peer's bytes were not valid HTTP/1.1 or SSE.
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+    /// The connection ended before the answer was complete.
+    #[error("connection ended early: {0}")]
+    Closed(String),
+}
+
+impl ChaosError {
+    /// Wraps an I/O error with what we were doing.
+    pub fn io(context: impl Into<String>, e: &std::io::Error) -> Self {
+        ChaosError::Io {
+            context: context.into(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// A timeout while waiting for `what`.
+    pub fn timeout(what: impl Into<String>, after: Duration) -> Self {
+        ChaosError::Timeout {
+            what: what.into(),
+            after,
+        }
+    }
+
+    /// Whether this is a timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ChaosError::Timeout { .. })
+    }
+}

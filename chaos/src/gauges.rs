@@ -1,0 +1,56 @@
+//! Resource readings from `/proc` (Linux): open file descriptors, resident memory, and the
+//! open-files limit that bounds how many sockets a flood may open.
+
+/// Open file descriptors of process `pid`, if readable.
+pub fn fd_count(pid: u32) -> Option<usize> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(|d| d.count())
+}
+
+/// Resident set size of `pid` in KiB (`VmRSS`), if readable.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The soft limit on open files of this process (`Max open files`), if readable.
+pub fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+}
+
+/// How many sockets a scenario may open at once: `wanted`, capped by what the fd limit leaves
+/// free (keeping a margin for the server if it shares this process).
+pub fn socket_budget(wanted: usize) -> usize {
+    let open = fd_count(std::process::id()).unwrap_or(64) as u64;
+    match open_files_limit() {
+        Some(limit) => {
+            let free = limit.saturating_sub(open) / 3;
+            wanted.min(free as usize)
+        }
+        None => wanted.min(256),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_process_is_readable() {
+        let pid = std::process::id();
+        assert!(fd_count(pid).is_some_and(|n| n >= 3));
+        assert!(rss_kib(pid).is_some_and(|k| k > 0));
+        assert!(open_files_limit().is_some_and(|l| l >= 64));
+        assert!(socket_budget(10) <= 10);
+    }
+}

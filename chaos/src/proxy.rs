@@ -1,0 +1,576 @@
+//! The fault proxy: a loopback TCP relay in front of the target that delays, throttles, slices,
+//! resets, black-holes or slowly closes connections. It rewrites nothing. It is SSE-aware only
+//! in that it counts `\n\n`-terminated events flowing to the client, to time a fault.
+//!
+//! ```text
+//! client ──▶ 127.0.0.1:proxy ──(faults)──▶ 127.0.0.1:target
+//! ```
+//!
+//! Each direction is a reader task feeding a small bounded queue and a writer task that applies
+//! the plan, so latency is a pipe delay (not a throughput cap) and a stalled writer stops the
+//! reader after a few chunks, which is what makes a black-hole hold the server's sends.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::errors::ChaosError;
+
+/// Which way a fault applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    /// Client → server (requests).
+    ToServer,
+    /// Server → client (responses, SSE).
+    #[default]
+    ToClient,
+    /// Both.
+    Both,
+}
+
+impl Direction {
+    fn covers(self, to_client: bool) -> bool {
+        match self {
+            Direction::Both => true,
+            Direction::ToClient => to_client,
+            Direction::ToServer => !to_client,
+        }
+    }
+}
+
+/// When a one-shot fault fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// After this many bytes were forwarded in the faulted direction.
+    Bytes(u64),
+    /// Right after the k-th complete SSE event (1-based) was forwarded to the client.
+    Event(u64),
+}
+
+/// What the proxy does to every connection.
+#[derive(Debug, Clone, Default)]
+pub struct FaultPlan {
+    /// Which direction the shaping faults (latency, bandwidth, slicing, byte triggers) apply to.
+    pub direction: Direction,
+    /// One-way delay added to every chunk.
+    pub latency: Duration,
+    /// Extra random delay, uniformly 0..jitter (order is kept).
+    pub jitter: Duration,
+    /// Bandwidth cap in bytes per second.
+    pub bandwidth: Option<u64>,
+    /// Largest single write; each slice is written separately.
+    pub slice: Option<usize>,
+    /// Also cut writes right after the first byte of every multi-byte UTF-8 code point.
+    pub split_utf8: bool,
+    /// Pause between slices.
+    pub slice_gap: Duration,
+    /// Reset both sides (RST via `SO_LINGER` 0) when this fires.
+    pub reset: Option<Trigger>,
+    /// Stop forwarding in both directions, keeping both sockets open, when this fires.
+    pub black_hole: Option<Trigger>,
+    /// Hold a FIN this long before passing it on.
+    pub slow_close: Option<Duration>,
+    /// `SO_RCVBUF` of the proxy's upstream socket (small: a black-hole backs up into the server).
+    pub upstream_recv_buffer: Option<u32>,
+    /// The one-shot faults (`reset`, `black_hole`) hit only the first this-many connections;
+    /// later ones are forwarded untouched (None: every connection).
+    pub faulty_connections: Option<usize>,
+}
+
+/// Counters of a running proxy.
+#[derive(Debug, Default)]
+pub struct ProxyStats {
+    /// Connections accepted.
+    pub connections: AtomicUsize,
+    /// Bytes forwarded to the server.
+    pub to_server: AtomicU64,
+    /// Bytes forwarded to the client.
+    pub to_client: AtomicU64,
+    /// Complete SSE events forwarded to clients.
+    pub events: AtomicU64,
+    /// Connections reset by the plan.
+    pub resets: AtomicUsize,
+    /// Connections black-holed by the plan.
+    pub black_holed: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Forward,
+    BlackHole,
+    Close,
+}
+
+struct Conn {
+    client: Weak<TcpStream>,
+    upstream: Weak<TcpStream>,
+    mode: watch::Sender<Mode>,
+}
+
+/// A running fault proxy on `127.0.0.1:0`.
+pub struct FaultProxy {
+    addr: SocketAddr,
+    stats: Arc<ProxyStats>,
+    conns: Arc<Mutex<Vec<Conn>>>,
+    accept: JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` (which must be loopback) applying `plan`.
+    pub async fn start(upstream: SocketAddr, plan: FaultPlan) -> Result<FaultProxy, ChaosError> {
+        if !upstream.ip().is_loopback() {
+            return Err(ChaosError::NotLoopback(upstream.to_string()));
+        }
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| ChaosError::io("bind proxy", &e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| ChaosError::io("proxy address", &e))?;
+        let stats = Arc::new(ProxyStats::default());
+        let conns: Arc<Mutex<Vec<Conn>>> = Arc::default();
+        let plan = Arc::new(plan);
+        let accept = {
+            let stats = stats.clone();
+            let conns = conns.clone();
+            tokio::spawn(async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let index = stats.connections.fetch_add(1, Ordering::Relaxed);
+                    let faulty = plan.faulty_connections.is_none_or(|n| index < n);
+                    let upstream_sock = match connect_upstream(upstream, &plan).await {
+                        Ok(s) => s,
+                        Err(_) => {
+                            crate::wire::reset(client);
+                            continue;
+                        }
+                    };
+                    let _ = client.set_nodelay(true);
+                    let client = Arc::new(client);
+                    let upstream_sock = Arc::new(upstream_sock);
+                    let (mode_tx, mode_rx) = watch::channel(Mode::Forward);
+                    let link = Link {
+                        client: client.clone(),
+                        upstream: upstream_sock.clone(),
+                        mode: mode_tx.clone(),
+                        stats: stats.clone(),
+                        plan: plan.clone(),
+                        faulty,
+                    };
+                    pump(link.clone(), mode_rx.clone(), false);
+                    pump(link, mode_rx, true);
+                    if let Ok(mut c) = conns.lock() {
+                        c.retain(|c| c.client.strong_count() > 0);
+                        c.push(Conn {
+                            client: Arc::downgrade(&client),
+                            upstream: Arc::downgrade(&upstream_sock),
+                            mode: mode_tx,
+                        });
+                    }
+                }
+            })
+        };
+        Ok(FaultProxy {
+            addr,
+            stats,
+            conns,
+            accept,
+        })
+    }
+
+    /// The proxy's address: point the client here.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Live counters.
+    pub fn stats(&self) -> &ProxyStats {
+        &self.stats
+    }
+
+    /// Ends every black-holed connection with a FIN on both sides.
+    pub fn release(&self) {
+        if let Ok(mut conns) = self.conns.lock() {
+            for c in conns.iter() {
+                if *c.mode.borrow() == Mode::BlackHole {
+                    for s in [c.client.upgrade(), c.upstream.upgrade()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        shutdown_write(&s);
+                    }
+                    let _ = c.mode.send(Mode::Close);
+                }
+            }
+            conns.retain(|c| c.client.strong_count() > 0);
+        }
+    }
+
+    /// Stops accepting and closes every connection.
+    pub fn stop(self) {
+        self.accept.abort();
+        if let Ok(mut conns) = self.conns.lock() {
+            for c in conns.drain(..) {
+                let _ = c.mode.send(Mode::Close);
+            }
+        }
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        if let Ok(mut conns) = self.conns.lock() {
+            for c in conns.drain(..) {
+                let _ = c.mode.send(Mode::Close);
+            }
+        }
+    }
+}
+
+async fn connect_upstream(addr: SocketAddr, plan: &FaultPlan) -> std::io::Result<TcpStream> {
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(n) = plan.upstream_recv_buffer {
+        sock.set_recv_buffer_size(n)?;
+    }
+    let s = tokio::time::timeout(Duration::from_secs(5), sock.connect(addr))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    let _ = s.set_nodelay(true);
+    Ok(s)
+}
+
+fn shutdown_write(s: &TcpStream) {
+    let _ = socket2::SockRef::from(s).shutdown(std::net::Shutdown::Write);
+}
+
+fn set_rst(s: &TcpStream) {
+    let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
+}
+
+#[derive(Clone)]
+struct Link {
+    client: Arc<TcpStream>,
+    upstream: Arc<TcpStream>,
+    mode: watch::Sender<Mode>,
+    stats: Arc<ProxyStats>,
+    plan: Arc<FaultPlan>,
+    faulty: bool,
+}
+
+enum Item {
+    Data(Vec<u8>, Instant),
+    Eof,
+}
+
+/// Starts the reader and writer tasks of one direction.
+fn pump(link: Link, mode: watch::Receiver<Mode>, to_client: bool) {
+    let (src, dst) = if to_client {
+        (link.upstream.clone(), link.client.clone())
+    } else {
+        (link.client.clone(), link.upstream.clone())
+    };
+    let (tx, rx) = mpsc::channel::<Item>(4);
+    let reader_mode = mode.clone();
+    let reader_link = link.clone();
+    tokio::spawn(read_side(src, tx, reader_mode, reader_link));
+    tokio::spawn(write_side(dst, rx, mode, link, to_client));
+}
+
+async fn read_side(
+    src: Arc<TcpStream>,
+    tx: mpsc::Sender<Item>,
+    mut mode: watch::Receiver<Mode>,
+    link: Link,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if *mode.borrow() != Mode::Forward {
+            break;
+        }
+        tokio::select! {
+            _ = mode.changed() => continue,
+            r = src.readable() => {
+                if r.is_err() {
+                    break;
+                }
+            }
+        }
+        match src.try_read(&mut buf) {
+            Ok(0) => {
+                let _ = tx.send(Item::Eof).await;
+                return;
+            }
+            Ok(n) => {
+                let item = Item::Data(buf[..n].to_vec(), Instant::now());
+                tokio::select! {
+                    r = tx.send(item) => if r.is_err() { break },
+                    _ = wait_not_forward(&mut mode) => break,
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => {
+                // The peer reset: pass the reset on.
+                set_rst(&link.client);
+                set_rst(&link.upstream);
+                let _ = link.mode.send(Mode::Close);
+                break;
+            }
+        }
+    }
+    hold_while_black_holed(&mut mode).await;
+}
+
+async fn wait_not_forward(mode: &mut watch::Receiver<Mode>) {
+    while *mode.borrow_and_update() == Mode::Forward {
+        if mode.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn hold_while_black_holed(mode: &mut watch::Receiver<Mode>) {
+    while *mode.borrow_and_update() == Mode::BlackHole {
+        if mode.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+struct Shaper {
+    rng: u64,
+    next_slot: Instant,
+}
+
+impl Shaper {
+    fn jitter(&mut self, max: Duration) -> Duration {
+        if max.is_zero() {
+            return Duration::ZERO;
+        }
+        // xorshift64: good enough for jitter.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        max.mul_f64((self.rng % 10_000) as f64 / 10_000.0)
+    }
+}
+
+async fn write_side(
+    dst: Arc<TcpStream>,
+    mut rx: mpsc::Receiver<Item>,
+    mut mode: watch::Receiver<Mode>,
+    link: Link,
+    to_client: bool,
+) {
+    let plan = link.plan.clone();
+    let shaped = plan.direction.covers(to_client);
+    let mut shaper = Shaper {
+        rng: 0x9E37_79B9_7F4A_7C15
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+                | 1),
+        next_slot: Instant::now(),
+    };
+    let mut forwarded: u64 = 0;
+    let mut events: u64 = 0;
+    let mut last_two = [0u8; 3];
+    loop {
+        let item = tokio::select! {
+            item = rx.recv() => item,
+            _ = wait_not_forward(&mut mode) => None,
+        };
+        let Some(item) = item else { break };
+        let (data, at) = match item {
+            Item::Data(d, at) => (d, at),
+            Item::Eof => {
+                if let Some(d) = plan.slow_close {
+                    tokio::time::sleep(d).await;
+                }
+                shutdown_write(&dst);
+                return;
+            }
+        };
+        if shaped {
+            let delay = plan.latency + shaper.jitter(plan.jitter);
+            tokio::time::sleep_until(at + delay).await;
+        }
+        // Where a one-shot fault fires inside this chunk, if it does.
+        let mut cut: Option<(usize, bool)> = None; // (bytes to forward first, is_reset)
+        let one_shots = if link.faulty {
+            [(plan.reset, true), (plan.black_hole, false)]
+        } else {
+            [(None, true), (None, false)]
+        };
+        for (trigger, is_reset) in one_shots {
+            let at = match trigger {
+                Some(Trigger::Bytes(n)) if shaped => {
+                    let left = n.saturating_sub(forwarded);
+                    (left < data.len() as u64 || left == 0).then_some(left as usize)
+                }
+                Some(Trigger::Event(k)) if to_client => {
+                    let mut seen = events;
+                    let mut prev = last_two;
+                    let mut found = None;
+                    if seen >= k {
+                        found = Some(0);
+                    }
+                    for (i, &b) in data.iter().enumerate() {
+                        if found.is_some() {
+                            break;
+                        }
+                        if is_event_end(&prev, b) {
+                            seen += 1;
+                            if seen >= k {
+                                found = Some(i + 1);
+                            }
+                        }
+                        prev = [prev[1], prev[2], b];
+                    }
+                    found
+                }
+                _ => None,
+            };
+            if let Some(at) = at {
+                if cut.is_none_or(|(c, _)| at < c) {
+                    cut = Some((at, is_reset));
+                }
+            }
+        }
+        let upto = cut.map_or(data.len(), |(c, _)| c.min(data.len()));
+        let head = &data[..upto];
+        if !head.is_empty() {
+            if write_shaped(&dst, head, &plan, shaped, &mut shaper)
+                .await
+                .is_err()
+            {
+                let _ = link.mode.send(Mode::Close);
+                break;
+            }
+            forwarded += head.len() as u64;
+            let counter = if to_client {
+                &link.stats.to_client
+            } else {
+                &link.stats.to_server
+            };
+            counter.fetch_add(head.len() as u64, Ordering::Relaxed);
+            if to_client {
+                for &b in head {
+                    if is_event_end(&last_two, b) {
+                        events += 1;
+                        link.stats.events.fetch_add(1, Ordering::Relaxed);
+                    }
+                    last_two = [last_two[1], last_two[2], b];
+                }
+            }
+        }
+        match cut {
+            Some((_, true)) => {
+                link.stats.resets.fetch_add(1, Ordering::Relaxed);
+                set_rst(&link.client);
+                set_rst(&link.upstream);
+                let _ = link.mode.send(Mode::Close);
+                break;
+            }
+            Some((_, false)) => {
+                link.stats.black_holed.fetch_add(1, Ordering::Relaxed);
+                let _ = link.mode.send(Mode::BlackHole);
+                break;
+            }
+            None => {}
+        }
+    }
+    hold_while_black_holed(&mut mode).await;
+}
+
+/// `\n\n` or `\r\n\r\n` ends an SSE event (CR-only streams are not counted).
+fn is_event_end(prev: &[u8; 3], b: u8) -> bool {
+    b == b'\n' && (prev[2] == b'\n' || (prev[2] == b'\r' && prev[1] == b'\n'))
+}
+
+async fn write_shaped(
+    dst: &TcpStream,
+    data: &[u8],
+    plan: &FaultPlan,
+    shaped: bool,
+    shaper: &mut Shaper,
+) -> std::io::Result<()> {
+    if !shaped {
+        return write_all(dst, data).await;
+    }
+    let mut cuts: Vec<usize> = Vec::new();
+    if let Some(s) = plan.slice {
+        cuts.extend((1..data.len()).filter(|i| i % s.max(1) == 0));
+    }
+    if plan.split_utf8 {
+        cuts.extend(
+            data.iter()
+                .enumerate()
+                .filter(|(_, &b)| b >= 0xC0)
+                .map(|(i, _)| i + 1),
+        );
+    }
+    cuts.push(data.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut start = 0;
+    for end in cuts {
+        if end <= start || end > data.len() {
+            continue;
+        }
+        let piece = &data[start..end];
+        if let Some(bw) = plan.bandwidth {
+            let now = Instant::now();
+            if shaper.next_slot > now {
+                tokio::time::sleep_until(shaper.next_slot).await;
+            }
+            let cost = Duration::from_secs_f64(piece.len() as f64 / bw.max(1) as f64);
+            shaper.next_slot = shaper.next_slot.max(now) + cost;
+        }
+        write_all(dst, piece).await?;
+        start = end;
+        if start < data.len() && !plan.slice_gap.is_zero() {
+            tokio::time::sleep(plan.slice_gap).await;
+        }
+    }
+    Ok(())
+}
+
+async fn write_all(dst: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        dst.writable().await?;
+        match dst.try_write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ends_are_found_with_lf_and_crlf() {
+        let mut prev = [0u8; 3];
+        let mut n = 0;
+        for &b in b"data: a\n\ndata: b\r\n\r\n: c\n" {
+            if is_event_end(&prev, b) {
+                n += 1;
+            }
+            prev = [prev[1], prev[2], b];
+        }
+        assert_eq!(n, 2);
+    }
+}
