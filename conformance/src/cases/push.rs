@@ -623,8 +623,25 @@ async fn push_012(ctx: Ctx) -> Judged {
         json!({ "taskId": g.id, "url": "http://127.0.0.1:9/gauntlet-ssrf-probe" }),
     )
     .await?;
+    // If it was accepted, remove it before the task ends so nothing is sent to it.
+    if let Some(id) = a.ok().and_then(|c| c.get("id")).and_then(Value::as_str) {
+        let _ = call(
+            &ctx,
+            Method::DeleteTaskPushNotificationConfig,
+            json!({ "taskId": g.id, "id": id }),
+        )
+        .await;
+    }
     g.cancel().await;
     match &a.reply {
+        Reply::Err(e)
+            if e.is(ErrorCode::TaskNotFound) || e.is(ErrorCode::PushNotificationNotSupported) =>
+        {
+            Ok(Outcome::error(format!(
+                "inconclusive: the create failed for another reason ({})",
+                agent::describe_err(e)
+            )))
+        }
         Reply::Err(e) => Ok(Outcome::pass(format!(
             "loopback webhook URL refused ({})",
             agent::describe_err(e)
@@ -637,7 +654,10 @@ async fn push_012(ctx: Ctx) -> Judged {
             "a refusal of http://127.0.0.1/… (loopback, private and link-local targets)",
             brief(v),
         )),
-        Reply::Garbled(_) => Ok(Outcome::error(format!("unusable answer: {}", describe(&a)))),
+        Reply::Garbled(_) => Ok(Outcome::error(format!(
+            "unusable answer: {}",
+            describe(&a)
+        ))),
     }
 }
 

@@ -530,8 +530,10 @@ async fn strm_003(ctx: Ctx) -> Judged {
     task_first(&events)?;
     let rest = &events[1..];
     let bad = rest.iter().enumerate().find(|(i, e)| {
-        !matches!(member(e), Some(("statusUpdate" | "artifactUpdate", _)))
-            && !(*i + 1 == rest.len() && matches!(member(e), Some(("task", _))))
+        let update = matches!(member(e), Some(("statusUpdate" | "artifactUpdate", _)));
+        // §11.7 allows a final Task snapshot before the close.
+        let final_snapshot = *i + 1 == rest.len() && matches!(member(e), Some(("task", _)));
+        !update && !final_snapshot
     });
     if let Some((_, e)) = bad {
         return Ok(Outcome::fail(
