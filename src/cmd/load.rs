@@ -1,11 +1,170 @@
-//! `gauntlet load`.
+//! `gauntlet load`: closed-loop throughput and latency of SendMessage, and streaming events/s.
+//!
+//! The generator itself lives in [`gauntlet_conformance::load`]; this module parses flags, starts
+//! the embedded reference (no URL) or the bare hyper baseline (`--bare`), and prints the summary
+//! table or writes `--json`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gauntlet_conformance::load::{self, BareServer, Binding, LoadConfig};
 
 /// Arguments of `gauntlet load`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Base URL of the server (`http://host:port[/path]`). Without it the embedded reference
+    /// server is started on 127.0.0.1 and shut down afterwards.
+    pub url: Option<String>,
+    /// Binding to load: `jsonrpc` or `rest`.
+    #[arg(long, default_value = "jsonrpc", value_parser = parse_binding)]
+    pub binding: Binding,
+    /// Closed-loop workers for SendMessage, one keep-alive connection each.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Length of each phase (`500ms`, `10s`, `2m`).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Concurrent `stream N 0` streams for the streaming phase (0 skips it; it also needs the
+    /// `gauntlet-test-agent` skill in the card).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(0..=4096))]
+    pub streams: u32,
+    /// Artifact chunks per stream.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub events: u32,
+    /// Deadline for connecting and for each request (a whole stream gets 12× this, at least 60 s).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Also write the results as JSON to this file (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Load the in-process bare hyper server (canned answers) to show the generator's ceiling.
+    #[arg(long, conflicts_with = "url")]
+    pub bare: bool,
+}
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(_args: Args) -> u8 {
-    eprintln!("gauntlet load: not yet available");
-    crate::EXIT_USAGE
+pub async fn run(args: Args) -> u8 {
+    let config = LoadConfig {
+        binding: args.binding,
+        concurrency: args.concurrency as usize,
+        duration: args.duration,
+        streams: args.streams as usize,
+        events: args.events,
+        request_timeout: args.timeout,
+        stream_timeout: (args.timeout * 12).max(Duration::from_secs(60)),
+    };
+    let local: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let result = if args.bare {
+        let server = match BareServer::bind(local).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("gauntlet load: cannot start the bare hyper server: {e}.");
+                return crate::EXIT_USAGE;
+            }
+        };
+        let r = load::run(&server.base_url(), &config).await;
+        server.shutdown().await;
+        r.map(|mut r| {
+            r.target = format!("bare hyper baseline at {}", r.target);
+            r
+        })
+    } else if let Some(url) = &args.url {
+        load::run(url, &config).await
+    } else {
+        let server = match gauntlet_reference::Server::builder().bind(local).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("gauntlet load: cannot start the embedded reference server: {e}.");
+                return crate::EXIT_USAGE;
+            }
+        };
+        let r = load::run(&server.base_url(), &config).await;
+        server.shutdown().await;
+        r.map(|mut r| {
+            r.target = format!("embedded reference at {}", r.target);
+            r
+        })
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let what = args.url.as_deref().unwrap_or("the in-process server");
+            eprintln!("gauntlet load: {what} is not usable: {e}.");
+            return crate::EXIT_USAGE;
+        }
+    };
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let text = match serde_json::to_string_pretty(&report.to_json()) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("gauntlet load: cannot encode the JSON report: {e}.");
+                return crate::EXIT_USAGE;
+            }
+        };
+        if path.as_os_str() == "-" {
+            println!("{text}");
+        } else if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!("gauntlet load: cannot write {}: {e}.", path.display());
+            return crate::EXIT_USAGE;
+        }
+    }
+    if report.send.ok == 0 {
+        crate::EXIT_NOT_CONFORMANT
+    } else {
+        crate::EXIT_OK
+    }
+}
+
+fn parse_binding(s: &str) -> Result<Binding, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "jsonrpc" | "json-rpc" => Ok(Binding::JsonRpc),
+        "rest" | "http+json" => Ok(Binding::Rest),
+        _ => Err(format!("`{s}` is not a binding; use jsonrpc or rest")),
+    }
+}
+
+/// `250ms`, `10s`, `1.5s`, `2m`, or a bare number of seconds; between 1 ms and 1 hour.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 500ms, 10s or 2m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("`{s}` has an unknown unit; use ms, s or m")),
+    };
+    if !(0.001..=3600.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range (1ms to 1h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("10h").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn bindings_parse_by_short_name() {
+        assert_eq!(parse_binding("rest"), Ok(Binding::Rest));
+        assert_eq!(parse_binding("JSONRPC"), Ok(Binding::JsonRpc));
+        assert!(parse_binding("grpc").is_err());
+    }
 }
