@@ -246,12 +246,13 @@ pub(crate) async fn run(r: Run, cmd: Command) {
                 {
                     return;
                 }
+                // Readers drain between chunks, so a healthy reader is never cut off.
+                r.shared.pace(&r.entry).await;
                 if ms > 0 {
                     if !r.sleep(ms).await {
                         return;
                     }
                 } else {
-                    // Lets readers drain between chunks, so a healthy reader is never cut off.
                     tokio::task::yield_now().await;
                 }
             }

@@ -5,9 +5,16 @@
 //! subscriber, however many there are. A subscriber whose buffer is full is cut off: its sender
 //! is dropped, so its stream ends cleanly after the events already buffered. It never sees a
 //! gap; it may resubscribe and starts again from a fresh Task snapshot.
+//!
+//! A producer that can afford it (the test agent's `stream`) may pace itself to its readers with
+//! [`most_behind`]: it waits for the fullest buffer to drain a little, but each subscriber has
+//! only a small total waiting budget ([`PACE_BUDGET`]). A healthy reader that was merely
+//! descheduled for a moment is not cut off; a reader that stays slow spends its budget once,
+//! after which the producer runs at full speed and the reader is cut off as above.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -15,11 +22,16 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use crate::service::{EventStream, StreamItem};
 use crate::task::State;
 
+/// How long in total a producer may wait for one subscriber to drain before ignoring it.
+pub(crate) const PACE_BUDGET: Duration = Duration::from_millis(500);
+
 /// One registered stream.
 pub(crate) struct Subscriber {
     tx: mpsc::Sender<StreamItem>,
     /// Message streams close at INPUT_REQUIRED/AUTH_REQUIRED (STRM-005); subscriptions stay open.
     close_on_interrupt: bool,
+    /// What is left of [`PACE_BUDGET`] for this subscriber.
+    budget: Duration,
 }
 
 /// What to do with subscribers when an event is published.
@@ -62,7 +74,25 @@ impl Subscriber {
         Self {
             tx,
             close_on_interrupt,
+            budget: PACE_BUDGET,
         }
+    }
+}
+
+/// The subscriber with the fullest buffer, if it is more than half full and still has pacing
+/// budget: a clone of its sender (to wait on with `reserve`) and the budget left.
+pub(crate) fn most_behind(subs: &[Subscriber]) -> Option<(mpsc::Sender<StreamItem>, Duration)> {
+    subs.iter()
+        .filter(|s| !s.budget.is_zero())
+        .min_by_key(|s| s.tx.capacity())
+        .filter(|s| s.tx.capacity() * 2 < s.tx.max_capacity())
+        .map(|s| (s.tx.clone(), s.budget))
+}
+
+/// Charges `spent` to the budget of the subscriber behind `tx`.
+pub(crate) fn charge(subs: &mut [Subscriber], tx: &mpsc::Sender<StreamItem>, spent: Duration) {
+    if let Some(s) = subs.iter_mut().find(|s| s.tx.same_channel(tx)) {
+        s.budget = s.budget.saturating_sub(spent);
     }
 }
 

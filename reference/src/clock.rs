@@ -64,6 +64,9 @@ pub(crate) fn parse_nanos(s: &str) -> Option<i128> {
     let (frac_digits, zone) = match rest.first() {
         Some(b'.') => {
             let digits = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
             (&rest[1..1 + digits], &rest[1 + digits..])
         }
         _ => (&rest[..0], rest),

@@ -315,6 +315,18 @@ impl Shared {
         true
     }
 
+    /// Lets the slowest reader of the task catch up a little, within its pacing budget.
+    pub(crate) async fn pace(&self, e: &TaskEntry) {
+        let behind = bus::most_behind(&e.lock().subs);
+        let Some((tx, budget)) = behind else {
+            return;
+        };
+        let started = tokio::time::Instant::now();
+        // The permit is dropped at once: this only waits for the reader to free a slot.
+        let _ = tokio::time::timeout(budget, tx.reserve()).await;
+        bus::charge(&mut e.lock().subs, &tx, started.elapsed());
+    }
+
     /// Registers a stream on a locked task; its first event is the current snapshot.
     fn register(
         &self,
@@ -767,3 +779,7 @@ async fn wait_settled(e: &TaskEntry) {
     let mut rx = e.state_tx.subscribe();
     let _ = rx.wait_for(|s| s.is_terminal() || s.is_interrupted()).await;
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
