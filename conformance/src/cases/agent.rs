@@ -301,9 +301,22 @@ pub(crate) async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result
     let mut msg = crate::client::user_message(text);
     crate::client::merge(&mut msg, message_extra);
     let params = json!({ "message": msg, "configuration": { "returnImmediately": true } });
-    let a = call_with(ctx, Method::SendMessage, params, opts).await?;
+    let a = match ctx.client().call_with(Method::SendMessage, params, opts).await {
+        Ok(a) => a,
+        Err(ProbeError::Timeout(d)) => {
+            return Err(Outcome::error(format!(
+                "SendMessage `{text}` with returnImmediately: true got no answer within {d:?}; the server seems to wait for the task (see SEND-003), so no running task can be set up"
+            )))
+        }
+        Err(e) => return Err(harness("SendMessage", e)),
+    };
     let resp = success(&a, "SendMessage (returnImmediately)")?;
     let task = task_of(&resp)?;
+    if let Some(s) = state(&task).filter(|s| is_terminal(s)) {
+        return Err(Outcome::error(format!(
+            "`{text}` came back already {s} although returnImmediately was set (see SEND-003), so no running task can be set up"
+        )));
+    }
     guard(ctx, task)
 }
 
@@ -546,6 +559,32 @@ pub(crate) fn summarize(events: &[Value]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The task a stream is about: from a leading Task, else from the first update's `taskId`
+/// (so cases other than STRM-001 still judge their own requirement). Returns the id and the
+/// contextId; a Message-first stream makes a task case NOT-APPLICABLE.
+pub(crate) fn stream_task(events: &[Value]) -> Result<(String, Option<String>), Outcome> {
+    if let Some(("message", _)) = events.first().and_then(member) {
+        return Err(Outcome::not_applicable(
+            "the agent answered with a Message, so there is no task stream to judge",
+        ));
+    }
+    for e in events {
+        let found = match member(e) {
+            Some(("task", t)) => t.get("id").and_then(Value::as_str).map(|id| (id, t)),
+            Some((_, u)) => u.get("taskId").and_then(Value::as_str).map(|id| (id, u)),
+            None => None,
+        };
+        if let Some((id, v)) = found {
+            return Ok((id.to_owned(), context_of(v).map(str::to_owned)));
+        }
+    }
+    Err(Outcome::fail(
+        "no task in the stream",
+        "a Task (or events naming a taskId)",
+        summarize(events),
+    ))
 }
 
 /// The StreamResponses of collected events.

@@ -1266,17 +1266,8 @@ async fn cancel_004(ctx: Ctx) -> Judged {
 async fn cancel_005(ctx: Ctx) -> Judged {
     let mut r = agent::open_text(&ctx, "hang", json!({})).await?;
     let first = agent::next(&mut r, short(&ctx)).await?;
-    let task = match first.as_ref().and_then(agent::member) {
-        Some(("task", t)) => t.clone(),
-        _ => {
-            return Ok(Outcome::fail(
-                "`hang` stream did not start with a Task",
-                "a {\"task\":…} first event",
-                first.as_ref().map_or_else(|| "EOF".to_owned(), brief),
-            ))
-        }
-    };
-    let g = agent::guard(&ctx, task)?;
+    let (id, _) = agent::stream_task(&first.into_iter().collect::<Vec<_>>())?;
+    let g = agent::guard(&ctx, json!({ "id": id }))?;
     call_ok(
         &ctx,
         Method::CancelTask,
