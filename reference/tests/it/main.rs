@@ -5,8 +5,6 @@ mod card;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
-mod methods;
 mod push;
-mod sse;
 mod support;
 mod versions;
