@@ -72,6 +72,7 @@ pub async fn run(args: Args) -> u8 {
     wait_for_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;
+    tracing::info!("stopped");
     crate::EXIT_OK
 }
 

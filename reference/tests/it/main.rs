@@ -5,6 +5,8 @@ mod card;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
+mod methods;
 mod push;
+mod sse;
 mod support;
 mod versions;

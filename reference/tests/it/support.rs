@@ -175,6 +175,8 @@ pub enum Block {
 pub struct Sse {
     body: Incoming,
     buf: Vec<u8>,
+    /// Start of the unparsed bytes in `buf` (avoids shifting the buffer per event).
+    start: usize,
     done: bool,
 }
 
@@ -191,6 +193,7 @@ impl Sse {
         Sse {
             body: res.into_body(),
             buf: Vec::new(),
+            start: 0,
             done: false,
         }
     }
@@ -198,15 +201,19 @@ impl Sse {
     /// The next block, or None at the end of the stream. Fails the test after [`STEP`].
     pub async fn next_block(&mut self) -> Option<Block> {
         loop {
-            if let Some(pos) = self.buf.windows(2).position(|w| w == b"\n\n") {
-                let raw: Vec<u8> = self.buf.drain(..pos + 2).collect();
-                let text = String::from_utf8(raw).expect("utf-8 event");
-                return Some(parse_block(text.trim_end_matches('\n')));
+            let pending = &self.buf[self.start..];
+            if let Some(pos) = pending.windows(2).position(|w| w == b"\n\n") {
+                let text = std::str::from_utf8(&pending[..pos]).expect("utf-8 event");
+                let block = parse_block(text);
+                self.start += pos + 2;
+                return Some(block);
             }
             if self.done {
-                assert!(self.buf.is_empty(), "trailing bytes {:?}", self.buf);
+                assert!(pending.is_empty(), "trailing bytes {pending:?}");
                 return None;
             }
+            self.buf.drain(..self.start);
+            self.start = 0;
             match tokio::time::timeout(STEP, self.body.frame())
                 .await
                 .expect("SSE data in time")
