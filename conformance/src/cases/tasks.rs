@@ -653,7 +653,10 @@ async fn send_010(ctx: Ctx) -> Judged {
         ..CallOpts::default()
     };
     let a = agent::call_with(&ctx, Method::SendMessage, params, opts).await?;
-    let task = agent::task_of(&agent::success(&a, "SendMessage with a push config")?)?;
+    let task = agent::task_of(&super::push::registered(
+        &a,
+        "SendMessage with a push config",
+    )?)?;
     let g = agent::guard(&ctx, task)?;
     let listed = call_ok(
         &ctx,
