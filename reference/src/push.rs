@@ -460,6 +460,78 @@ mod tests {
         );
     }
 
+    fn hook_config(url: String) -> PushConfig {
+        PushConfig {
+            id: "c".into(),
+            task_id: "t".into(),
+            url,
+            token: Some("tok".into()),
+            auth: Some(("Bearer".into(), Some("s3cret".into()))),
+            tenant: None,
+        }
+    }
+
+    fn pusher(allow_private: bool, fault: Option<Fault>) -> (Pusher, watch::Sender<bool>) {
+        let (tx, rx) = watch::channel(false);
+        let config = Config {
+            allow_private_webhooks: allow_private,
+            fault,
+            ..Config::default()
+        };
+        (Pusher::new(&config, rx), tx)
+    }
+
+    #[tokio::test]
+    async fn connect_time_guard_refuses_names_that_resolve_inward() {
+        let hook = wiremock::MockServer::start().await;
+        let (p, _keep) = pusher(false, None);
+        let url = format!("http://localhost:{}/hook", hook.address().port());
+        let out = p.post(&hook_config(url), Bytes::from_static(b"{}")).await;
+        assert!(matches!(out, Outcome::Refused(_)));
+        assert!(hook
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn push_no_auth_fault_drops_only_the_authorization_header() {
+        let hook = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("POST"))
+            .respond_with(wiremock::ResponseTemplate::new(204))
+            .mount(&hook)
+            .await;
+        let url = format!("{}/hook", hook.uri());
+        for (fault, want_auth) in [(None, true), (Some(Fault::PushNoAuth), false)] {
+            let (p, _keep) = pusher(true, fault);
+            let out = p
+                .post(&hook_config(url.clone()), Bytes::from_static(b"{}"))
+                .await;
+            assert!(matches!(out, Outcome::Done));
+            let reqs = hook.received_requests().await.unwrap_or_default();
+            let last = reqs.last().expect("a delivery");
+            assert_eq!(last.headers.contains_key("authorization"), want_auth);
+            assert_eq!(last.headers["x-a2a-notification-token"], "tok");
+        }
+    }
+
+    #[tokio::test]
+    async fn shutdown_stops_retries() {
+        let (p, stop) = pusher(true, None);
+        let alive = AtomicBool::new(true);
+        // Port 9 on loopback refuses connections, so every attempt fails and would retry.
+        let cfg = hook_config("http://127.0.0.1:9/hook".into());
+        stop.send_replace(true);
+        assert!(!p.deliver(&cfg, &alive, Bytes::new()).await);
+        let (p, _keep) = pusher(true, None);
+        alive.store(false, Ordering::Release);
+        assert!(
+            !p.deliver(&cfg, &alive, Bytes::new()).await,
+            "deleted config"
+        );
+    }
+
     #[test]
     fn config_round_trips_in_the_flat_shape() {
         let m = json!({"url":"https://example.com/h","token":"tok",

@@ -240,12 +240,21 @@ impl Shared {
 
     /// Serializes `ev` once and hands it to every stream and push queue of the task; called
     /// with the task locked, after the state change the event describes.
-    fn commit(&self, e: &TaskEntry, g: &mut crate::task::Inner, ev: &Value, state: Option<State>) {
-        let bytes = encode_event(ev);
-        bus::publish(&mut g.subs, &bytes, state, self.policy);
-        for slot in &g.push {
-            if let Some(q) = &slot.queue {
-                let _ = q.send(bytes.clone());
+    fn commit(
+        &self,
+        e: &TaskEntry,
+        g: &mut crate::task::Inner,
+        ev: impl FnOnce(&TaskEntry, &TaskData) -> Value,
+        state: Option<State>,
+    ) {
+        // Nobody listening (the common blocking send): skip serializing altogether.
+        if !g.subs.is_empty() || g.push.iter().any(|s| s.queue.is_some()) {
+            let bytes = encode_event(&ev(e, &g.data));
+            bus::publish(&mut g.subs, &bytes, state, self.policy);
+            for slot in &g.push {
+                if let Some(q) = &slot.queue {
+                    let _ = q.send(bytes.clone());
+                }
             }
         }
         if let Some(st) = state {
@@ -271,8 +280,8 @@ impl Shared {
             g.data.history.push(m.clone());
         }
         g.data.status = Status::new(state, msg);
-        let ev = e.status_event(&g.data, self.render);
-        self.commit(e, g, &ev, Some(state));
+        let render = self.render;
+        self.commit(e, g, |e, d| e.status_event(d, render), Some(state));
     }
 
     /// An agent status step. False if the task is already terminal (the step is dropped).
@@ -309,8 +318,12 @@ impl Shared {
         }
         g.data.merge(chunk, append);
         if publish {
-            let ev = e.artifact_event(chunk, append, last_chunk);
-            self.commit(e, &mut g, &ev, None);
+            self.commit(
+                e,
+                &mut g,
+                |e, _| e.artifact_event(chunk, append, last_chunk),
+                None,
+            );
         }
         true
     }
