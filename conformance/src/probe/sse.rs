@@ -132,7 +132,9 @@ impl SseParser {
             return;
         }
         self.finished = true;
-        let partial_line = !self.line.is_empty();
+        // A stream that is nothing but a BOM is empty, not truncated.
+        let only_bom = self.first_line && self.line == "\u{feff}".as_bytes();
+        let partial_line = !self.line.is_empty() && !only_bom;
         if partial_line || self.pending_fields {
             self.fault(SseFault::TruncatedEvent);
         }

@@ -59,6 +59,11 @@ impl Exchange {
 
     /// A readable rendering: request line, headers, body; response status, headers, body/events.
     pub fn render(&self) -> String {
+        self.render_timed(true)
+    }
+
+    /// Like [`Exchange::render`]; `times: false` leaves durations out (stable snapshots).
+    pub fn render_timed(&self, times: bool) -> String {
         let mut out = String::new();
         let r = &self.request;
         let _ = writeln!(out, "> {} {}", r.method, r.url);
@@ -74,8 +79,11 @@ impl Exchange {
             );
         }
         match self.status {
-            Some(s) => {
+            Some(s) if times => {
                 let _ = writeln!(out, "< {s}  ({} ms)", self.elapsed.as_millis());
+            }
+            Some(s) => {
+                let _ = writeln!(out, "< {s}");
             }
             None => {
                 let _ = writeln!(out, "< (no response)");

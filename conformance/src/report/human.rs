@@ -187,10 +187,7 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
                 let mut shown = x.clone();
                 shown.body = truncate(&shown.body, SHOWN_BODY);
                 shown.events.truncate(10);
-                if !style.times {
-                    shown.elapsed = std::time::Duration::ZERO;
-                }
-                for line in shown.render().lines() {
+                for line in shown.render_timed(style.times).lines() {
                     let _ = writeln!(out, "    {line}");
                 }
                 let _ = writeln!(out, "    $ {}", x.curl());

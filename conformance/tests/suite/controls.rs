@@ -1,0 +1,225 @@
+//! Negative controls: for each deliberate bug of the reference server, running the checklist
+//! group it targets must produce at least one FAIL (or NON-STRICT where the clause is a SHOULD),
+//! while the same setup without the bug produces none. The unfaulted reference must be
+//! conformant. A bug the catalogue misses is a finding, listed in `conformance/CONTROLS.md`.
+
+use std::time::Duration;
+
+use gauntlet_conformance::case::Verdict;
+use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::report::{area_of, RunReport};
+use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
+use gauntlet_reference::{Fault, ServerBuilder};
+
+/// How the reference must be configured for the group to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setup {
+    /// Defaults (everything on, no auth).
+    Default,
+    /// `capabilities.streaming` off, so the CAP refusal cases apply.
+    StreamingOff,
+    /// Two bearer identities, so the cross-identity cases apply.
+    TwoIdentities,
+}
+
+/// The fault → checklist-group table, in one place. `None` in the last column: the fault is
+/// caught; `Some(reason)`: a known miss (see CONTROLS.md), skipped here.
+const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
+    (Fault::SnakeCaseKeys, &["DATA"], Setup::Default, None),
+    (Fault::LowercaseEnum, &["DATA"], Setup::Default, None),
+    (Fault::TimestampOffset, &["DATA"], Setup::Default, None),
+    (Fault::NoVersionCheck, &["VER"], Setup::Default, None),
+    (Fault::CardMissingVersion, &["CARD"], Setup::Default, None),
+    (
+        Fault::StreamingNotGated,
+        &["CAP"],
+        Setup::StreamingOff,
+        None,
+    ),
+    (Fault::IdTypeNotEchoed, &["JRPC"], Setup::Default, None),
+    (
+        Fault::WrongErrorCode,
+        &["JRPC", "ERR"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::RestErrorShape, &["REST"], Setup::Default, None),
+    (Fault::FirstEventNotTask, &["STRM"], Setup::Default, None),
+    (Fault::StreamGap, &["STRM", "SSE"], Setup::Default, None),
+    (Fault::StreamNeverCloses, &["STRM"], Setup::Default, None),
+    (
+        Fault::IgnoreReturnImmediately,
+        &["SEND"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::IgnoreHistoryLength, &["TASK"], Setup::Default, None),
+    (Fault::MissingNextPageToken, &["LIST"], Setup::Default, None),
+    (Fault::CancelNoop, &["CANCEL"], Setup::Default, None),
+    (
+        Fault::ContextMismatchAccepted,
+        &["CTX"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::PushNoAuth, &["PUSH"], Setup::Default, None),
+    (
+        Fault::LeakOtherTenantsTasks,
+        &["ERR", "SEC", "LIST"],
+        Setup::TwoIdentities,
+        None,
+    ),
+];
+
+/// Faults judged elsewhere (chaos scenarios), not by the catalogue.
+const JUDGED_BY_CHAOS: &[Fault] = &[Fault::DropLaggingSilently];
+
+const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
+
+async fn run(fault: Option<Fault>, setup: Setup, groups: &[&str]) -> RunReport {
+    let server = crate::reference(|b: ServerBuilder| {
+        let b = b.fault(fault);
+        match setup {
+            Setup::Default => b,
+            Setup::StreamingOff => b.streaming(false),
+            Setup::TwoIdentities => b.bearer(TOKENS[0]).bearer(TOKENS[1]),
+        }
+    })
+    .await;
+    let opts = RunOptions {
+        only: groups.iter().map(|g| (*g).to_owned()).collect(),
+        tokens: match setup {
+            Setup::TwoIdentities => TOKENS.iter().map(|t| (*t).to_owned()).collect(),
+            _ => Vec::new(),
+        },
+        case_timeout: Duration::from_secs(20),
+        ..RunOptions::default()
+    };
+    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
+        .await
+        .expect("the reference is discoverable");
+    server.shutdown().await;
+    report
+}
+
+fn caught(report: &RunReport, groups: &[&str]) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .filter(|r| groups.contains(&area_of(&r.id)))
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::NonStrict))
+        .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.name(), r.summary))
+        .collect()
+}
+
+fn failures(report: &RunReport) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error))
+        .map(|r| {
+            format!(
+                "{} {}: {}\n  expected: {}\n  observed: {}",
+                r.verdict.as_str(),
+                r.name(),
+                r.summary,
+                r.expected.as_deref().unwrap_or("-"),
+                r.observed.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+async fn control(fault: Fault) {
+    let (_, groups, setup, miss) = CONTROLS
+        .iter()
+        .find(|c| c.0 == fault)
+        .copied()
+        .unwrap_or_else(|| panic!("{fault} has no row in CONTROLS"));
+    if let Some(reason) = miss {
+        eprintln!("{fault}: known miss, see CONTROLS.md: {reason}");
+        return;
+    }
+    let clean = run(None, setup, groups).await;
+    let clean_fails: Vec<String> = failures(&clean)
+        .into_iter()
+        .filter(|f| f.starts_with("FAIL"))
+        .collect();
+    assert!(
+        clean_fails.is_empty(),
+        "without {fault} the groups {groups:?} must have no FAIL:\n{}",
+        clean_fails.join("\n")
+    );
+    let faulted = run(Some(fault), setup, groups).await;
+    let seen = caught(&faulted, groups);
+    assert!(
+        !seen.is_empty(),
+        "fault {fault} went unnoticed by {groups:?}; verdicts:\n{}",
+        faulted
+            .results
+            .iter()
+            .map(|r| format!("{} {}", r.verdict.as_str(), r.name()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn every_fault_has_a_control_or_belongs_to_chaos() {
+    for f in Fault::ALL {
+        let rows = CONTROLS.iter().filter(|c| c.0 == *f).count();
+        let chaos = JUDGED_BY_CHAOS.contains(f);
+        assert!(
+            rows + usize::from(chaos) == 1,
+            "{f}: {rows} rows, chaos: {chaos}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_unfaulted_reference_is_conformant() {
+    let report = run(None, Setup::Default, &[]).await;
+    let bad = failures(&report);
+    assert!(
+        report.conformant() && bad.iter().all(|f| !f.starts_with("FAIL")),
+        "{}",
+        bad.join("\n")
+    );
+}
+
+macro_rules! controls {
+    ($($name:ident => $fault:ident),* $(,)?) => {
+        /// One test per fault, so a miss names itself.
+        mod negative_controls {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    control(Fault::$fault).await;
+                }
+            )*
+        }
+    };
+}
+
+controls! {
+    snake_case_keys => SnakeCaseKeys,
+    lowercase_enum => LowercaseEnum,
+    timestamp_offset => TimestampOffset,
+    no_version_check => NoVersionCheck,
+    card_missing_version => CardMissingVersion,
+    streaming_not_gated => StreamingNotGated,
+    id_type_not_echoed => IdTypeNotEchoed,
+    wrong_error_code => WrongErrorCode,
+    rest_error_shape => RestErrorShape,
+    first_event_not_task => FirstEventNotTask,
+    stream_gap => StreamGap,
+    stream_never_closes => StreamNeverCloses,
+    ignore_return_immediately => IgnoreReturnImmediately,
+    ignore_history_length => IgnoreHistoryLength,
+    missing_next_page_token => MissingNextPageToken,
+    cancel_noop => CancelNoop,
+    context_mismatch_accepted => ContextMismatchAccepted,
+    push_no_auth => PushNoAuth,
+    leak_other_tenants_tasks => LeakOtherTenantsTasks,
+}

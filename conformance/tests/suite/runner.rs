@@ -1,0 +1,289 @@
+//! The runner with synthetic cases: selection, level mapping, N/A reasons, panics and hangs as
+//! ERROR, catalogue order, evidence only for non-passes, and discovery errors.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gauntlet_conformance::case::{
+    Binding, Bindings, Case, Exec, Judged, Level, Need, Outcome, Verdict,
+};
+use gauntlet_conformance::context::{Ctx, Target};
+use gauntlet_conformance::errors::RunError;
+use gauntlet_conformance::probe::RawRequest;
+use gauntlet_conformance::run_fn;
+use gauntlet_conformance::runner::{self, NoReporter, Reporter, RunEvent, RunOptions};
+use gauntlet_conformance::webhook::WebhookReceiver;
+use serde_json::json;
+
+async fn passes(_: Ctx) -> Judged {
+    Ok(Outcome::pass("fine"))
+}
+async fn fails(ctx: Ctx) -> Judged {
+    // Make one exchange so the failure has evidence (nothing listens on port 9).
+    let _ = ctx
+        .probe()
+        .send(RawRequest::new("GET", "http://127.0.0.1:9/"))
+        .await;
+    Err(Outcome::fail("broken", "x", "y"))
+}
+async fn panics(_: Ctx) -> Judged {
+    panic!("boom")
+}
+async fn hangs(_: Ctx) -> Judged {
+    std::future::pending().await
+}
+
+fn case(id: &'static str, level: Level, bindings: Bindings, exec: Exec) -> Case {
+    Case {
+        id,
+        level,
+        bindings,
+        needs: &[],
+        title: "t",
+        requirement: "r",
+        spec: "§0",
+        exec,
+    }
+}
+
+fn target() -> Arc<Target> {
+    let card = json!({
+        "name": "x",
+        "supportedInterfaces": [
+            {"url": "http://127.0.0.1:9/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+            {"url": "http://127.0.0.1:9/rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}
+        ],
+        "capabilities": {"streaming": true}
+    });
+    Arc::new(Target::from_card("http://127.0.0.1:9", card, Vec::new()))
+}
+
+fn catalogue() -> Vec<Case> {
+    let mut needs_push = case(
+        "PUSH-001",
+        Level::Must,
+        Bindings::Each,
+        Exec::Run(run_fn!(passes)),
+    );
+    needs_push.needs = &[Need::Push];
+    vec![
+        case(
+            "DATA-001",
+            Level::Must,
+            Bindings::Each,
+            Exec::Run(run_fn!(passes)),
+        ),
+        case(
+            "DATA-002",
+            Level::Must,
+            Bindings::JsonRpc,
+            Exec::Run(run_fn!(fails)),
+        ),
+        case(
+            "DATA-003",
+            Level::Should,
+            Bindings::Rest,
+            Exec::Run(run_fn!(fails)),
+        ),
+        case(
+            "DATA-004",
+            Level::May,
+            Bindings::Once,
+            Exec::Run(run_fn!(fails)),
+        ),
+        case(
+            "DATA-005",
+            Level::Sdk,
+            Bindings::Once,
+            Exec::Run(run_fn!(fails)),
+        ),
+        case(
+            "JRPC-001",
+            Level::Must,
+            Bindings::Once,
+            Exec::Run(run_fn!(panics)),
+        ),
+        case(
+            "JRPC-002",
+            Level::Should,
+            Bindings::Once,
+            Exec::Run(run_fn!(hangs)),
+        ),
+        case(
+            "JRPC-003",
+            Level::Must,
+            Bindings::Once,
+            Exec::Manual("needs a human"),
+        ),
+        needs_push,
+    ]
+}
+
+struct Recorder(Vec<String>);
+impl Reporter for Recorder {
+    fn on_event(&mut self, event: &RunEvent<'_>) {
+        self.0.push(match event {
+            RunEvent::Started { total, .. } => format!("started {total}"),
+            RunEvent::CaseFinished { result, done, .. } => format!("{done} {}", result.name()),
+            RunEvent::Finished { .. } => "finished".to_owned(),
+        });
+    }
+}
+
+#[tokio::test]
+async fn verdicts_are_mapped_by_level_and_reported_in_catalogue_order() {
+    let opts = RunOptions {
+        case_timeout: Duration::from_millis(300),
+        ..RunOptions::default()
+    };
+    let t = target();
+    let planned = runner::plan(&catalogue(), &t, &opts).expect("plannable");
+    let mut rec = Recorder(Vec::new());
+    let report = runner::run_plan(t, planned, &opts, &mut rec).await;
+    let got: Vec<(String, Verdict)> = report
+        .results
+        .iter()
+        .map(|r| (r.name(), r.verdict))
+        .collect();
+    let want = [
+        ("DATA-001[jsonrpc]", Verdict::Pass),
+        ("DATA-001[rest]", Verdict::Pass),
+        ("DATA-002[jsonrpc]", Verdict::Fail),
+        ("DATA-003[rest]", Verdict::NonStrict),
+        ("DATA-004", Verdict::Informational),
+        ("DATA-005", Verdict::Informational),
+        ("JRPC-001", Verdict::Error),
+        ("JRPC-002", Verdict::Error),
+        ("JRPC-003", Verdict::NotApplicable),
+        ("PUSH-001[jsonrpc]", Verdict::NotApplicable),
+        ("PUSH-001[rest]", Verdict::NotApplicable),
+    ];
+    let want: Vec<(String, Verdict)> = want.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+    assert_eq!(got, want);
+    let by = |name: &str| {
+        report
+            .results
+            .iter()
+            .find(|r| r.name() == name)
+            .expect(name)
+    };
+    assert!(by("JRPC-001").summary.contains("boom"));
+    assert!(by("JRPC-002").summary.contains("no verdict within"));
+    assert_eq!(by("JRPC-003").summary, "not automatable: needs a human");
+    assert_eq!(
+        by("PUSH-001[rest]").summary,
+        "the card does not declare capabilities.pushNotifications"
+    );
+    assert!(by("DATA-001[rest]").transcript.is_empty());
+    assert_eq!(by("DATA-002[jsonrpc]").transcript.len(), 1);
+    assert!(!report.conformant());
+    assert_eq!(
+        report.summary_line(),
+        "gauntlet: 5 passed, 3 failed, 3 skipped"
+    );
+    let mut expected_events = vec!["started 11".to_owned()];
+    expected_events.extend(
+        want.iter()
+            .enumerate()
+            .map(|(i, (n, _))| format!("{} {n}", i + 1)),
+    );
+    expected_events.push("finished".to_owned());
+    assert_eq!(rec.0, expected_events);
+}
+
+#[test]
+fn selection_by_level_glob_and_binding() {
+    let t = target();
+    let names = |opts: RunOptions| -> Vec<String> {
+        runner::plan(&catalogue(), &t, &opts)
+            .expect("plannable")
+            .iter()
+            .map(|p| p.test_name())
+            .collect()
+    };
+    let must = names(RunOptions {
+        level: Level::Must,
+        ..RunOptions::default()
+    });
+    assert_eq!(
+        must,
+        [
+            "DATA-001::jsonrpc",
+            "DATA-001::rest",
+            "DATA-002::jsonrpc",
+            "JRPC-001",
+            "JRPC-003",
+            "PUSH-001::jsonrpc",
+            "PUSH-001::rest"
+        ]
+    );
+    let should = names(RunOptions {
+        level: Level::Should,
+        ..RunOptions::default()
+    });
+    assert!(
+        should.contains(&"DATA-003::rest".to_owned()) && !should.contains(&"DATA-004".to_owned())
+    );
+    let only = names(RunOptions {
+        only: vec!["jrpc".into(), "*-004".into()],
+        ..RunOptions::default()
+    });
+    assert_eq!(only, ["DATA-004", "JRPC-001", "JRPC-002", "JRPC-003"]);
+    let rest = names(RunOptions {
+        bindings: Some(vec![Binding::Rest]),
+        only: vec!["DATA-*".into()],
+        ..RunOptions::default()
+    });
+    assert_eq!(
+        rest,
+        ["DATA-001::rest", "DATA-003::rest", "DATA-004", "DATA-005"]
+    );
+}
+
+#[test]
+fn a_binding_the_card_lacks_is_a_usage_error() {
+    let card = json!({"supportedInterfaces": [{"url": "http://127.0.0.1:9/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]});
+    let t = Target::from_card("http://127.0.0.1:9", card, Vec::new());
+    let opts = RunOptions {
+        bindings: Some(vec![Binding::Rest]),
+        ..RunOptions::default()
+    };
+    let err = runner::plan(&catalogue(), &t, &opts).expect_err("no REST interface");
+    assert!(
+        matches!(err, RunError::Usage(ref m) if m.contains("HTTP+JSON")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_reported_in_one_sentence() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let err = runner::discover(&url, Vec::new(), 1.0)
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach {url}: connection refused")
+    );
+    assert!(matches!(err, RunError::Unreachable(_)));
+}
+
+#[tokio::test]
+async fn a_server_without_a_card_is_not_a2a() {
+    // The webhook receiver answers 200 with an empty body to everything.
+    let hook = WebhookReceiver::start().await.expect("receiver starts");
+    let url = format!("http://{}", hook.addr());
+    let err = runner::discover(&url, Vec::new(), 1.0)
+        .await
+        .expect_err("no card");
+    assert!(matches!(err, RunError::NotA2a(_)), "{err}");
+    assert!(err.to_string().contains("not an A2A server"), "{err}");
+    let err = runner::run(&url, &catalogue(), &RunOptions::default(), &mut NoReporter)
+        .await
+        .expect_err("no card");
+    assert!(matches!(err, RunError::NotA2a(_)));
+}
