@@ -76,7 +76,11 @@ pub(crate) enum Command {
         n: u64,
         ms: u64,
     },
-    Slow(u64),
+    /// Waits `ms`, then echoes `text` (the whole input).
+    Slow {
+        ms: u64,
+        text: String,
+    },
     Hang,
     InputRequired,
     AuthRequired,
@@ -117,7 +121,10 @@ impl Command {
                 let ms = arg(0, MAX_MS);
                 Command::Stream { n, ms }
             }
-            "slow" => Command::Slow(arg(1000, MAX_MS)),
+            "slow" => Command::Slow {
+                ms: arg(1000, MAX_MS),
+                text: whole.to_owned(),
+            },
             "hang" => Command::Hang,
             "input-required" => Command::InputRequired,
             "auth-required" => Command::AuthRequired,
@@ -142,7 +149,7 @@ impl Command {
         !matches!(
             self,
             Command::Stream { .. }
-                | Command::Slow(_)
+                | Command::Slow { .. }
                 | Command::Hang
                 | Command::Tck(Tck::Resubscribe)
         )
@@ -258,10 +265,10 @@ pub(crate) async fn run(r: Run, cmd: Command) {
             }
             r.status(State::Completed, None);
         }
-        Command::Slow(ms) => {
+        Command::Slow { ms, text } => {
             let _ = r.status(State::Working, None)
                 && r.sleep(ms).await
-                && r.echo(&format!("slow {ms}"))
+                && r.echo(&text)
                 && r.status(State::Completed, None);
         }
         Command::Hang => {
@@ -382,7 +389,13 @@ mod tests {
                 ms: 0
             }
         );
-        assert_eq!(p("slow 70000"), Command::Slow(MAX_MS));
+        assert_eq!(
+            p("slow 70000"),
+            Command::Slow {
+                ms: MAX_MS,
+                text: "slow 70000".into()
+            }
+        );
         assert_eq!(p("HANG"), Command::Hang);
         assert_eq!(
             p("message  hello world"),
