@@ -122,6 +122,38 @@ def data_part(value: object) -> Part:
     return ParseDict({'data': value}, Part())
 
 
+def part_media_type(part: Part) -> str:
+    """The media type a part is delivered as (explicit, else by its kind)."""
+    if part.media_type:
+        return part.media_type
+    kind = part.WhichOneof('content')
+    if kind == 'text':
+        return 'text/plain'
+    if kind == 'data':
+        return 'application/json'
+    return 'application/octet-stream'
+
+
+class _OutputModeFilter(TaskUpdater):
+    """A `TaskUpdater` that drops artifact parts the client did not accept.
+
+    The SDK hands `acceptedOutputModes` to the agent (in
+    `RequestContext.configuration`) and leaves honouring it to the agent, so
+    this agent does it here. An empty list accepts everything.
+    """
+
+    def __init__(self, *args: object, accepted: list[str], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._accepted = set(accepted)
+
+    async def add_artifact(self, parts: list[Part], *args, **kwargs) -> None:  # type: ignore[override]
+        if self._accepted:
+            parts = [p for p in parts if part_media_type(p) in self._accepted]
+            if not parts:
+                return
+        await super().add_artifact(parts, *args, **kwargs)
+
+
 # --------------------------------------------------------------------------
 # The agent
 # --------------------------------------------------------------------------
@@ -146,7 +178,16 @@ class GauntletTestAgent(AgentExecutor):
             else context.context_id or str(uuid.uuid4())
         )
 
-        updater = TaskUpdater(event_queue, task_id, context_id)
+        updater = _OutputModeFilter(
+            event_queue,
+            task_id,
+            context_id,
+            accepted=list(
+                context.configuration.accepted_output_modes
+                if context.configuration is not None
+                else []
+            ),
+        )
 
         # A follow-up message on a task that asked for input or auth: resume
         # it and echo whatever the client sent.

@@ -206,6 +206,24 @@ def main(base: str) -> int:
         ev,
     )
 
+    r = c.rpc(
+        'SendMessage',
+        {
+            'message': user_message('parts'),
+            'configuration': {'acceptedOutputModes': ['text/plain']},
+        },
+    )
+    kept = [
+        p
+        for a in r.get('result', {}).get('task', {}).get('artifacts', [])
+        for p in a['parts']
+    ]
+    check(
+        len(kept) == 2 and all('raw' not in p and 'data' not in p for p in kept),
+        'parts with acceptedOutputModes [text/plain] keeps only text/plain parts',
+        r,
+    )
+
     # Push: a webhook on loopback must receive the terminal state.
     hook = HTTPServer(('127.0.0.1', 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
