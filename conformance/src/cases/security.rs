@@ -542,7 +542,8 @@ fn strip_strings(v: &mut Value) {
     match v {
         Value::Object(o) => {
             for (k, x) in o.iter_mut() {
-                if matches!(k.as_str(), "message" | "metadata" | "description") {
+                // `id`: the JSON-RPC request id differs per call.
+                if matches!(k.as_str(), "message" | "metadata" | "description" | "id") {
                     *x = Value::Null;
                 } else {
                     strip_strings(x);
