@@ -697,3 +697,49 @@ pub(crate) fn history(task: &Value) -> Vec<Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_requires_exactly_one_stream_response_key() {
+        assert_eq!(member(&json!({"task": {}})).map(|m| m.0), Some("task"));
+        assert!(member(&json!({"task": {}, "message": {}})).is_none());
+        assert!(member(&json!({"kind": "task"})).is_none());
+    }
+
+    #[test]
+    fn chunks_with_append_reassemble_and_without_replace() {
+        let chunk = |parts: Value, append: bool| {
+            json!({"artifactUpdate": {"taskId": "t", "contextId": "c", "append": append,
+                "artifact": {"artifactId": "a", "parts": parts}}})
+        };
+        let events = [
+            chunk(json!([{"text": "x"}]), false),
+            chunk(json!([{"text": "y"}]), false),
+            chunk(json!([{"text": "z"}]), true),
+        ];
+        assert_eq!(
+            reassemble(&events),
+            vec![(
+                "a".to_owned(),
+                vec![json!({"text": "y"}), json!({"text": "z"})]
+            )]
+        );
+    }
+
+    #[test]
+    fn stream_task_falls_back_to_the_first_update_and_skips_messages() {
+        let ev = [json!({"statusUpdate": {"taskId": "t1", "contextId": "c1", "status": {}}})];
+        assert_eq!(
+            stream_task(&ev).ok(),
+            Some(("t1".to_owned(), Some("c1".to_owned())))
+        );
+        let msg = [json!({"message": {"messageId": "m"}})];
+        assert_eq!(
+            stream_task(&msg).err().map(|o| o.verdict),
+            Some(Verdict::NotApplicable)
+        );
+    }
+}
