@@ -632,3 +632,76 @@ fn malformed_corpus_gets_the_digest_error() {
         failures.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The oracle's own verifiers
+// ---------------------------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Standard, URL-safe and unpadded base64 all decode to the original bytes.
+    #[test]
+    fn base64_in_every_accepted_alphabet_decodes(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let standard = base64(&bytes);
+        let url_safe = standard.replace('+', "-").replace('/', "_");
+        let unpadded = standard.trim_end_matches('=').to_owned();
+        for text in [&standard, &url_safe, &unpadded] {
+            let decoded = expect::decode_base64(text);
+            prop_assert_eq!(decoded.as_ref(), Some(&bytes), "{}", text);
+        }
+    }
+
+    /// RFC 3339 UTC timestamps with 0–9 fractional digits pass DATA-004; offsets do not.
+    #[test]
+    fn timestamps_are_judged_by_the_digest_pattern(
+        (y, mo, d, h, mi, s) in (1970u32..2100, 1u32..13, 1u32..29, 0u32..24, 0u32..60, 0u32..60),
+        frac in "[0-9]{0,9}",
+        offset in "[+-](0[0-9]|1[0-4]):[0-5][0-9]",
+    ) {
+        let base = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        let dot = if frac.is_empty() { String::new() } else { format!(".{frac}") };
+        let utc = format!("{base}{dot}Z");
+        prop_assert!(expect::timestamp_format(&utc), "{}", utc);
+        prop_assert_eq!(expect::timestamp_millis(&utc), frac.len() == 3, "{}", utc);
+        let shifted = format!("{base}{dot}{offset}");
+        prop_assert!(!expect::timestamp_format(&shifted), "{}", shifted);
+    }
+
+    /// Normalising is idempotent, and a value never differs from itself.
+    #[test]
+    fn normalised_values_compare_equal(v in json_value()) {
+        let n = expect::normalise(&v);
+        prop_assert_eq!(&expect::normalise(&n), &n);
+        prop_assert_eq!(expect::first_difference(&v, &v, "$"), None);
+    }
+}
+
+/// The schema walk finds nothing in a well-formed Task and tags every planted defect.
+#[test]
+fn schema_walk_tags_each_planted_defect_with_its_rule() {
+    use gauntlet_conformance::expect::{findings_for, scan, Shape};
+    let good = json!({"task": {
+        "id": "t1", "contextId": "c1",
+        "status": {"state": "TASK_STATE_COMPLETED", "timestamp": "2026-01-01T00:00:00.000Z"},
+        "artifacts": [{"artifactId": "a1", "parts": [{"text": "hi", "metadata": {"snake_ok": 1}}, {"data": {"free_form": true}}]}],
+        "history": [{"messageId": "m1", "role": "ROLE_USER", "parts": [{"raw": "Z2F1bnRsZXQ="}]}]
+    }});
+    assert_eq!(scan(&good, Shape::SendMessageResponse, "$"), vec![]);
+    let bad = json!({"task": {
+        "id": "t1", "kind": "task", "context_id": "c1",
+        "status": {"state": "TASK_STATE_UNSPECIFIED", "timestamp": "2026-01-01T00:00:00+01:00"},
+        "artifacts": [{"artifactId": "a1", "parts": []}, {"parts": [{"text": "a", "url": "https://x"}, {"raw": "!!"}]}],
+        "history": [{"messageId": "m1", "role": "user", "parts": [{"text": "x"}]}]
+    }, "message": {"messageId": "m2", "role": "ROLE_AGENT", "parts": [{"text": "y"}]}});
+    let found = scan(&bad, Shape::SendMessageResponse, "$");
+    for rule in [
+        "DATA-001", "DATA-002", "DATA-003", "DATA-004", "DATA-006", "DATA-007", "DATA-010",
+        "DATA-011", "DATA-012", "DATA-013", "DATA-015",
+    ] {
+        assert!(
+            findings_for(&found, rule).is_some(),
+            "{rule} not found in {found:#?}"
+        );
+    }
+}
