@@ -1,6 +1,8 @@
 //! `gauntlet check`: judge a server against the case catalogue. Without a URL it starts the
 //! embedded reference server on 127.0.0.1:0 (webhooks on loopback allowed) and stops it after.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -154,6 +156,7 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
+    let mut out = String::new();
     for p in &planned {
         let skip = p
             .case
@@ -162,14 +165,19 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
             .find_map(|n| target.check(*n).err())
             .map(|r| format!("  (skipped: {r})"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "{:<20} {:<6} {}{skip}",
             p.test_name(),
             p.case.level.as_str(),
             p.case.title
         );
     }
-    println!("{} runs", planned.len());
+    let _ = writeln!(out, "{} runs", planned.len());
+    // A closed pipe (`--list | head`) is not worth a panic.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
     EXIT_OK
 }
 

@@ -1,6 +1,9 @@
 //! `gauntlet list`: the case catalogue (id, level, bindings, needs, title, spec) and the chaos
 //! scenarios, as a table or as JSON.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use gauntlet_conformance::case::Exec;
 use gauntlet_conformance::cases::catalogue;
 use serde_json::json;
@@ -38,10 +41,15 @@ pub async fn run(args: Args) -> u8 {
                 "spec": s.spec,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
         return EXIT_OK;
     }
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "{:<11} {:<6} {:<8} {:<28} {:<14} title",
         "id", "level", "bindings", "needs", "spec"
     );
@@ -52,7 +60,8 @@ pub async fn run(args: Args) -> u8 {
         } else {
             ""
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:<11} {:<6} {:<8} {:<28} {:<14} {}{manual}",
             c.id,
             c.level.as_str(),
@@ -66,15 +75,17 @@ pub async fn run(args: Args) -> u8 {
             c.title
         );
     }
-    println!("{} cases", cases.len());
+    let _ = writeln!(out, "{} cases", cases.len());
     if !scenarios.is_empty() {
-        println!();
-        println!(
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
             "{:<20} {:<6} {:<14} title",
             "chaos scenario", "level", "spec"
         );
         for s in &scenarios {
-            println!(
+            let _ = writeln!(
+                out,
                 "{:<20} {:<6} {:<14} {}",
                 s.id,
                 s.level.as_str(),
@@ -82,7 +93,15 @@ pub async fn run(args: Args) -> u8 {
                 s.title
             );
         }
-        println!("{} chaos scenarios", scenarios.len());
+        let _ = writeln!(out, "{} chaos scenarios", scenarios.len());
     }
+    emit(&out);
     EXIT_OK
+}
+
+/// Writes to stdout; a closed pipe (`gauntlet list | head`) is not an error worth a panic.
+fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
