@@ -139,7 +139,7 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Should,
         bindings: Bindings::Each,
         needs: &[],
-        title: "SendMessage with a 16 MiB text part",
+        title: "SendMessage with a 4 MiB text part",
         requirement: "message size is limited (413 / -32600 / -32602), never a crash",
         spec: "§13.4",
         exec: Exec::Run(crate::run_fn!(sec_005)),
@@ -798,7 +798,7 @@ async fn sec_004(ctx: Ctx) -> Judged {
 
 /// SEC-005: size limits.
 async fn sec_005(ctx: Ctx) -> Judged {
-    let big = "a".repeat(16 * 1024 * 1024);
+    let big = "a".repeat(4 * 1024 * 1024);
     let params = json!({"message": user_message(&big)});
     let answer = match ctx
         .client()
@@ -815,13 +815,13 @@ async fn sec_005(ctx: Ctx) -> Judged {
         Ok(a) => a,
         Err(crate::errors::ProbeError::Http(e)) => {
             return Ok(Outcome::info(format!(
-                "the connection was closed during the 16 MiB upload ({e}); a limit is likely, but no answer was read"
+                "the connection was closed during the 4 MiB upload ({e}); a limit is likely, but no answer was read"
             )))
         }
         Err(e) => return Err(expect::probe(e)),
     };
     if answer.raw.status == 413 {
-        return Ok(Outcome::pass("16 MiB message refused with 413"));
+        return Ok(Outcome::pass("4 MiB message refused with 413"));
     }
     match &answer.reply {
         Reply::Err(e)
@@ -829,12 +829,12 @@ async fn sec_005(ctx: Ctx) -> Judged {
                 || expect::error_matches(e, ErrorCode::InvalidParams) =>
         {
             Ok(Outcome::pass(format!(
-                "16 MiB message refused ({})",
+                "4 MiB message refused ({})",
                 expect::describe_error(e)
             )))
         }
         Reply::Ok(_) => Ok(Outcome::info(
-            "a 16 MiB message was accepted: no size limit below that",
+            "a 4 MiB message was accepted: no size limit below that",
         )),
         _ => Ok(Outcome::fail(
             "oversized message answered with neither a limit error nor a result",
