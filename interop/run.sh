@@ -6,18 +6,19 @@
 #   interop/run.sh
 #
 # Environment:
-#   GAUNTLET_BIN       the gauntlet binary (default: target/release/gauntlet)
-#   INTEROP_OUT        report folder (default: target/interop)
-#   INTEROP_VENV       virtualenv folder (default: target/interop-venv)
-#   INTEROP_EXPECT     expectation file (default: fixtures/expectations/a2a-python-1.3.0.json)
-#   PYTHON             interpreter used to create the virtualenv (default: python3)
+#   GAUNTLET_BIN           the gauntlet binary (default: target/release/gauntlet)
+#   INTEROP_OUT            report folder (default: target/interop)
+#   INTEROP_VENV           virtualenv folder (default: target/interop-venv)
+#   INTEROP_EXPECT         expectation file (default: fixtures/expectations/a2a-python-1.3.0.json)
 #   INTEROP_TIMEOUT_SCALE  passed to gauntlet as --timeout-scale (default: 2; the SDK is a
-#                      single-threaded Python server and CI machines are small)
+#                          single-threaded Python server and CI machines are small)
+#   PYTHON                 interpreter used to create the virtualenv (default: python3)
 #
-# Steps: virtualenv + pinned install (skipped when already up to date), agent on
-# 127.0.0.1 with a port the OS picks, readiness poll on the agent card, smoke
-# check of the agent, `gauntlet check` (JSON, JUnit, HTML), `gauntlet chaos`
-# (skipped with a message when the subcommand is not available), comparison.
+# Steps: virtualenv + pinned install (skipped when already up to date); the agent
+# on 127.0.0.1 with a port the OS picks and two bearer tokens (two identities);
+# readiness poll on the agent card; smoke check of the agent; `gauntlet check`
+# (JSON, JUnit, HTML); `gauntlet chaos` against a second, unauthenticated agent
+# (skipped with a message when the build has no chaos for a URL); comparison.
 # Everything runs under a deadline; the whole script stays under 5 minutes.
 #
 # Exit status: 0 the deviations are the expected ones; 1 they changed (the diff
@@ -34,8 +35,8 @@ GAUNTLET_BIN="$(abs "${GAUNTLET_BIN:-target/release/gauntlet}")"
 OUT="$(abs "${INTEROP_OUT:-target/interop}")"
 VENV="$(abs "${INTEROP_VENV:-target/interop-venv}")"
 EXPECT="$(abs "${INTEROP_EXPECT:-fixtures/expectations/a2a-python-1.3.0.json}")"
-PYTHON="${PYTHON:-python3}"
 SCALE="${INTEROP_TIMEOUT_SCALE:-2}"
+PYTHON="${PYTHON:-python3}"
 REQS="$ROOT/interop/python/requirements.txt"
 
 START=$SECONDS
@@ -51,30 +52,68 @@ left() {
     ((remain < $1)) && echo "$remain" || echo "$1"
 }
 
-AGENT_PID=""
+PIDS=()
+stop_pid() {
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 cleanup() {
-    if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
-        kill "$AGENT_PID" 2>/dev/null || true
-        for _ in $(seq 1 30); do
-            kill -0 "$AGENT_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$AGENT_PID" 2>/dev/null || true
-        wait "$AGENT_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-agent_log_tail() {
-    say "last lines of the agent log ($OUT/agent.log):" >&2
-    tail -n 40 "$OUT/agent.log" >&2 || true
+log_tail() {
+    say "last lines of $1:" >&2
+    tail -n 40 "$1" >&2 || true
+}
+
+# start_agent LOG [agent args...]: starts the agent, waits until its card is
+# served, and sets AGENT_URL and AGENT_PID.
+start_agent() {
+    local log=$1
+    shift
+    "$PY" -u "$ROOT/interop/python/agent.py" --port 0 "$@" > "$log" 2>&1 &
+    AGENT_PID=$!
+    PIDS+=("$AGENT_PID")
+
+    local port="" deadline=$((SECONDS + $(left 20)))
+    while ((SECONDS < deadline)); do
+        kill -0 "$AGENT_PID" 2>/dev/null || { log_tail "$log"; die "the agent exited during start-up"; }
+        port="$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$log" | head -n1)"
+        [[ -n "$port" ]] && break
+        sleep 0.1
+    done
+    [[ -n "$port" ]] || { log_tail "$log"; die "the agent did not report its port in time"; }
+    AGENT_URL="http://127.0.0.1:$port"
+
+    deadline=$((SECONDS + $(left 20)))
+    while ((SECONDS < deadline)); do
+        if curl -fsS --max-time 1 -o /dev/null -H 'A2A-Version: 1.0' \
+            "$AGENT_URL/.well-known/agent-card.json" 2>/dev/null; then
+            say "agent (pid $AGENT_PID) ready at $AGENT_URL"
+            return 0
+        fi
+        kill -0 "$AGENT_PID" 2>/dev/null || { log_tail "$log"; die "the agent exited before it was ready"; }
+        sleep 0.1
+    done
+    log_tail "$log"
+    die "the agent card was not served in time at $AGENT_URL"
 }
 
 [[ -x "$GAUNTLET_BIN" ]] || die "no gauntlet binary at $GAUNTLET_BIN (build it: cargo build --release --bin gauntlet, or set GAUNTLET_BIN)"
 [[ -f "$EXPECT" ]] || die "no expectation file at $EXPECT"
+command -v curl > /dev/null || die "curl is needed for the readiness poll"
 mkdir -p "$OUT"
-rm -f "$OUT"/check.* "$OUT"/chaos.* "$OUT"/agent.log "$OUT"/smoke.log
+rm -f "$OUT"/check.* "$OUT"/chaos.* "$OUT"/*.log "$OUT"/matrix.md "$OUT"/observed-deviations.json
 
 # --- 1. virtualenv with the pinned SDK -------------------------------------
 STAMP="$VENV/.requirements.sha256"
@@ -87,42 +126,22 @@ if [[ ! -x "$VENV/bin/python" || "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]]; th
     echo "$WANT" > "$STAMP"
 fi
 PY="$VENV/bin/python"
-SDK_VERSION="$("$PY" -c 'import importlib.metadata as m; print(m.version("a2a-sdk"))')"
-say "a2a-sdk $SDK_VERSION"
+say "a2a-sdk $("$PY" -c 'import importlib.metadata as m; print(m.version("a2a-sdk"))')"
 
-# --- 2. the agent, on a port the OS picks ----------------------------------
-"$PY" -u "$ROOT/interop/python/agent.py" --port 0 > "$OUT/agent.log" 2>&1 &
-AGENT_PID=$!
-
-PORT=""
-deadline=$((SECONDS + $(left 20)))
-while ((SECONDS < deadline)); do
-    kill -0 "$AGENT_PID" 2>/dev/null || { agent_log_tail; die "the agent exited during start-up"; }
-    PORT="$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$OUT/agent.log" | head -n1)"
-    [[ -n "$PORT" ]] && break
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || { agent_log_tail; die "the agent did not report its port in time"; }
-URL="http://127.0.0.1:$PORT"
-
-ready=""
-deadline=$((SECONDS + $(left 20)))
-while ((SECONDS < deadline)); do
-    if curl -fsS --max-time 1 -o /dev/null -H 'A2A-Version: 1.0' \
-        "$URL/.well-known/agent-card.json" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    kill -0 "$AGENT_PID" 2>/dev/null || { agent_log_tail; die "the agent exited before it was ready"; }
-    sleep 0.1
-done
-[[ -n "$ready" ]] || { agent_log_tail; die "the agent card was not served in time at $URL"; }
-say "agent (pid $AGENT_PID) ready at $URL"
+# --- 2. the agent, with two identities ---------------------------------------
+# Two bearer tokens, fresh per run: two identities, so the owner-scoping and
+# authentication cases (LIST-010, ERR-004..007, SEC-002/003, XCARD) are judged.
+TOKEN_A="$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+TOKEN_B="$("$PY" -c 'import secrets; print(secrets.token_hex(16))')"
+start_agent "$OUT/agent.log" --token "$TOKEN_A" --token "$TOKEN_B"
+URL=$AGENT_URL
+CHECK_PID=$AGENT_PID
 
 # --- 3. smoke check: the agent honours the test-agent contract -------------
-if ! timeout "$(left 60)" "$PY" "$ROOT/interop/python/smoke.py" "$URL" > "$OUT/smoke.log" 2>&1; then
+if ! timeout "$(left 60)" "$PY" "$ROOT/interop/python/smoke.py" "$URL" "$TOKEN_A" \
+    > "$OUT/smoke.log" 2>&1; then
     cat "$OUT/smoke.log" >&2
-    agent_log_tail
+    log_tail "$OUT/agent.log"
     die "the interop agent failed its smoke check; the run would not judge the SDK"
 fi
 say "smoke check passed ($(grep -c '^ok' "$OUT/smoke.log") checks)"
@@ -132,25 +151,31 @@ say "gauntlet check $URL"
 set +e
 timeout "$(left 180)" "$GAUNTLET_BIN" check "$URL" \
     --json "$OUT/check.json" --junit "$OUT/check.junit.xml" --html "$OUT/check.html" \
-    --timeout-scale "$SCALE" > "$OUT/check.log" 2>&1
+    --timeout-scale "$SCALE" --token "$TOKEN_A" --token "$TOKEN_B" \
+    > "$OUT/check.log" 2>&1
 rc=$?
 set -e
 tail -n 3 "$OUT/check.log"
 case $rc in
     0 | 1) ;; # conformant / not conformant: both are results
-    124) agent_log_tail; die "gauntlet check timed out (log: $OUT/check.log)" ;;
-    *) cat "$OUT/check.log" >&2; agent_log_tail; die "gauntlet check failed to run (exit $rc)" ;;
+    124) log_tail "$OUT/agent.log"; die "gauntlet check timed out (log: $OUT/check.log)" ;;
+    *) cat "$OUT/check.log" >&2; log_tail "$OUT/agent.log"; die "gauntlet check failed to run (exit $rc)" ;;
 esac
 [[ -s "$OUT/check.json" ]] || die "gauntlet check wrote no JSON report"
+# The agent must have survived the run: a crash would make the verdicts moot.
+kill -0 "$CHECK_PID" 2>/dev/null || { log_tail "$OUT/agent.log"; die "the agent died during the run"; }
+stop_pid "$CHECK_PID"
 
-# --- 5. gauntlet chaos (optional) -------------------------------------------
+# --- 5. gauntlet chaos (optional), against a fresh unauthenticated agent ----
 CHAOS_ARGS=()
-if ! "$GAUNTLET_BIN" chaos --help > /dev/null 2>&1; then
-    say "gauntlet chaos is not available in this build: chaos skipped"
+if ! "$GAUNTLET_BIN" chaos --help > "$OUT/chaos-help.log" 2>&1 \
+    || ! grep -q -- '--json' "$OUT/chaos-help.log"; then
+    say "gauntlet chaos is not available for a URL in this build: chaos skipped"
 else
-    say "gauntlet chaos $URL"
+    start_agent "$OUT/agent-chaos.log"
+    say "gauntlet chaos $AGENT_URL"
     set +e
-    timeout "$(left 90)" "$GAUNTLET_BIN" chaos "$URL" --json "$OUT/chaos.json" \
+    timeout "$(left 90)" "$GAUNTLET_BIN" chaos "$AGENT_URL" --json "$OUT/chaos.json" \
         > "$OUT/chaos.log" 2>&1
     rc=$?
     set -e
@@ -167,10 +192,8 @@ else
         cat "$OUT/chaos.log" >&2
         die "gauntlet chaos failed to run (exit $rc)"
     fi
+    stop_pid "$AGENT_PID"
 fi
-
-# The agent must still be alive: a crash mid-run would make every verdict moot.
-kill -0 "$AGENT_PID" 2>/dev/null || { agent_log_tail; die "the agent died during the run"; }
 
 # --- 6. compare with the expectations --------------------------------------
 "$PY" "$ROOT/interop/matrix.py" "$OUT/check.json" --deviations > "$OUT/matrix.md" \

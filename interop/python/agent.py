@@ -15,8 +15,15 @@ handler, the task store and the push machinery. This file only supplies the
 agent logic (an ``AgentExecutor``) and the card, so a verdict against this
 server is a verdict against the SDK.
 
-Usage: ``python agent.py --port 8000`` (``--port 0`` picks a free port; the
-chosen one is printed as ``LISTENING <port>``).
+With ``--token T`` (repeatable) every A2A route requires ``Authorization:
+Bearer T``; each token is one identity, which the SDK uses to scope tasks and
+push configs to their owner. The card then declares an HTTP bearer scheme and
+an extended card (served by the SDK to authenticated callers). Authentication
+itself is the application's job in the SDK; here it is a small ASGI
+middleware.
+
+Usage: ``python agent.py --port 8000 [--token T1 --token T2]`` (``--port 0``
+picks a free port; the chosen one is printed as ``LISTENING <port>``).
 """
 
 from __future__ import annotations
@@ -37,6 +44,9 @@ import uvicorn
 
 from google.protobuf.json_format import ParseDict
 from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, SimpleUser
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a2a.helpers import new_task
 from a2a.server.agent_execution import AgentExecutor, RequestContext
@@ -58,11 +68,16 @@ from a2a.types.a2a_pb2 import (
     AgentCard,
     AgentInterface,
     AgentSkill,
+    HTTPAuthSecurityScheme,
     Message,
     Part,
     Role,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
     TaskState,
 )
+from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH
 
 
 SKILL_ID = 'gauntlet-test-agent'
@@ -316,8 +331,8 @@ class GauntletTestAgent(AgentExecutor):
 # --------------------------------------------------------------------------
 
 
-def build_card(base: str) -> AgentCard:
-    return AgentCard(
+def build_card(base: str, secured: bool) -> AgentCard:
+    card = AgentCard(
         name='Gauntlet test agent (a2a-sdk)',
         description=(
             'The Gauntlet scripted test agent, served by the official A2A '
@@ -364,10 +379,68 @@ def build_card(base: str) -> AgentCard:
             )
         ],
     )
+    if secured:
+        card.capabilities.extended_agent_card = True
+        card.security_schemes['bearer'].CopyFrom(
+            SecurityScheme(
+                http_auth_security_scheme=HTTPAuthSecurityScheme(
+                    scheme='Bearer',
+                    description='one token per identity',
+                )
+            )
+        )
+        card.security_requirements.append(
+            SecurityRequirement(schemes={'bearer': StringList()})
+        )
+    return card
 
 
-def build_app(base: str) -> Starlette:
-    card = build_card(base)
+class BearerAuth:
+    """ASGI middleware: every route but the public card needs a known bearer
+    token. It sets the Starlette user the SDK reads to scope tasks to their
+    owner; anything else gets 401 with a Bearer challenge."""
+
+    def __init__(self, app: ASGIApp, tokens: dict[str, str]) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] != 'http' or scope['path'] == AGENT_CARD_WELL_KNOWN_PATH:
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope['headers']).get(b'authorization', b'')
+        scheme, _, credentials = header.decode('latin-1').partition(' ')
+        identity = (
+            self.tokens.get(credentials.strip())
+            if scheme.lower() == 'bearer'
+            else None
+        )
+        if identity is None:
+            response = JSONResponse(
+                {
+                    'error': {
+                        'code': 401,
+                        'status': 'UNAUTHENTICATED',
+                        'message': 'a valid bearer token is required',
+                    }
+                },
+                status_code=401,
+                headers={'WWW-Authenticate': 'Bearer realm="a2a"'},
+            )
+            await response(scope, receive, send)
+            return
+        scope['user'] = SimpleUser(identity)
+        scope['auth'] = AuthCredentials(['authenticated'])
+        await self.app(scope, receive, send)
+
+
+def build_app(base: str, tokens: list[str]) -> ASGIApp:
+    card = build_card(base, secured=bool(tokens))
+    extended = None
+    if tokens:
+        extended = AgentCard()
+        extended.CopyFrom(card)
+        extended.description += ' (extended card, for authenticated callers)'
     task_store = InMemoryTaskStore()
     push_store = InMemoryPushNotificationConfigStore()
     # trust_env=False: deliveries go straight to the webhook URL, never via a
@@ -382,6 +455,7 @@ def build_app(base: str) -> Starlette:
         push_config_store=push_store,
         push_sender=push_sender,
         validate_input_modes=True,
+        extended_agent_card=extended,
     )
     routes = [
         *create_agent_card_routes(card, cache_control='public, max-age=60'),
@@ -396,13 +470,23 @@ def build_app(base: str) -> Starlette:
         await handler.aclose()
         await push_client.aclose()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    if not tokens:
+        return app
+    identities = {t: f'user-{i + 1}' for i, t in enumerate(tokens)}
+    return BearerAuth(app, identities)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--log-level', default='warning')
+    parser.add_argument(
+        '--token',
+        action='append',
+        default=[],
+        help='require this bearer token (repeat: one identity each)',
+    )
     ns = parser.parse_args()
 
     logging.basicConfig(level=ns.log_level.upper())
@@ -414,7 +498,7 @@ def main() -> int:
     print(f'LISTENING {port}', flush=True)
 
     config = uvicorn.Config(
-        build_app(base),
+        build_app(base, ns.token),
         log_level=ns.log_level,
         timeout_graceful_shutdown=2,
     )

@@ -3,7 +3,8 @@ bindings, plus a push delivery to a loopback webhook.
 
 This is not a conformance judgement (that is `gauntlet check`); it only proves
 the agent honours fixtures/test-agent.md well enough for the suite to drive it.
-Usage: ``python smoke.py http://127.0.0.1:PORT``. Exit 0 when every check holds.
+Usage: ``python smoke.py http://127.0.0.1:PORT [TOKEN]`` (TOKEN: a bearer token
+the agent was started with). Exit 0 when every check holds.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def main(base: str) -> int:
     ev = c.rpc_stream('SendStreamingMessage', {'message': user_message('stream 5 10')})
     kinds = [next(iter(e.get('result', {'error': 0}))) for e in ev]
     check(
-        kinds[0] == 'task' and kinds.count('artifactUpdate') == 5 and len(ev) == 8,
+        kinds[:1] == ['task'] and kinds.count('artifactUpdate') == 5 and len(ev) == 8,
         'stream 5 gives task, working, 5 chunks, completed',
         kinds,
     )
@@ -260,9 +261,21 @@ def main(base: str) -> int:
     )
     hook.shutdown()
 
+    if 'Authorization' in HEADERS:
+        r = c.http.post(
+            f'{base}/jsonrpc',
+            headers={k: v for k, v in HEADERS.items() if k != 'Authorization'},
+            json={'jsonrpc': '2.0', 'id': 1, 'method': 'GetTask', 'params': {'id': 'x'}},
+        )
+        check(r.status_code == 401, 'a call without the token is refused with 401', r.text)
+        r = c.rpc('GetExtendedAgentCard', {})
+        check('result' in r, 'the extended card is served to an authenticated caller', r)
+
     print(f'{len(FAILURES)} failed', flush=True)
     return 1 if FAILURES else 0
 
 
 if __name__ == '__main__':
+    if len(sys.argv) > 2 and sys.argv[2]:
+        HEADERS['Authorization'] = f'Bearer {sys.argv[2]}'
     sys.exit(main(sys.argv[1].rstrip('/')))
