@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::case::{Binding, Bindings, Case, Exec, Level, Outcome, Verdict};
+use crate::case::{Binding, Bindings, Case, Exec, Level, Need, Outcome, Verdict};
 use crate::context::{Ctx, Target};
 use crate::errors::{ProbeError, RunError};
 use crate::probe::{parse_url, Probe, RawRequest, Transcript};
@@ -411,7 +411,12 @@ pub async fn run_plan(
     let run_id = new_run_id();
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for (index, p) in planned.iter().copied().enumerate() {
+    // Start the likely-long cases (scripted agent, streams, webhooks) first, so the slowest
+    // one does not begin last; results are still reported in catalogue order.
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&i| !likely_slow(&planned[i].case));
+    for index in order {
+        let p = planned[index];
         let target = target.clone();
         let opts = opts.clone();
         let run_id = run_id.clone();
@@ -471,6 +476,13 @@ pub async fn run_plan(
     };
     reporter.on_event(&RunEvent::Finished { report: &report });
     report
+}
+
+/// Cases that wait on an agent, a stream or a webhook usually take longest.
+fn likely_slow(case: &Case) -> bool {
+    case.needs
+        .iter()
+        .any(|n| matches!(n, Need::TestAgent | Need::Streaming | Need::LocalWebhook))
 }
 
 /// Discovers `base_url`, plans `cases` and runs them: the whole `gauntlet check`.
