@@ -21,7 +21,7 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[],
-        title: "send, get, list, parts and stream calls; scan every key received",
+        title: "send, get, list, error, card, parts and stream answers; scan every key received",
         requirement: "JSON keys are lowerCamelCase proto json names; no snake_case",
         spec: "§5.5",
         exec: Exec::Run(crate::run_fn!(data_001)),
@@ -213,6 +213,24 @@ async fn samples(ctx: &Ctx) -> Result<Vec<Sample>, Outcome> {
             body: list.raw.body.to_vec(),
         });
     }
+    let missing = client
+        .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
+        .await
+        .map_err(expect::probe)?;
+    if let Some(body) = &missing.raw.json {
+        out.push(Sample {
+            label: "error answer".into(),
+            value: body.clone(),
+            shape: Shape::Any,
+            body: missing.raw.body.to_vec(),
+        });
+    }
+    out.push(Sample {
+        label: "agent card".into(),
+        value: ctx.target().card.clone(),
+        shape: Shape::AgentCard,
+        body: serde_json::to_vec(&ctx.target().card).unwrap_or_default(),
+    });
     if ctx.target().test_agent {
         for cmd in ["parts", "message hello", "fail", "input-required"] {
             let (a, v) = expect::send_ok(&client, cmd, Value::Null, Value::Null).await?;
