@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Compares a gauntlet run report with a server's expectation file.
 
-    compare.py EXPECTATIONS CHECK_JSON [--chaos CHAOS_JSON] [--write-skeleton FILE]
+    compare.py EXPECTATIONS CHECK_JSON [--report SECTION JSON]... [--chaos CHAOS_JSON]
+               [--write-skeleton FILE]
+
+CHECK_JSON is compared with the file's `check` list, each `--report SECTION
+JSON` with its SECTION list (for example `check-capabilities-off`), and
+`--chaos` with `chaos`.
 
 A *deviation* is a result whose verdict is FAIL, NON-STRICT or ERROR (see
 `tracked_verdicts` in the expectation file). PASS, INFORMATIONAL and
@@ -163,6 +168,9 @@ def main() -> int:
     )
     parser.add_argument('expectations')
     parser.add_argument('check_json')
+    parser.add_argument(
+        '--report', nargs=2, action='append', default=[], metavar=('SECTION', 'JSON')
+    )
     parser.add_argument('--chaos', dest='chaos_json')
     parser.add_argument('--write-skeleton', dest='skeleton')
     ns = parser.parse_args()
@@ -174,6 +182,7 @@ def main() -> int:
     tracked = {v.upper() for v in exp.get('tracked_verdicts', DEFAULT_TRACKED)}
 
     sections = [('check', ns.check_json)]
+    sections += [(name, path) for name, path in ns.report]
     if ns.chaos_json:
         sections.append(('chaos', ns.chaos_json))
 

@@ -17,7 +17,9 @@
 # Steps: virtualenv + pinned install (skipped when already up to date); the agent
 # on 127.0.0.1 with a port the OS picks and two bearer tokens (two identities);
 # readiness poll on the agent card; smoke check of the agent; `gauntlet check`
-# (JSON, JUnit, HTML); `gauntlet chaos` against a second, unauthenticated agent
+# (JSON, JUnit, HTML); `gauntlet check --only CAP-* --only EXT-*` against a
+# second agent with streaming and push off and a required extension;
+# `gauntlet chaos` against a third, unauthenticated agent
 # (skipped with a message when the build has no chaos for a URL); comparison.
 # Everything runs under a deadline; the whole script stays under 5 minutes.
 #
@@ -113,7 +115,7 @@ start_agent() {
 [[ -f "$EXPECT" ]] || die "no expectation file at $EXPECT"
 command -v curl > /dev/null || die "curl is needed for the readiness poll"
 mkdir -p "$OUT"
-rm -f "$OUT"/check.* "$OUT"/chaos.* "$OUT"/*.log "$OUT"/matrix.md "$OUT"/observed-deviations.json
+rm -f "$OUT"/check.* "$OUT"/check-off.* "$OUT"/chaos.* "$OUT"/*.log "$OUT"/matrix.md "$OUT"/observed-deviations.json
 
 # --- 1. virtualenv with the pinned SDK -------------------------------------
 STAMP="$VENV/.requirements.sha256"
@@ -166,7 +168,28 @@ esac
 kill -0 "$CHECK_PID" 2>/dev/null || { log_tail "$OUT/agent.log"; die "the agent died during the run"; }
 stop_pid "$CHECK_PID"
 
-# --- 5. gauntlet chaos (optional), against a fresh unauthenticated agent ----
+# --- 5. capabilities off: streaming and push off, a required extension ----
+# The refusal paths (CAP-001/002), required-extension enforcement (CAP-004) and
+# the extension cases need a card that the main agent cannot have at once.
+EXT_URI="https://gauntlet.example/ext/required/v1"
+start_agent "$OUT/agent-off.log" --no-streaming --no-push --required-extension "$EXT_URI"
+say "gauntlet check $AGENT_URL (capabilities off: CAP-*, EXT-*)"
+set +e
+timeout "$(left 60)" "$GAUNTLET_BIN" check "$AGENT_URL" --only 'CAP-*' --only 'EXT-*' \
+    --json "$OUT/check-off.json" --junit "$OUT/check-off.junit.xml" \
+    --timeout-scale "$SCALE" > "$OUT/check-off.log" 2>&1
+rc=$?
+set -e
+tail -n 1 "$OUT/check-off.log"
+case $rc in
+    0 | 1) ;;
+    *) cat "$OUT/check-off.log" >&2; log_tail "$OUT/agent-off.log"; die "gauntlet check (capabilities off) failed to run (exit $rc)" ;;
+esac
+[[ -s "$OUT/check-off.json" ]] || die "gauntlet check (capabilities off) wrote no JSON report"
+stop_pid "$AGENT_PID"
+REPORT_ARGS=(--report check-capabilities-off "$OUT/check-off.json")
+
+# --- 6. gauntlet chaos (optional), against a fresh unauthenticated agent ----
 CHAOS_ARGS=()
 if ! "$GAUNTLET_BIN" chaos --help > "$OUT/chaos-help.log" 2>&1 \
     || ! grep -q -- '--json' "$OUT/chaos-help.log"; then
@@ -195,12 +218,19 @@ else
     stop_pid "$AGENT_PID"
 fi
 
-# --- 6. compare with the expectations --------------------------------------
-"$PY" "$ROOT/interop/matrix.py" "$OUT/check.json" --deviations > "$OUT/matrix.md" \
-    || say "could not summarise the report as a matrix (see $OUT/check.json)"
+# --- 7. compare with the expectations --------------------------------------
+{
+    echo "### Main agent (two identities, streaming, push, extended card)"
+    echo
+    "$PY" "$ROOT/interop/matrix.py" "$OUT/check.json" --deviations
+    echo
+    echo "### Capabilities off (CAP-*, EXT-*)"
+    echo
+    "$PY" "$ROOT/interop/matrix.py" "$OUT/check-off.json" --deviations
+} > "$OUT/matrix.md" || say "could not summarise the reports as a matrix"
 say "reports in $OUT (check.json, check.junit.xml, check.html, matrix.md)"
 set +e
-"$PY" "$ROOT/interop/compare.py" "$EXPECT" "$OUT/check.json" "${CHAOS_ARGS[@]}" \
+"$PY" "$ROOT/interop/compare.py" "$EXPECT" "$OUT/check.json" "${REPORT_ARGS[@]}" "${CHAOS_ARGS[@]}" \
     --write-skeleton "$OUT/observed-deviations.json"
 rc=$?
 set -e

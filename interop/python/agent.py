@@ -66,6 +66,7 @@ from a2a.server.tasks import (
 from a2a.types.a2a_pb2 import (
     AgentCapabilities,
     AgentCard,
+    AgentExtension,
     AgentInterface,
     AgentSkill,
     HTTPAuthSecurityScheme,
@@ -331,7 +332,13 @@ class GauntletTestAgent(AgentExecutor):
 # --------------------------------------------------------------------------
 
 
-def build_card(base: str, secured: bool) -> AgentCard:
+def build_card(
+    base: str,
+    secured: bool,
+    streaming: bool = True,
+    push: bool = True,
+    required_extension: str | None = None,
+) -> AgentCard:
     card = AgentCard(
         name='Gauntlet test agent (a2a-sdk)',
         description=(
@@ -352,8 +359,8 @@ def build_card(base: str, secured: bool) -> AgentCard:
             ),
         ],
         capabilities=AgentCapabilities(
-            streaming=True,
-            push_notifications=True,
+            streaming=streaming,
+            push_notifications=push,
         ),
         default_input_modes=[
             'text/plain',
@@ -379,6 +386,14 @@ def build_card(base: str, secured: bool) -> AgentCard:
             )
         ],
     )
+    if required_extension:
+        card.capabilities.extensions.append(
+            AgentExtension(
+                uri=required_extension,
+                description='declared required; the SDK leaves enforcing it to the application',
+                required=True,
+            )
+        )
     if secured:
         card.capabilities.extended_agent_card = True
         card.security_schemes['bearer'].CopyFrom(
@@ -434,8 +449,14 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def build_app(base: str, tokens: list[str]) -> ASGIApp:
-    card = build_card(base, secured=bool(tokens))
+def build_app(
+    base: str,
+    tokens: list[str],
+    streaming: bool = True,
+    push: bool = True,
+    required_extension: str | None = None,
+) -> ASGIApp:
+    card = build_card(base, bool(tokens), streaming, push, required_extension)
     extended = None
     if tokens:
         extended = AgentCard()
@@ -487,6 +508,21 @@ def main() -> int:
         default=[],
         help='require this bearer token (repeat: one identity each)',
     )
+    parser.add_argument(
+        '--no-streaming',
+        action='store_true',
+        help='declare capabilities.streaming false (CAP-001)',
+    )
+    parser.add_argument(
+        '--no-push',
+        action='store_true',
+        help='declare capabilities.pushNotifications false (CAP-002)',
+    )
+    parser.add_argument(
+        '--required-extension',
+        metavar='URI',
+        help='declare an extension with required: true (CAP-004, EXT-*)',
+    )
     ns = parser.parse_args()
 
     logging.basicConfig(level=ns.log_level.upper())
@@ -498,7 +534,13 @@ def main() -> int:
     print(f'LISTENING {port}', flush=True)
 
     config = uvicorn.Config(
-        build_app(base, ns.token),
+        build_app(
+            base,
+            ns.token,
+            not ns.no_streaming,
+            not ns.no_push,
+            ns.required_extension,
+        ),
         log_level=ns.log_level,
         timeout_graceful_shutdown=2,
     )
