@@ -67,8 +67,11 @@ def main() -> int:
     print('|---|' + '---|' * len(bindings))
     for a in areas:
         print(f'| {a} | ' + ' | '.join(cell(table[a][b]) for b in bindings) + ' |')
+    per_binding = {b: sum((table[a][b] for a in areas), Counter()) for b in bindings}
+    print('| **all** | ' + ' | '.join(cell(per_binding[b]) for b in bindings) + ' |')
     totals = Counter(str(r.get('verdict', '?')).upper() for r in results)
-    print(f'| **all** | {cell(totals)} |' + ' |' * (len(bindings) - 1))
+    print()
+    print(f'{len(results)} results: {cell(totals)}.')
 
     if ns.deviations:
         print()
