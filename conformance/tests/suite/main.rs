@@ -10,6 +10,7 @@ mod probe;
 mod report;
 mod runner;
 mod sse;
+mod stream;
 mod webhook;
 
 use gauntlet_reference::{Server, ServerBuilder, ServerHandle};
