@@ -273,7 +273,7 @@ async fn process(
         return Outcome::Silent; // a notification's result (even a stream) is dropped
     };
     match result {
-        Ok(Reply::Json(v)) => Outcome::Json(render_result(app, &id, &crate::http::to_bytes(&v))),
+        Ok(Reply::Json(v)) => Outcome::Json(render_value(app, &id, &v)),
         Ok(Reply::Empty) => Outcome::Json(render_result(app, &id, b"null")),
         Ok(Reply::Stream(stream)) => Outcome::Stream(Bytes::from(id_bytes(app, &id)), stream),
         Err(e) => Outcome::Json(render_error(app, &id, e)),
@@ -282,21 +282,43 @@ async fn process(
 
 /// The id as it goes on the wire (IdTypeNotEchoed turns numbers into strings).
 fn id_bytes(app: &App, id: &Value) -> Vec<u8> {
-    let id = match id {
-        Value::Number(n) if app.fault(Fault::IdTypeNotEchoed) => Value::String(n.to_string()),
-        other => other.clone(),
+    let mut out = Vec::with_capacity(16);
+    write_id(app, &mut out, id);
+    out
+}
+
+fn write_id(app: &App, out: &mut Vec<u8>, id: &Value) {
+    let written = match id {
+        Value::Number(n) if app.fault(Fault::IdTypeNotEchoed) => {
+            serde_json::to_writer(&mut *out, &n.to_string())
+        }
+        other => serde_json::to_writer(&mut *out, other),
     };
-    serde_json::to_vec(&id).unwrap_or_else(|_| b"null".to_vec())
+    if written.is_err() {
+        out.extend_from_slice(b"null");
+    }
 }
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}` around already-serialized result bytes.
 fn render_result(app: &App, id: &Value, result: &[u8]) -> Vec<u8> {
-    let id = id_bytes(app, id);
-    let mut out = Vec::with_capacity(result.len() + id.len() + 32);
+    let mut out = Vec::with_capacity(result.len() + 48);
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    out.extend_from_slice(&id);
+    write_id(app, &mut out, id);
     out.extend_from_slice(b",\"result\":");
     out.extend_from_slice(result);
+    out.push(b'}');
+    out
+}
+
+/// `{"jsonrpc":"2.0","id":…,"result":…}`, serializing `result` straight into the buffer.
+fn render_value(app: &App, id: &Value, result: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    write_id(app, &mut out, id);
+    out.extend_from_slice(b",\"result\":");
+    if serde_json::to_writer(&mut out, result).is_err() {
+        out.extend_from_slice(b"null"); // unreachable: a Value always serializes
+    }
     out.push(b'}');
     out
 }
@@ -307,7 +329,7 @@ fn render_error(app: &App, id: &Value, e: A2aError) -> Vec<u8> {
     tracing::debug!(error = %e, "JSON-RPC error");
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    out.extend_from_slice(&id_bytes(app, id));
+    write_id(app, &mut out, id);
     out.extend_from_slice(b",\"error\":");
     let _ = serde_json::to_writer(&mut out, &e.to_jsonrpc());
     let _ = out.write_all(b"}");

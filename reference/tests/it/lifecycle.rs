@@ -114,3 +114,39 @@ async fn wait_until(cond: impl Fn() -> bool) {
         tokio::task::yield_now().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serial_a_stuck_request_cannot_hold_shutdown_past_the_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut builder = Server::builder();
+    builder.config_mut().shutdown_deadline = Duration::from_millis(300);
+    let server = start(builder).await;
+    // Headers promise 100 body bytes; only 10 arrive, so the handler waits for the rest.
+    let mut tcp = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    tcp.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nA2A-Version: 1.0\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+        .await
+        .unwrap();
+    wait_until(|| server.open_connections() == 1).await;
+    let started = Instant::now();
+    tokio::time::timeout(STEP, server.shutdown())
+        .await
+        .expect("shutdown returns");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(250),
+        "returned before the deadline: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "deadline not enforced: {took:?}"
+    );
+    // The stuck client's connection was dropped, not left open.
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(STEP, tcp.read(&mut buf))
+        .await
+        .expect("connection closed in time")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+}

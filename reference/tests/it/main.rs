@@ -6,6 +6,7 @@ mod jsonrpc;
 mod lifecycle;
 mod limits;
 mod methods;
+mod perf;
 mod push;
 mod sse;
 mod support;
