@@ -275,3 +275,45 @@ async fn serve_connection(
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use tokio::io::AsyncWriteExt;
+    use tracing_test::traced_test;
+
+    use super::*;
+
+    #[tokio::test]
+    #[traced_test]
+    async fn connections_still_busy_at_the_deadline_are_dropped_with_a_warning() {
+        let mut builder = Server::builder();
+        builder.config_mut().shutdown_deadline = Duration::from_millis(100);
+        let server = builder.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+        // A body that never completes keeps the request in flight.
+        tcp.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.open_connections() == 0 {
+            assert!(Instant::now() < deadline, "connection never accepted");
+            tokio::task::yield_now().await;
+        }
+        server.shutdown().await;
+        assert!(logs_contain("shutdown deadline reached"));
+    }
+
+    #[tokio::test]
+    #[traced_test]
+    async fn an_idle_server_shuts_down_without_warnings() {
+        let server = Server::builder()
+            .bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        server.shutdown().await;
+        assert!(logs_contain("serving A2A"));
+        assert!(!logs_contain("shutdown deadline reached"));
+    }
+}

@@ -167,3 +167,123 @@ impl Body for SseBody {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use http_body_util::BodyExt;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn body(framing: Framing, keepalive: Duration) -> (mpsc::Sender<StreamItem>, SseBody) {
+        let (tx, rx) = mpsc::channel(16);
+        let config = Arc::new(Config {
+            keepalive,
+            ..Config::default()
+        });
+        let body = SseBody {
+            stream: EventStream::new(rx),
+            framing,
+            config,
+            keepalive,
+            idle: Box::pin(tokio::time::sleep(keepalive)),
+            shutdown: Box::pin(std::future::pending()),
+            done: false,
+            _open: Gauge::enter(&Arc::new(AtomicUsize::new(0))),
+        };
+        (tx, body)
+    }
+
+    async fn next(body: &mut SseBody) -> Option<Bytes> {
+        body.frame().await.map(|f| f.unwrap().into_data().unwrap())
+    }
+
+    #[tokio::test]
+    async fn ready_events_are_batched_into_one_frame_and_wrapped() {
+        let (tx, mut body) = body(
+            Framing::JsonRpc(Bytes::from_static(b"\"r1\"")),
+            Duration::from_secs(60),
+        );
+        for e in [&b"{\"task\":{}}"[..], b"{\"statusUpdate\":{}}"] {
+            tx.send(StreamItem::Event(Bytes::copy_from_slice(e)))
+                .await
+                .unwrap();
+        }
+        let frame = next(&mut body).await.unwrap();
+        assert_eq!(
+            &frame[..],
+            b"data: {\"jsonrpc\":\"2.0\",\"id\":\"r1\",\"result\":{\"task\":{}}}\n\n\
+              data: {\"jsonrpc\":\"2.0\",\"id\":\"r1\",\"result\":{\"statusUpdate\":{}}}\n\n"
+        );
+        drop(tx);
+        assert_eq!(next(&mut body).await, None);
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_the_stream_in_each_binding_form() {
+        let (tx, mut body) = body(Framing::Rest, Duration::from_secs(60));
+        tx.send(StreamItem::Event(Bytes::from_static(b"{\"task\":{}}")))
+            .await
+            .unwrap();
+        tx.send(StreamItem::Error(A2aError::new(
+            ErrorKind::Internal,
+            "boom",
+        )))
+        .await
+        .unwrap();
+        tx.send(StreamItem::Event(Bytes::from_static(b"{\"never\":1}")))
+            .await
+            .unwrap();
+        let frame = String::from_utf8(next(&mut body).await.unwrap().to_vec()).unwrap();
+        let (first, error) = frame.split_once("\n\n").unwrap();
+        assert_eq!(first, "data: {\"task\":{}}");
+        let error = error
+            .strip_prefix("event: error\ndata: ")
+            .unwrap()
+            .trim_end();
+        let v: serde_json::Value = serde_json::from_str(error).unwrap();
+        assert_eq!(v["error"]["status"], "INTERNAL");
+        assert_eq!(next(&mut body).await, None);
+
+        let (tx, mut body) = body_rpc();
+        tx.send(StreamItem::Error(A2aError::task_not_found("t")))
+            .await
+            .unwrap();
+        let frame = String::from_utf8(next(&mut body).await.unwrap().to_vec()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(frame.strip_prefix("data: ").unwrap().trim_end()).unwrap();
+        assert_eq!(v["id"], 7);
+        assert_eq!(v["error"]["code"], -32001);
+        assert_eq!(next(&mut body).await, None);
+    }
+
+    fn body_rpc() -> (mpsc::Sender<StreamItem>, SseBody) {
+        body(
+            Framing::JsonRpc(Bytes::from_static(b"7")),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[tokio::test]
+    async fn idleness_produces_keep_alive_comments_and_events_reset_the_timer() {
+        let (tx, mut body) = body(Framing::Rest, Duration::from_millis(30));
+        assert_eq!(
+            next(&mut body).await.unwrap(),
+            Bytes::from_static(KEEPALIVE)
+        );
+        tx.send(StreamItem::Event(Bytes::from_static(b"{}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            next(&mut body).await.unwrap(),
+            Bytes::from_static(b"data: {}\n\n")
+        );
+        assert_eq!(
+            next(&mut body).await.unwrap(),
+            Bytes::from_static(KEEPALIVE)
+        );
+    }
+}
