@@ -2,6 +2,7 @@
 
 mod auth;
 mod card;
+mod fuzz;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
