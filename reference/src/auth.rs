@@ -27,7 +27,7 @@ impl Auth {
                 .iter()
                 .map(|t| {
                     let caller = Caller {
-                        identity: Some(Arc::from(t.as_str())),
+                        identity: Some(identity_of(t)),
                     };
                     (t.as_bytes().into(), caller)
                 })
@@ -69,6 +69,14 @@ impl Auth {
     }
 }
 
+/// A stable identity name for a token that does not reveal it (identities may be logged).
+fn identity_of(token: &str) -> Arc<str> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut h);
+    Arc::from(format!("bearer-{:016x}", h.finish()))
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -85,4 +93,47 @@ pub(crate) fn challenge(app: &App, rpc: bool, e: A2aError) -> Response<ResBody> 
     };
     res.headers_mut().insert(WWW_AUTHENTICATE, CHALLENGE);
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_str(auth).unwrap());
+        h
+    }
+
+    #[test]
+    fn each_token_maps_to_its_own_identity_without_revealing_it() {
+        let auth = Auth::new(&["alpha".into(), "beta".into()]);
+        let a = auth
+            .check(&headers("Bearer alpha"))
+            .unwrap()
+            .identity
+            .unwrap();
+        let b = auth
+            .check(&headers("BEARER  beta "))
+            .unwrap()
+            .identity
+            .unwrap();
+        assert_ne!(a, b);
+        assert!(!a.contains("alpha"));
+        assert_eq!(
+            auth.check(&headers("Bearer alpha"))
+                .unwrap()
+                .identity
+                .unwrap(),
+            a
+        );
+        assert!(auth.check(&headers("Bearer alph")).is_err());
+        assert!(auth.check(&HeaderMap::new()).is_err());
+    }
+
+    #[test]
+    fn no_tokens_means_anonymous_access() {
+        let auth = Auth::new(&[]);
+        assert_eq!(auth.check(&HeaderMap::new()).unwrap(), Caller::default());
+    }
 }
