@@ -121,14 +121,21 @@ async fn serial_a_stuck_request_cannot_hold_shutdown_past_the_deadline() {
     let mut builder = Server::builder();
     builder.config_mut().shutdown_deadline = Duration::from_millis(300);
     let server = start(builder).await;
-    // Headers promise 100 body bytes; only 10 arrive, so the handler waits for the rest.
+    // Headers promise 100 body bytes; only 10 arrive, so the handler waits for the rest. The
+    // 100-continue interim answer proves the request is in flight before shutdown starts.
     let mut tcp = tokio::net::TcpStream::connect(server.local_addr())
         .await
         .unwrap();
-    tcp.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nA2A-Version: 1.0\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"")
+    tcp.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nA2A-Version: 1.0\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n")
         .await
         .unwrap();
-    wait_until(|| server.open_connections() == 1).await;
+    let mut interim = [0u8; 25];
+    tokio::time::timeout(STEP, tcp.read_exact(&mut interim))
+        .await
+        .expect("100 Continue in time")
+        .unwrap();
+    assert!(interim.starts_with(b"HTTP/1.1 100"));
+    tcp.write_all(b"{\"jsonrpc\"").await.unwrap();
     let started = Instant::now();
     tokio::time::timeout(STEP, server.shutdown())
         .await

@@ -37,12 +37,10 @@ async fn a_chunked_body_is_counted_while_it_is_read() {
     let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
     let head = "POST / HTTP/1.1\r\nHost: x\r\nA2A-Version: 1.0\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     tcp.write_all(head.as_bytes()).await.unwrap();
-    for _ in 0..4 {
-        let chunk = "y".repeat(400);
-        tcp.write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
-            .await
-            .unwrap();
-    }
+    // 1200 bytes in three chunks, written at once: the server must stop counting at 1000.
+    let chunk = "y".repeat(400);
+    let chunks = format!("{:x}\r\n{chunk}\r\n", chunk.len()).repeat(3);
+    tcp.write_all(chunks.as_bytes()).await.unwrap();
     let mut buf = vec![0u8; 4096];
     let n = tokio::time::timeout(STEP, tcp.read(&mut buf))
         .await
