@@ -1,6 +1,7 @@
 //! The JUnit XML report (`--junit FILE`), via quick-junit: one test suite per checklist group,
-//! one test case per case × binding. FAIL and ERROR are failures carrying the evidence;
-//! NOT-APPLICABLE is skipped with its reason; NON-STRICT and INFORMATIONAL pass with a note.
+//! one test case per case × binding. FAIL and ERROR are failures (`type` says which) carrying
+//! the evidence; NOT-APPLICABLE is skipped with its reason; NON-STRICT and INFORMATIONAL pass
+//! with a note.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -36,12 +37,8 @@ fn test_case(r: &CaseResult) -> TestCase {
             s
         }
         Verdict::Fail | Verdict::Error => {
-            let kind = if r.verdict == Verdict::Fail {
-                NonSuccessKind::Failure
-            } else {
-                NonSuccessKind::Error
-            };
-            let mut s = TestCaseStatus::non_success(kind);
+            // Both fail the run; `type` tells a violated requirement from an unjudgeable one.
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(r.summary.as_str());
             s.set_type(r.verdict.as_str());
             s.set_description(evidence(r));

@@ -156,8 +156,9 @@ fn the_junit_report_has_one_testcase_per_result_and_the_evidence() {
     let xml = junit::render(&synthetic()).expect("serialises");
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert_eq!(xml.matches("<testcase ").count(), 7);
-    assert_eq!(xml.matches("<failure").count(), 1);
-    assert_eq!(xml.matches("<error").count(), 1);
+    assert_eq!(xml.matches("<failure").count(), 2);
+    assert_eq!(xml.matches("type=\"FAIL\"").count(), 1);
+    assert_eq!(xml.matches("type=\"ERROR\"").count(), 1);
     assert_eq!(xml.matches("<skipped").count(), 1);
     assert!(xml.contains("&lt;script&gt;"), "observed text is escaped");
     assert!(!xml.contains("<script>"));
