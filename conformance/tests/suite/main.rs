@@ -3,6 +3,7 @@
 //! catalogue catches each deliberate bug of the reference server.
 
 mod client;
+mod context;
 mod controls;
 mod curl;
 mod generated;
