@@ -9,6 +9,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
@@ -165,13 +166,27 @@ pub(crate) async fn handle(
     })
 }
 
+/// A body that could not be read, and whether the connection must close after the answer.
+pub(crate) struct BodyError {
+    /// What to answer.
+    pub(crate) error: A2aError,
+    /// True when unread body bytes remain, so the connection cannot carry another request.
+    pub(crate) close: bool,
+}
+
+/// How many bytes past the limit are read and discarded so the 413 reaches the client on a
+/// reusable connection instead of being lost to a reset.
+const DRAIN_BUDGET: usize = 4 * 1024 * 1024;
+/// How long that draining may take.
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+
 /// Reads a request body, enforcing `limit` both on `Content-Length` (before reading) and on the
 /// bytes actually received (chunked bodies, lying lengths).
 pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     limit: usize,
-) -> Result<Bytes, A2aError> {
+) -> Result<Bytes, BodyError> {
     let too_large = |n: &dyn std::fmt::Display| {
         A2aError::new(
             ErrorKind::PayloadTooLarge,
@@ -179,32 +194,43 @@ pub(crate) async fn read_body(
         )
         .with_meta("maxBodyBytes", limit.to_string())
     };
+    let mut body = body;
     if let Some(len) = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
     {
         if len > limit as u64 {
-            return Err(too_large(&len));
+            // A client waiting for 100-continue has sent nothing yet: answer at once.
+            let expects = headers.contains_key(http::header::EXPECT);
+            let close = expects || len > DRAIN_BUDGET as u64 || !drain(&mut body).await;
+            return Err(BodyError {
+                error: too_large(&len),
+                close,
+            });
         }
     }
-    let mut body = body;
     let mut first: Option<Bytes> = None;
     let mut rest: Option<BytesMut> = None;
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            A2aError::new(
+        let frame = frame.map_err(|e| BodyError {
+            error: A2aError::new(
                 ErrorKind::InvalidRequest,
                 format!("could not read the request body: {e}"),
-            )
+            ),
+            close: true,
         })?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers carry nothing we use
         };
         total += data.len();
         if total > limit {
-            return Err(too_large(&format_args!("more than {total}")));
+            let close = !drain(&mut body).await;
+            return Err(BodyError {
+                error: too_large(&format_args!("more than {limit}")),
+                close,
+            });
         }
         // The common case is one frame: keep it without copying.
         match (&mut first, &mut rest) {
@@ -222,6 +248,25 @@ pub(crate) async fn read_body(
         Some(buf) => buf.freeze(),
         None => first.unwrap_or_default(),
     })
+}
+
+/// Reads and discards the rest of `body` within [`DRAIN_BUDGET`] and [`DRAIN_TIME`]; true when
+/// the body ended, so the connection stays usable.
+async fn drain(body: &mut Incoming) -> bool {
+    let mut seen = 0usize;
+    let all = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen > DRAIN_BUDGET {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIME, all).await.unwrap_or(false)
 }
 
 /// Accepts `application/json` and `application/a2a+json` (parameters allowed); a missing header

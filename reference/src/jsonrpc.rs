@@ -17,7 +17,7 @@ use crate::config::Fault;
 use crate::error::{A2aError, ErrorKind};
 use crate::http::{
     activated_extensions, check_content_type, check_version, ctx, echo_extensions, faulted, full,
-    read_body, App, ResBody, APPLICATION_JSON,
+    read_body, App, BodyError, ResBody, APPLICATION_JSON,
 };
 use crate::service::{CallCtx, Caller, EventStream, Op, Reply};
 use crate::sse::{self, Framing};
@@ -115,14 +115,19 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     }
     let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(e) if e.kind == ErrorKind::PayloadTooLarge => {
-            // The rest of the body is unread, so the connection cannot be reused.
-            let mut res = error_response(app, StatusCode::PAYLOAD_TOO_LARGE, e);
-            res.headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
+        Err(BodyError { error, close }) => {
+            let status = if error.kind == ErrorKind::PayloadTooLarge {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::OK
+            };
+            let mut res = error_response(app, status, error);
+            if close {
+                res.headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
             return res;
         }
-        Err(e) => return error_response(app, StatusCode::OK, e),
     };
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,

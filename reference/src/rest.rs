@@ -15,7 +15,7 @@ use crate::config::Fault;
 use crate::error::{A2aError, ErrorKind};
 use crate::http::{
     activated_extensions, check_content_type, check_version, ctx, echo_extensions, faulted, full,
-    read_body, to_bytes, App, ResBody, APPLICATION_A2A_JSON,
+    read_body, to_bytes, App, BodyError, ResBody, APPLICATION_A2A_JSON,
 };
 use crate::service::{Caller, Op, Reply};
 use crate::sse::{self, Framing};
@@ -105,11 +105,9 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     };
     let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
         Ok(b) => b,
-        Err(e) => {
-            let close = e.kind == ErrorKind::PayloadTooLarge;
-            let mut res = error_response(app, e);
+        Err(BodyError { error, close }) => {
+            let mut res = error_response(app, error);
             if close {
-                // The rest of the body is unread, so the connection cannot be reused.
                 res.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
             }

@@ -181,3 +181,48 @@ async fn rest_error_shape_fault_drops_the_wrapper() {
     assert_eq!(v["code"], 404);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn after_a_413_the_same_connection_serves_the_next_request() {
+    use http_body_util::{BodyExt, Full};
+    let server = start(Server::builder().max_body_bytes(1000)).await;
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let post = |body: String| {
+        hyper::Request::post("/")
+            .header("host", "x")
+            .header("a2a-version", "1.0")
+            .header("content-type", "application/json")
+            .body(Full::new(bytes::Bytes::from(body)))
+            .unwrap()
+    };
+    let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(50_000));
+    let res = tokio::time::timeout(STEP, sender.send_request(post(big)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res.headers().get("connection").is_none(),
+        "the body was drained"
+    );
+    let _ = res.into_body().collect().await.unwrap();
+    tokio::time::timeout(STEP, sender.ready())
+        .await
+        .unwrap()
+        .unwrap();
+    let small = r#"{"jsonrpc":"2.0","id":2,"method":"GetExtendedAgentCard"}"#.to_owned();
+    let res = tokio::time::timeout(STEP, sender.send_request(post(small)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["id"], 2);
+    server.shutdown().await;
+}
