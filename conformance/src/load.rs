@@ -1165,11 +1165,9 @@ pub async fn discover(url: &str, timeout: Duration) -> Result<Discovered, ProbeE
                 .and_then(|i| i["url"].as_str())
         });
         if let Some(u) = iface {
-            let t = match Target::resolve(u).await {
-                Ok(t) if t.addr == base.addr || t.host == base.host => t,
-                // An interface on another host we cannot resolve/reach: keep the given URL.
-                Ok(t) => t,
-                Err(_) => continue,
+            // An interface URL that does not resolve: keep the given URL for that binding.
+            let Ok(t) = Target::resolve(u).await else {
+                continue;
             };
             match binding {
                 Binding::JsonRpc => found.jsonrpc = t,
@@ -1660,8 +1658,10 @@ fn canned_task() -> Value {
         "contextId": "00000000-0000-4000-8000-000000000002",
         "status": {"state": "TASK_STATE_COMPLETED", "timestamp": "2026-01-01T00:00:00.000Z"},
         "artifacts": [{"artifactId": "echo", "name": "echo", "parts": [{"text": "echo: echo load"}]}],
-        "history": [{"messageId": "load-0000000000000000", "role": "ROLE_USER",
-                     "parts": [{"text": "echo load"}]}]
+        "history": [{"messageId": "load-0000000000000000",
+                     "contextId": "00000000-0000-4000-8000-000000000002",
+                     "taskId": "00000000-0000-4000-8000-000000000001",
+                     "role": "ROLE_USER", "parts": [{"text": "echo load"}]}]
     })
 }
 
