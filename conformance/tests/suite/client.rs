@@ -238,7 +238,7 @@ fn rest_errors_without_error_info_match_only_standard_errors_by_status() {
     assert!(not_found.is(ErrorCode::MethodNotFound));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_against_the_reference_interpret_success_errors_and_streams() {
     let server = crate::reference(|b| b).await;
     let target = gauntlet_conformance::runner::discover(&server.base_url(), Vec::new(), 1.0)

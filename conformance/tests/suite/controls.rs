@@ -176,7 +176,7 @@ fn every_fault_has_a_control_or_belongs_to_chaos() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_unfaulted_reference_is_conformant() {
     let report = run(None, Setup::Default, &[]).await;
     let bad = failures(&report);
@@ -193,7 +193,7 @@ macro_rules! controls {
         mod negative_controls {
             use super::*;
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     control(Fault::$fault).await;
                 }
