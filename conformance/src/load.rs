@@ -464,6 +464,7 @@ pub struct Conn {
     body: Vec<u8>,
     timeout: Duration,
     stream_eof: bool,
+    reused: bool,
 }
 
 impl Conn {
@@ -477,6 +478,7 @@ impl Conn {
             body: Vec::with_capacity(4 * 1024),
             timeout,
             stream_eof: false,
+            reused: false,
         };
         conn.reconnect().await?;
         Ok(conn)
@@ -489,6 +491,7 @@ impl Conn {
 
     async fn reconnect(&mut self) -> Result<(), ProbeError> {
         self.stream = None;
+        self.reused = false;
         self.buf.clear();
         self.pos = 0;
         let stream = tokio::time::timeout(self.timeout, TcpStream::connect(self.addr))
@@ -597,31 +600,35 @@ impl Conn {
         self.read_until(open, u64::MAX, deadline).await.map(|_| ())
     }
 
-    /// Writes the request and reads the head.
+    /// Writes the request and reads the head. A kept-alive connection that the server closed
+    /// while idle (the write fails, or EOF comes before any answer byte) gets one fresh attempt.
     async fn start(&mut self, req: &[u8]) -> Result<(Head, BodyState), ProbeError> {
+        let mut retry = self.stream.is_some() && self.reused;
         if self.stream.is_none() {
             self.reconnect().await?;
         }
-        let wrote = match self.stream.as_mut() {
-            Some(s) => s.write_all(req).await,
-            None => return Err(ProbeError::Http("not connected".into())),
-        };
-        if let Err(e) = wrote {
-            // A kept-alive connection the server closed meanwhile: one fresh attempt.
-            self.reconnect().await?;
-            let s = self
+        let (head, framing) = loop {
+            let stream = self
                 .stream
                 .as_mut()
-                .ok_or_else(|| ProbeError::Http(e.to_string()))?;
-            s.write_all(req).await.map_err(io_err)?;
-        }
-        let (head, framing) = match self.read_head().await {
-            Ok(h) => h,
-            Err(e) => {
-                self.stream = None;
-                return Err(e);
+                .ok_or_else(|| ProbeError::Http("not connected".into()))?;
+            let attempt = match stream.write_all(req).await {
+                Ok(()) => self.read_head().await,
+                Err(e) => Err(ProbeError::Http(format!("cannot send the request: {e}"))),
+            };
+            match attempt {
+                Ok(h) => break h,
+                Err(e) => {
+                    self.stream = None;
+                    if !(retry && self.pos == self.buf.len()) {
+                        return Err(e);
+                    }
+                    retry = false;
+                    self.reconnect().await?;
+                }
             }
         };
+        self.reused = true;
         let body = match framing {
             Framing::Length(0) => BodyState::Done,
             Framing::Length(n) => BodyState::Length(n),
