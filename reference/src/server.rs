@@ -177,6 +177,13 @@ impl Drop for ServerHandle {
 
 /// A nonblocking listening socket that can be rebound at once after a restart.
 fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    if addr.port() != 0 {
+        // SO_REUSEPORT would let a second server silently share a port that is in use; a probe
+        // without it fails with AddrInUse on any live listener (TIME_WAIT does not count).
+        let probe = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        probe.set_reuse_address(true)?;
+        probe.bind(&addr.into())?;
+    }
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     // TIME_WAIT connections of a previous instance must not block the port.
     socket.set_reuse_address(true)?;

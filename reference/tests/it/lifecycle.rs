@@ -157,3 +157,15 @@ async fn serial_a_stuck_request_cannot_hold_shutdown_past_the_deadline() {
         .unwrap_or(0);
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn serial_a_port_in_use_is_refused_even_between_reference_servers() {
+    let first = start(Server::builder()).await;
+    let addr = first.local_addr();
+    let second = Server::builder().bind(addr).await;
+    assert_eq!(
+        second.err().map(|e| e.kind()),
+        Some(std::io::ErrorKind::AddrInUse)
+    );
+    first.shutdown().await;
+}
