@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Summarises a gauntlet JSON run report as a Markdown matrix: one row per
-checklist area (the id prefix: DATA, VER, CARD, ...), one column group per
-binding, verdict counts in each cell.
+"""Summarises gauntlet JSON run reports as Markdown matrices: one row per
+checklist area (the id prefix: DATA, VER, CARD, ...), one column per binding,
+verdict counts in each cell.
 
-    matrix.py CHECK_JSON [--deviations]
+    matrix.py REPORT [REPORT ...] [--deviations] [--into DOC]
 
-`--deviations` adds a second table listing every FAIL / NON-STRICT / ERROR
-result with its summary. Standard library only. The output is what
-docs/interop.md shows for a run.
+A REPORT is `FILE` or `TITLE=FILE`; each gets its own table, under its title
+when one is given. `--deviations` adds, per report, a table of every FAIL /
+NON-STRICT / ERROR result with its summary. `--into DOC` writes the output
+into DOC between the lines `<!-- matrix ... -->` and `<!-- /matrix -->`
+(docs/interop.md) instead of printing it. Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 from collections import Counter, defaultdict
@@ -30,6 +33,12 @@ SHORT = {
     'ERROR': 'err',
 }
 DEVIATIONS = ('FAIL', 'NON-STRICT', 'ERROR')
+LEGEND = (
+    'Cells count results per verdict: pass, fail (MUST), warn (NON-STRICT, a\n'
+    'SHOULD), info (INFORMATIONAL), n/a (NOT-APPLICABLE, with the reason in the\n'
+    'report), err (ERROR: the suite could not judge). "once" holds the\n'
+    'binding-independent cases.\n'
+)
 
 
 def area(case_id: str) -> str:
@@ -41,17 +50,9 @@ def cell(counts: Counter) -> str:
     return ', '.join(parts) if parts else '—'
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('check_json')
-    parser.add_argument('--deviations', action='store_true')
-    ns = parser.parse_args()
-
-    report = json.loads(Path(ns.check_json).read_text(encoding='utf-8'))
-    results = report.get('results', []) if isinstance(report, dict) else report
-
+def table(results: list[dict], deviations: bool) -> list[str]:
     areas: list[str] = []
-    table: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    counts: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     bindings: list[str] = []
     for r in results:
         a = area(str(r.get('id', '?')))
@@ -60,30 +61,63 @@ def main() -> int:
         b = r.get('binding') or 'once'
         if b not in bindings:
             bindings.append(b)
-        table[a][b][str(r.get('verdict', '?')).upper()] += 1
+        counts[a][b][str(r.get('verdict', '?')).upper()] += 1
     bindings.sort(key=lambda b: {'jsonrpc': 0, 'rest': 1, 'once': 2}.get(b, 3))
 
-    print('| area | ' + ' | '.join(bindings) + ' |')
-    print('|---|' + '---|' * len(bindings))
+    out = ['| area | ' + ' | '.join(bindings) + ' |', '|---|' + '---|' * len(bindings)]
     for a in areas:
-        print(f'| {a} | ' + ' | '.join(cell(table[a][b]) for b in bindings) + ' |')
-    per_binding = {b: sum((table[a][b] for a in areas), Counter()) for b in bindings}
-    print('| **all** | ' + ' | '.join(cell(per_binding[b]) for b in bindings) + ' |')
+        out.append(f'| {a} | ' + ' | '.join(cell(counts[a][b]) for b in bindings) + ' |')
+    per_binding = {b: sum((counts[a][b] for a in areas), Counter()) for b in bindings}
+    out.append('| **all** | ' + ' | '.join(cell(per_binding[b]) for b in bindings) + ' |')
     totals = Counter(str(r.get('verdict', '?')).upper() for r in results)
-    print()
-    print(f'{len(results)} results: {cell(totals)}.')
+    out += ['', f'{len(results)} results: {cell(totals)}.']
 
-    if ns.deviations:
-        print()
-        print('| case | binding | verdict | what was seen |')
-        print('|---|---|---|---|')
-        for r in results:
-            v = str(r.get('verdict', '')).upper()
-            if v in DEVIATIONS:
+    if deviations:
+        rows = [r for r in results if str(r.get('verdict', '')).upper() in DEVIATIONS]
+        if rows:
+            out += ['', '| case | binding | verdict | what was seen |', '|---|---|---|---|']
+            for r in rows:
                 summary = str(r.get('summary', '')).replace('|', '\\|')
-                print(
-                    f'| {r.get("id")} | {r.get("binding") or "—"} | {v} | {summary} |'
+                out.append(
+                    f'| {r.get("id")} | {r.get("binding") or "—"} |'
+                    f' {str(r.get("verdict")).upper()} | {summary} |'
                 )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument('reports', nargs='+', metavar='REPORT')
+    parser.add_argument('--deviations', action='store_true')
+    parser.add_argument('--into', metavar='DOC')
+    ns = parser.parse_args()
+
+    lines: list[str] = [LEGEND]
+    for spec in ns.reports:
+        title, _, path = spec.rpartition('=') if '=' in spec else ('', '', spec)
+        report = json.loads(Path(path).read_text(encoding='utf-8'))
+        results = report.get('results', []) if isinstance(report, dict) else report
+        if title:
+            lines += [f'**{title}**', '']
+        lines += table(results, ns.deviations) + ['']
+    text = '\n'.join(lines)
+
+    if not ns.into:
+        print(text, end='')
+        return 0
+    doc = Path(ns.into)
+    old = doc.read_text(encoding='utf-8')
+    pattern = re.compile(r'(<!-- matrix[^\n]*-->\n).*?(<!-- /matrix -->\n)', re.S)
+    if not pattern.search(old):
+        print(f'matrix: no <!-- matrix --> block in {doc}', file=sys.stderr)
+        return 2
+    doc.write_text(
+        pattern.sub(lambda m: m.group(1) + text + m.group(2), old), encoding='utf-8'
+    )
+    print(f'matrix: {doc} updated')
     return 0
 
 
