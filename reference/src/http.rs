@@ -5,6 +5,7 @@
 //! everything else is the REST binding (which answers 404 for paths it does not know).
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -159,11 +160,45 @@ pub(crate) async fn handle(
         Ok(caller) => caller,
         Err(e) => return Ok(crate::auth::challenge(&app, rpc, e)),
     };
-    Ok(if rpc {
-        crate::jsonrpc::handle(&app, req, caller).await
-    } else {
-        crate::rest::handle(&app, req, caller).await
-    })
+    let answer = CatchPanic(Box::pin(async {
+        if rpc {
+            crate::jsonrpc::handle(&app, req, caller).await
+        } else {
+            crate::rest::handle(&app, req, caller).await
+        }
+    }))
+    .await;
+    Ok(answer.unwrap_or_else(|| {
+        // A bug behind the seam must not cost the client its connection without an answer.
+        let e = A2aError::new(
+            ErrorKind::Internal,
+            "internal error while handling the request",
+        );
+        if rpc {
+            crate::jsonrpc::error_response(&app, StatusCode::INTERNAL_SERVER_ERROR, e)
+        } else {
+            crate::rest::error_response(&app, e)
+        }
+    }))
+}
+
+/// Resolves to None instead of unwinding when the inner future panics.
+struct CatchPanic<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Some(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => {
+                tracing::error!("request handler panicked; answered with an internal error");
+                Poll::Ready(None)
+            }
+        }
+    }
 }
 
 /// A body that could not be read, and whether the connection must close after the answer.
@@ -409,6 +444,20 @@ pub(crate) fn ctx(caller: Caller, extensions: Vec<String>) -> crate::service::Ca
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_resolves_to_none() {
+        let ok = CatchPanic(Box::pin(async { 7 })).await;
+        assert_eq!(ok, Some(7));
+        let caught = CatchPanic(Box::pin(async {
+            if ok.is_some() {
+                panic!("deliberate");
+            }
+            0
+        }))
+        .await;
+        assert_eq!(caught, None);
+    }
 
     #[test]
     fn versions_match_major_minor_and_ignore_patch() {
