@@ -19,7 +19,12 @@ Exit status:
   2  usage error or an unreadable file.
 
 The diff is printed either way, with each expected entry's reason, so a
-change is explained in the log. `--write-skeleton` writes the observed
+change is explained in the log.
+
+An expectation file may also list, under `unstable`, results whose verdict
+depends on timing (`{"case", "bindings", "reason"}`): such a result may pass
+or deviate from run to run. It is printed when it deviates, never counted as
+a change, and never listed under a section. `--write-skeleton` writes the observed
 deviations in expectation-file form (reasons left as TODO) to start or
 refresh a file by hand.
 
@@ -95,9 +100,16 @@ def compare(
     expected: dict[str, dict],
     observed: dict[str, dict],
     all_names: set[str],
+    unstable: dict[str, dict],
 ) -> int:
     """Prints the diff of one section; returns the number of changes."""
     changes = 0
+    for name in sorted(set(observed) & set(unstable)):
+        r = observed.pop(name)
+        print(
+            f'  unstable {section} {name}: {r.get("verdict")} — {r.get("summary", "")}'
+            f' (timing-dependent: {unstable[name].get("reason", "")})'
+        )
     new = sorted(set(observed) - set(expected))
     fixed = sorted(set(expected) - set(observed))
     moved = sorted(
@@ -186,6 +198,7 @@ def main() -> int:
     if ns.chaos_json:
         sections.append(('chaos', ns.chaos_json))
 
+    unstable = expected_deviations(exp.get('unstable', []))
     total_changes = 0
     summary = []
     skel: dict[str, list[dict]] = {}
@@ -196,7 +209,7 @@ def main() -> int:
         names = {result_name(r) for r in results}
         print(f'{section}: {len(results)} results, {len(observed)} deviations'
               f' observed, {len(expected)} expected')
-        changes = compare(section, expected, observed, names)
+        changes = compare(section, expected, observed, names, unstable)
         total_changes += changes
         summary.append(f'{section} {changes} changed')
         skel[section] = skeleton(observed)
