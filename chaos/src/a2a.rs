@@ -245,11 +245,10 @@ impl Target {
             let bytes = tokio::time::timeout(timeout, body.read_to_end())
                 .await
                 .map_err(|_| ChaosError::timeout(format!("{method} refusal body"), timeout))??;
-            return Err(ChaosError::Malformed(format!(
-                "{method} was refused: HTTP {} {}",
-                head.status,
-                String::from_utf8_lossy(&bytes)
-            )));
+            return Err(ChaosError::Refused {
+                status: head.status,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
         }
         Ok(Stream {
             reader: SseReader::new(body),
@@ -573,6 +572,15 @@ impl Sequence {
                 ));
             }
             expect = seq + 1;
+        }
+        if let Some(of) = s.of {
+            let have = s.contiguous();
+            if s.terminal() && s.last_state.as_deref() == Some("TASK_STATE_COMPLETED") && have < of
+            {
+                s.problems.push(format!(
+                    "the task was announced COMPLETED after only {have} of {of} chunks"
+                ));
+            }
         }
         s
     }

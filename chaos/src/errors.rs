@@ -30,6 +30,14 @@ pub enum ChaosError {
     /// The peer's bytes were not valid HTTP/1.1 or SSE.
     #[error("malformed answer: {0}")]
     Malformed(String),
+    /// A streaming call was answered without a stream (a pre-stream error, digest §1.3).
+    #[error("refused with HTTP {status}: {body}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The body as text.
+        body: String,
+    },
     /// The connection ended before the answer was complete.
     #[error("connection ended early: {0}")]
     Closed(String),

@@ -41,6 +41,34 @@ pub fn socket_budget(wanted: usize) -> usize {
     }
 }
 
+/// Loopback TCP sockets in TIME_WAIT whose local or remote port is `port` (from
+/// `/proc/net/tcp` and `/proc/net/tcp6`), if readable.
+pub fn time_wait_on_port(port: u16) -> Option<usize> {
+    let mut n = 0;
+    let mut readable = false;
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        readable = true;
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 4 || f[3] != "06" {
+                continue;
+            }
+            let port_of = |a: &str| {
+                a.rsplit(':')
+                    .next()
+                    .and_then(|p| u16::from_str_radix(p, 16).ok())
+            };
+            if port_of(f[1]) == Some(port) || port_of(f[2]) == Some(port) {
+                n += 1;
+            }
+        }
+    }
+    readable.then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

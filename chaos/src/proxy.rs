@@ -383,7 +383,7 @@ async fn write_side(
     };
     let mut forwarded: u64 = 0;
     let mut events: u64 = 0;
-    let mut last_two = [0u8; 3];
+    let mut counter = SseCounter::default();
     loop {
         let item = tokio::select! {
             item = rx.recv() => item,
@@ -418,25 +418,18 @@ async fn write_side(
                     (left < data.len() as u64 || left == 0).then_some(left as usize)
                 }
                 Some(Trigger::Event(k)) if to_client => {
-                    let mut seen = events;
-                    let mut prev = last_two;
-                    let mut found = None;
-                    if seen >= k {
-                        found = Some(0);
-                    }
-                    for (i, &b) in data.iter().enumerate() {
-                        if found.is_some() {
-                            break;
-                        }
-                        if is_event_end(&prev, b) {
-                            seen += 1;
-                            if seen >= k {
-                                found = Some(i + 1);
+                    if events >= k {
+                        Some(0)
+                    } else {
+                        let mut probe = counter.clone();
+                        let mut seen = events;
+                        data.iter().enumerate().find_map(|(i, &b)| {
+                            if probe.feed(b) {
+                                seen += 1;
                             }
-                        }
-                        prev = [prev[1], prev[2], b];
+                            (seen >= k).then_some(i + 1)
+                        })
                     }
-                    found
                 }
                 _ => None,
             };
@@ -457,19 +450,18 @@ async fn write_side(
                 break;
             }
             forwarded += head.len() as u64;
-            let counter = if to_client {
+            let bytes_counter = if to_client {
                 &link.stats.to_client
             } else {
                 &link.stats.to_server
             };
-            counter.fetch_add(head.len() as u64, Ordering::Relaxed);
+            bytes_counter.fetch_add(head.len() as u64, Ordering::Relaxed);
             if to_client {
                 for &b in head {
-                    if is_event_end(&last_two, b) {
+                    if counter.feed(b) {
                         events += 1;
                         link.stats.events.fetch_add(1, Ordering::Relaxed);
                     }
-                    last_two = [last_two[1], last_two[2], b];
                 }
             }
         }
@@ -492,9 +484,123 @@ async fn write_side(
     hold_while_black_holed(&mut mode).await;
 }
 
-/// `\n\n` or `\r\n\r\n` ends an SSE event (CR-only streams are not counted).
-fn is_event_end(prev: &[u8; 3], b: u8) -> bool {
-    b == b'\n' && (prev[2] == b'\n' || (prev[2] == b'\r' && prev[1] == b'\n'))
+/// Counts SSE events in the raw bytes of HTTP/1.1 responses: skips each response head, undoes
+/// chunked framing, and counts blank lines that end an event with at least one field (comment-only
+/// blocks such as keep-alives dispatch nothing, per WHATWG).
+#[derive(Debug, Clone, Default)]
+struct SseCounter {
+    state: CountState,
+    head: Vec<u8>,
+    size_line: Vec<u8>,
+    line_len: usize,
+    line_is_comment: bool,
+    has_field: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum CountState {
+    #[default]
+    Head,
+    Plain,
+    ChunkSize,
+    ChunkData(u64),
+    ChunkEnd(u8),
+    Trailer(usize),
+}
+
+impl SseCounter {
+    /// Feeds one byte; true when it completes an SSE event.
+    fn feed(&mut self, b: u8) -> bool {
+        match self.state {
+            CountState::Head => {
+                self.head.push(b);
+                if self.head.ends_with(b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&self.head).to_ascii_lowercase();
+                    self.state = if head.contains("transfer-encoding: chunked") {
+                        CountState::ChunkSize
+                    } else {
+                        CountState::Plain
+                    };
+                    self.head.clear();
+                }
+                false
+            }
+            CountState::Plain => self.payload(b),
+            CountState::ChunkSize => {
+                if b == b'\n' {
+                    let line = String::from_utf8_lossy(&self.size_line).into_owned();
+                    let size = line
+                        .trim()
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_owned();
+                    self.size_line.clear();
+                    let n = u64::from_str_radix(&size, 16).unwrap_or(0);
+                    self.state = if n == 0 {
+                        CountState::Trailer(0)
+                    } else {
+                        CountState::ChunkData(n)
+                    };
+                } else {
+                    self.size_line.push(b);
+                }
+                false
+            }
+            CountState::ChunkData(n) => {
+                self.state = if n == 1 {
+                    CountState::ChunkEnd(0)
+                } else {
+                    CountState::ChunkData(n - 1)
+                };
+                self.payload(b)
+            }
+            CountState::ChunkEnd(seen) => {
+                if b == b'\n' || seen >= 1 {
+                    self.state = CountState::ChunkSize;
+                } else {
+                    self.state = CountState::ChunkEnd(seen + 1);
+                }
+                false
+            }
+            CountState::Trailer(len) => {
+                if b == b'\n' {
+                    self.state = if len == 0 {
+                        CountState::Head
+                    } else {
+                        CountState::Trailer(0)
+                    };
+                } else if b != b'\r' {
+                    self.state = CountState::Trailer(len + 1);
+                }
+                false
+            }
+        }
+    }
+
+    fn payload(&mut self, b: u8) -> bool {
+        match b {
+            b'\n' => {
+                let done = self.line_len == 0 && self.has_field;
+                if done {
+                    self.has_field = false;
+                } else if self.line_len > 0 && !self.line_is_comment {
+                    self.has_field = true;
+                }
+                self.line_len = 0;
+                done
+            }
+            b'\r' => false,
+            _ => {
+                if self.line_len == 0 {
+                    self.line_is_comment = b == b':';
+                }
+                self.line_len += 1;
+                false
+            }
+        }
+    }
 }
 
 async fn write_shaped(
@@ -561,16 +667,18 @@ async fn write_all(dst: &TcpStream, mut data: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn count(bytes: &[u8]) -> usize {
+        let mut c = SseCounter::default();
+        bytes.iter().filter(|&&b| c.feed(b)).count()
+    }
+
     #[test]
-    fn event_ends_are_found_with_lf_and_crlf() {
-        let mut prev = [0u8; 3];
-        let mut n = 0;
-        for &b in b"data: a\n\ndata: b\r\n\r\n: c\n" {
-            if is_event_end(&prev, b) {
-                n += 1;
-            }
-            prev = [prev[1], prev[2], b];
-        }
-        assert_eq!(n, 2);
+    fn events_are_counted_in_plain_and_chunked_bodies() {
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n\
+            data: a\n\n: keep-alive\n\ndata: b\r\n\r\n";
+        assert_eq!(count(plain), 2);
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+            9\r\ndata: a\n\n\r\n5\r\ndata:\r\n4\r\n b\n\n\r\n0\r\n\r\n";
+        assert_eq!(count(chunked), 2);
     }
 }

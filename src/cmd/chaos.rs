@@ -1,11 +1,185 @@
-//! `gauntlet chaos`.
+//! `gauntlet chaos`: inject faults and judge how a server copes. Without a URL it starts the
+//! embedded reference server (webhooks on loopback allowed) under a lifecycle, so the
+//! start/stop scenarios run too; with `--sut-cmd` it runs and cycles an external server.
+//! Output and exit codes are those of `gauntlet check`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gauntlet_chaos::scenario::Settings;
+use gauntlet_chaos::RunOptions;
+use gauntlet_conformance::lifecycle::Lifecycle;
+use gauntlet_conformance::report::human::{self, Style};
+use gauntlet_conformance::report::{self, RunReport};
+
+use crate::lifecycle::{EmbeddedReference, ExternalCommand};
+use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
 /// Arguments of `gauntlet chaos`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Base URL of the server under test (loopback only). Without it, the embedded reference
+    /// server is started and judged.
+    pub url: Option<String>,
+    /// Run only scenarios whose id matches (glob; repeatable): `CHAOS-SLOW-*`, `*-001`.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Repeat the scenarios for this long (`60s`, `5m`) and report flake rates and resource growth.
+    #[arg(long, value_name = "DURATION")]
+    pub soak: Option<String>,
+    /// A shell command that serves the server under test at URL; chaos starts, stops (SIGTERM)
+    /// and restarts it for the lifecycle scenarios.
+    #[arg(long, value_name = "CMD")]
+    pub sut_cmd: Option<String>,
+    /// Write the JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Multiply every deadline (on top of the runner calibration).
+    #[arg(long, value_name = "X", default_value_t = 1.0)]
+    pub timeout_scale: f64,
+}
+
+/// Parses `500ms`, `60s`, `5m`, `1h` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
+}
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(_args: Args) -> u8 {
-    eprintln!("gauntlet chaos: not yet available");
-    crate::EXIT_USAGE
+pub async fn run(args: Args) -> u8 {
+    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
+        eprintln!(
+            "gauntlet: --timeout-scale must be a positive number, not {}",
+            args.timeout_scale
+        );
+        return EXIT_USAGE;
+    }
+    let soak = match args.soak.as_deref().map(parse_duration) {
+        Some(None) => {
+            eprintln!("gauntlet: --soak takes a duration such as 60s or 5m");
+            return EXIT_USAGE;
+        }
+        Some(Some(d)) => Some(d),
+        None => None,
+    };
+    let (lifecycle, settings): (Option<Arc<dyn Lifecycle>>, Settings) =
+        match (&args.url, &args.sut_cmd) {
+            (None, Some(_)) => {
+                eprintln!("gauntlet: --sut-cmd needs the URL at which the command serves");
+                return EXIT_USAGE;
+            }
+            (None, None) => (
+                Some(Arc::new(EmbeddedReference::new())),
+                Settings {
+                    cycles: 1000,
+                    in_process: true,
+                },
+            ),
+            (Some(url), Some(cmd)) => (
+                Some(Arc::new(ExternalCommand::new(
+                    cmd.clone(),
+                    url.clone(),
+                    args.timeout_scale,
+                ))),
+                Settings {
+                    cycles: 100,
+                    in_process: false,
+                },
+            ),
+            (Some(_), None) => (None, Settings::default()),
+        };
+    let url = match (&lifecycle, &args.url) {
+        (Some(lc), _) => match lc.start().await {
+            Ok(url) => url,
+            Err(e) => {
+                eprintln!("gauntlet: cannot start the server under test: {e}");
+                return EXIT_USAGE;
+            }
+        },
+        (None, Some(url)) => url.clone(),
+        (None, None) => return EXIT_USAGE,
+    };
+    let options = RunOptions {
+        only: args.only.clone(),
+        soak,
+        timeout_scale: args.timeout_scale,
+        settings,
+    };
+    let outcome = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
+        println!("{}", human::result_line(r, Style::default()));
+    })
+    .await;
+    if let Some(lc) = &lifecycle {
+        if let Err(e) = lc.stop().await {
+            eprintln!("gauntlet: stopping the server under test: {e}");
+        }
+    }
+    let report = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    print!("{}", human::render(&report));
+    if let Err(msg) = write_files(&report, &args) {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    if report.conformant() {
+        EXIT_OK
+    } else {
+        EXIT_NOT_CONFORMANT
+    }
+}
+
+fn write_files(report: &RunReport, args: &Args) -> Result<(), String> {
+    let write = |path: &PathBuf, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(p) = &args.json {
+        write(p, report::json::render(report))?;
+    }
+    if let Some(p) = &args.junit {
+        let xml = report::junit::render(report)
+            .map_err(|e| format!("cannot render the JUnit report: {e}"))?;
+        write(p, xml)?;
+    }
+    if let Some(p) = &args.html {
+        write(p, report::html::render(report))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("60s"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("0s"), None);
+    }
 }
