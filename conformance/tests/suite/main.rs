@@ -10,6 +10,7 @@ mod generated;
 mod probe;
 mod report;
 mod runner;
+mod snapshots;
 mod sse;
 mod stream;
 mod webhook;
