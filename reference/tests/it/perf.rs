@@ -18,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::support::start_default;
 
 const CONNECTIONS: usize = 32;
-const DURATION: Duration = Duration::from_secs(3);
+const DURATION: Duration = Duration::from_millis(1500);
+const ROUNDS: usize = 5;
 const BODY: &str = r#"{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"m-1","role":"ROLE_USER","parts":[{"text":"echo hello"}]}}}"#;
 
 const CARD_BODY: &str = r#"{"jsonrpc":"2.0","id":1,"method":"GetExtendedAgentCard"}"#;
@@ -96,7 +97,7 @@ async fn send_message_throughput_is_at_least_half_of_bare_hyper() {
     let bare = bare_server().await;
     let server = start_default().await;
     let mut ratios = Vec::new();
-    for round in 0..2 {
+    for round in 0..ROUNDS {
         let b = measure(bare, BODY).await;
         let r = measure(server.local_addr(), BODY).await;
         // The transport alone (no protocol core): how much of the gap is HTTP and JSON-RPC.
@@ -108,13 +109,16 @@ async fn send_message_throughput_is_at_least_half_of_bare_hyper() {
         );
         ratios.push(r / b);
     }
-    let best = ratios.iter().cloned().fold(0.0, f64::max);
+    // Interleaved short rounds and the median ratio: the machine's other load hits both sides.
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    println!("median ratio {median:.2}");
     if cfg!(debug_assertions) {
         println!("debug build: ratio not asserted");
     } else {
         assert!(
-            best >= 0.5,
-            "reference reaches only {best:.2} of bare hyper"
+            median >= 0.5,
+            "reference reaches only {median:.2} of bare hyper"
         );
     }
     server.shutdown().await;
