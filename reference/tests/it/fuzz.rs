@@ -88,3 +88,48 @@ fn no_body_gets_a_5xx_on_either_binding() {
         .unwrap();
     rt.block_on(server.shutdown());
 }
+
+#[test]
+fn no_path_or_query_gets_a_5xx() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(start_default());
+    let addr = server.local_addr();
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        ..Config::default()
+    });
+    let segment = prop_oneof![
+        Just("tasks".to_owned()),
+        Just("message:send".to_owned()),
+        Just("pushNotificationConfigs".to_owned()),
+        Just("extendedAgentCard".to_owned()),
+        "[a-z0-9%:._~-]{0,8}",
+    ];
+    let method = prop_oneof![
+        Just(Method::GET),
+        Just(Method::POST),
+        Just(Method::DELETE),
+        Just(Method::PUT),
+    ];
+    let strategy = (
+        method,
+        prop::collection::vec(segment, 1..6),
+        "[a-zA-Z0-9_=&%.-]{0,24}",
+    );
+    runner
+        .run(&strategy, |(method, segs, query)| {
+            let path = format!("/{}?{query}", segs.join("/"));
+            let Ok(uri) = path.parse::<http::Uri>() else {
+                return Ok(()); // not a request a client could send
+            };
+            let res = rt.block_on(req(addr, method.clone(), &uri.to_string()).send());
+            prop_assert!(res.status.as_u16() < 500, "{method} {path}: {:?}", res);
+            if !res.body.is_empty() && res.status != StatusCode::OK {
+                let v = res.json();
+                prop_assert!(v["error"]["code"].is_i64(), "{method} {path}: {v}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    rt.block_on(server.shutdown());
+}
