@@ -198,16 +198,15 @@ impl Run {
             parts,
         };
         self.shared
-            .add_artifact(&self.entry, &chunk, append, last, true)
+            .add_artifact(&self.entry, chunk, append, last, true)
     }
 
     /// Waits `ms`; false if the task ended (canceled) or the server is shutting down meanwhile.
     async fn sleep(&self, ms: u64) -> bool {
-        let mut state = self.entry.state_tx.subscribe();
         let mut shutdown = self.shared.shutdown_rx();
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(ms)) => !self.entry.state_tx.borrow().is_terminal(),
-            _ = state.wait_for(|s| s.is_terminal()) => false,
+            _ = tokio::time::sleep(Duration::from_millis(ms)) => !self.entry.state().is_terminal(),
+            _ = self.entry.wait_until(State::is_terminal) => false,
             _ = shutdown.wait_for(|s| *s) => false,
         }
     }
@@ -249,7 +248,7 @@ pub(crate) async fn run(r: Run, cmd: Command) {
                 let publish = !(gap && i == n / 2);
                 if !r
                     .shared
-                    .add_artifact(&r.entry, &chunk, i > 0, i + 1 == n, publish)
+                    .add_artifact(&r.entry, chunk, i > 0, i + 1 == n, publish)
                 {
                     return;
                 }

@@ -144,6 +144,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn pacing_picks_the_fullest_reader_until_its_budget_is_spent() {
+        let gauge = Gauge::default();
+        let (a, _ra) = gauge.channel(4);
+        let (b, _rb) = gauge.channel(4);
+        let mut subs = vec![Subscriber::new(a, false), Subscriber::new(b.clone(), false)];
+        assert!(most_behind(&subs).is_none(), "nobody is behind yet");
+        for _ in 0..3 {
+            b.try_send(StreamItem::Event(Bytes::new())).unwrap();
+        }
+        let (tx, budget) = most_behind(&subs).expect("b is more than half full");
+        assert!(tx.same_channel(&b));
+        assert_eq!(budget, PACE_BUDGET);
+        charge(&mut subs, &b, PACE_BUDGET);
+        assert!(
+            most_behind(&subs).is_none(),
+            "a spent budget is not waited on again"
+        );
+    }
+
+    #[tokio::test]
     async fn interrupted_states_close_only_message_streams() {
         let gauge = Gauge::default();
         let (a, mut msg_stream) = gauge.channel(8);

@@ -22,13 +22,33 @@ pub(crate) fn format_ms(ms: i64, offset: bool) -> String {
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let zone = if offset { "+00:00" } else { "Z" };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}{zone}",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
-    )
+    let mut out = String::with_capacity(29);
+    push_num(&mut out, y, 4);
+    out.push('-');
+    push_num(&mut out, m, 2);
+    out.push('-');
+    push_num(&mut out, d, 2);
+    out.push('T');
+    push_num(&mut out, sod / 3600, 2);
+    out.push(':');
+    push_num(&mut out, (sod / 60) % 60, 2);
+    out.push(':');
+    push_num(&mut out, sod % 60, 2);
+    out.push('.');
+    push_num(&mut out, milli, 3);
+    out.push_str(if offset { "+00:00" } else { "Z" });
+    out
+}
+
+/// Zero-padded decimal; years beyond 9999 keep all their digits.
+fn push_num(out: &mut String, v: i64, width: u32) {
+    if v < 0 || v >= 10i64.pow(width) {
+        out.push_str(&v.to_string());
+        return;
+    }
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + ((v / 10i64.pow(i)) % 10) as u8));
+    }
 }
 
 /// Parses an RFC 3339 UTC timestamp with 0, 3, 6 or 9 fractional digits and a `Z` zone into

@@ -25,7 +25,7 @@ use crate::task::{Artifact, Render, State, Status, TaskData, TaskEntry};
 use crate::validate::{self, Obj};
 
 /// Terminal tasks kept before the oldest is forgotten.
-pub(crate) const MAX_RETAINED: usize = 100_000;
+pub(crate) const MAX_RETAINED: usize = 50_000;
 
 /// Streams of instant commands are filled inline only when their buffer surely holds every
 /// event (task, working, artifact, terminal and slack); otherwise the agent is spawned.
@@ -248,7 +248,7 @@ impl Shared {
         state: Option<State>,
     ) {
         // Nobody listening (the common blocking send): skip serializing altogether.
-        if !g.subs.is_empty() || g.push.iter().any(|s| s.queue.is_some()) {
+        if g.listening() {
             let bytes = encode_event(&ev(e, &g.data));
             bus::publish(&mut g.subs, &bytes, state, self.policy);
             for slot in &g.push {
@@ -264,7 +264,7 @@ impl Shared {
                     slot.queue = None;
                 }
             }
-            e.state_tx.send_replace(st);
+            e.set_state(st);
         }
     }
 
@@ -307,7 +307,7 @@ impl Shared {
     pub(crate) fn add_artifact(
         &self,
         e: &TaskEntry,
-        chunk: &Artifact,
+        chunk: Artifact,
         append: bool,
         last_chunk: bool,
         publish: bool,
@@ -316,14 +316,12 @@ impl Shared {
         if g.data.status.state.is_terminal() {
             return false;
         }
+        // The event is built before the chunk moves into the task; both happen under the lock,
+        // so no reader can see the event before the state.
+        let ev = (publish && g.listening()).then(|| e.artifact_event(&chunk, append, last_chunk));
         g.data.merge(chunk, append);
-        if publish {
-            self.commit(
-                e,
-                &mut g,
-                |e, _| e.artifact_event(chunk, append, last_chunk),
-                None,
-            );
+        if let Some(ev) = ev {
+            self.commit(e, &mut g, |_, _| ev, None);
         }
         true
     }
@@ -335,8 +333,12 @@ impl Shared {
             return;
         };
         let started = tokio::time::Instant::now();
-        // The permit is dropped at once: this only waits for the reader to free a slot.
-        let _ = tokio::time::timeout(budget, tx.reserve()).await;
+        // The permit is dropped at once: this only waits for the reader to free a slot. A cancel
+        // ends the wait, so this clone of the sender never holds a closed stream open.
+        tokio::select! {
+            _ = tokio::time::timeout(budget, tx.reserve()) => {}
+            _ = e.wait_until(State::is_terminal) => {}
+        }
         bus::charge(&mut e.lock().subs, &tx, started.elapsed());
     }
 
@@ -392,7 +394,7 @@ impl Shared {
         p: &Value,
         stream: bool,
     ) -> Result<Reply, A2aError> {
-        let sp = validate::send_params(p)?;
+        let mut sp = validate::send_params(p)?;
         if sp.push_config.is_some() && !self.config.push_notifications {
             return Err(A2aError::new(
                 ErrorKind::PushNotificationNotSupported,
@@ -432,7 +434,7 @@ impl Shared {
         let data = TaskData {
             status: Status::new(State::Submitted, None),
             artifacts: Vec::new(),
-            history: vec![sp.message.for_task(&task_id, &context_id)],
+            history: vec![sp.message.take_for_task(&task_id, &context_id)],
         };
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let entry = Arc::new(TaskEntry::new(
@@ -467,7 +469,7 @@ impl Shared {
     async fn follow_up(
         self: &Arc<Self>,
         ctx: &CallCtx,
-        sp: validate::SendParams,
+        mut sp: validate::SendParams,
         stream: bool,
     ) -> Result<Reply, A2aError> {
         let task_id = sp.message.task_id.as_deref().unwrap_or_default();
@@ -506,7 +508,7 @@ impl Shared {
             }
             g.data
                 .history
-                .push(sp.message.for_task(&entry.id, &entry.context_id));
+                .push(sp.message.take_for_task(&entry.id, &entry.context_id));
             let resume = st.is_interrupted();
             if resume {
                 self.transition(&entry, &mut g, State::Working, None);
@@ -789,8 +791,8 @@ impl Shared {
 
 /// Waits until the task is terminal or interrupted (what a blocking send returns on).
 async fn wait_settled(e: &TaskEntry) {
-    let mut rx = e.state_tx.subscribe();
-    let _ = rx.wait_for(|s| s.is_terminal() || s.is_interrupted()).await;
+    e.wait_until(|s| s.is_terminal() || s.is_interrupted())
+        .await;
 }
 
 #[cfg(test)]

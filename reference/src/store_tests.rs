@@ -1029,3 +1029,25 @@ async fn push_off_refuses_every_push_operation() {
         assert_eq!(e.kind, ErrorKind::PushNotificationNotSupported);
     }
 }
+
+/// Cost of one blocking echo SendMessage through the core alone (run with `--release
+/// --ignored`); the transport adds JSON parsing and HTTP on top.
+#[tokio::test]
+#[ignore = "timing; run explicitly with --release"]
+async fn core_send_message_cost() {
+    let s = default_service();
+    let ctx = anon();
+    let params = send_params("hello");
+    let n: u32 = std::env::var("CORE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let started = std::time::Instant::now();
+    for _ in 0..n {
+        let r = call(&s, &ctx, Op::SendMessage(params.clone())).await;
+        assert!(matches!(r, Ok(Reply::Json(_))));
+    }
+    let per = started.elapsed() / n;
+    println!("core SendMessage: {per:?} per call");
+    assert!(per < Duration::from_millis(1));
+}

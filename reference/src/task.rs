@@ -5,10 +5,11 @@
 //! that event happen in one critical section: subscribers see events in state order, and a
 //! snapshot taken under the lock is never older than an event already delivered.
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use crate::bus::Subscriber;
 use crate::clock;
@@ -195,6 +196,13 @@ pub(crate) struct Inner {
     pub(crate) push: Vec<PushSlot>,
 }
 
+impl Inner {
+    /// True when some stream or push queue would receive an event.
+    pub(crate) fn listening(&self) -> bool {
+        !self.subs.is_empty() || self.push.iter().any(|s| s.queue.is_some())
+    }
+}
+
 /// One task: immutable identity plus the locked state.
 pub(crate) struct TaskEntry {
     pub(crate) id: Arc<str>,
@@ -203,8 +211,10 @@ pub(crate) struct TaskEntry {
     /// Creation order, the deterministic tie-breaker of ListTasks.
     pub(crate) seq: u64,
     inner: Mutex<Inner>,
-    /// The current state, for blocking sends and sleeping agents to wait on.
-    pub(crate) state_tx: watch::Sender<State>,
+    /// A copy of the current state's number, readable without the lock.
+    state: AtomicU8,
+    /// Woken on every state change; blocking sends and sleeping agents wait on it.
+    changed: Notify,
 }
 
 impl TaskEntry {
@@ -215,7 +225,7 @@ impl TaskEntry {
         seq: u64,
         data: TaskData,
     ) -> Self {
-        let (state_tx, _) = watch::channel(data.status.state);
+        let state = AtomicU8::new(data_state_number(&data));
         Self {
             id,
             context_id,
@@ -226,7 +236,34 @@ impl TaskEntry {
                 subs: Vec::new(),
                 push: Vec::new(),
             }),
-            state_tx,
+            state,
+            changed: Notify::new(),
+        }
+    }
+
+    /// The current state.
+    pub(crate) fn state(&self) -> State {
+        State::from_number(i64::from(self.state.load(Ordering::Acquire)))
+            .unwrap_or(State::Submitted)
+    }
+
+    /// Records a state change (under the task lock) and wakes every waiter.
+    pub(crate) fn set_state(&self, s: State) {
+        self.state.store(s.number() as u8, Ordering::Release);
+        self.changed.notify_waiters();
+    }
+
+    /// Waits until the state satisfies `pred`.
+    pub(crate) async fn wait_until(&self, pred: impl Fn(State) -> bool) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a change between check and await is not missed.
+            notified.as_mut().enable();
+            if pred(self.state()) {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -304,18 +341,22 @@ impl TaskEntry {
     }
 }
 
+fn data_state_number(d: &TaskData) -> u8 {
+    d.status.state.number() as u8
+}
+
 impl TaskData {
     /// Merges one chunk into `artifacts`: `append` extends an artifact with the same id,
     /// otherwise the chunk replaces it (or is added).
-    pub(crate) fn merge(&mut self, chunk: &Artifact, append: bool) {
+    pub(crate) fn merge(&mut self, chunk: Artifact, append: bool) {
         match self
             .artifacts
             .iter_mut()
             .find(|a| a.artifact_id == chunk.artifact_id)
         {
-            Some(a) if append => a.parts.extend(chunk.parts.iter().cloned()),
-            Some(a) => *a = chunk.clone(),
-            None => self.artifacts.push(chunk.clone()),
+            Some(a) if append => a.parts.extend(chunk.parts),
+            Some(a) => *a = chunk,
+            None => self.artifacts.push(chunk),
         }
     }
 }
@@ -419,11 +460,11 @@ mod tests {
             name: None,
             parts: vec![text_part(t)],
         };
-        g.data.merge(&chunk("1"), false);
-        g.data.merge(&chunk("2"), true);
+        g.data.merge(chunk("1"), false);
+        g.data.merge(chunk("2"), true);
         assert_eq!(g.data.artifacts.len(), 1);
         assert_eq!(g.data.artifacts[0].parts.len(), 2);
-        g.data.merge(&chunk("3"), false);
+        g.data.merge(chunk("3"), false);
         assert_eq!(g.data.artifacts[0].parts, vec![text_part("3")]);
     }
 

@@ -207,12 +207,15 @@ pub(crate) struct InMessage {
 }
 
 impl InMessage {
-    /// The canonical message with its task and context filled in, ready for `history`.
-    pub(crate) fn for_task(&self, task_id: &str, context_id: &str) -> Value {
-        let mut m = Obj::with_capacity(self.value.len() + 2);
-        for (k, v) in &self.value {
-            m.insert(k.clone(), v.clone());
-            if k == "messageId" {
+    /// Moves the canonical message out with its task and context filled in, ready for
+    /// `history`. (Moved, not cloned: this is on every send's hot path.)
+    pub(crate) fn take_for_task(&mut self, task_id: &str, context_id: &str) -> Value {
+        let value = std::mem::take(&mut self.value);
+        let mut m = Obj::with_capacity(value.len() + 2);
+        for (k, v) in value {
+            let after = k == "messageId";
+            m.insert(k, v);
+            if after {
                 m.insert("contextId".to_owned(), Value::String(context_id.to_owned()));
                 m.insert("taskId".to_owned(), Value::String(task_id.to_owned()));
             }
