@@ -525,7 +525,7 @@ impl Shared {
             Some(es) => Ok(Reply::Stream(es)),
             None => {
                 if !sp.return_immediately || self.fault(Fault::IgnoreReturnImmediately) {
-                    wait_settled(&entry).await;
+                    self.wait_settled(&entry).await;
                 }
                 Ok(Reply::Json(wrap(
                     "task",
@@ -565,9 +565,19 @@ impl Shared {
             agent::run(run, cmd).await;
         } else {
             tokio::spawn(agent::run(run, cmd));
-            wait_settled(&entry).await;
+            self.wait_settled(&entry).await;
         }
         Ok(Reply::Json(wrap("task", self.snapshot(&entry, history))))
+    }
+
+    /// Waits until the task is terminal or interrupted (what a blocking send returns on), or
+    /// until shutdown, so a blocked `hang` send does not hold up a graceful stop.
+    async fn wait_settled(&self, e: &TaskEntry) {
+        let mut shutdown = self.shutdown_rx();
+        tokio::select! {
+            _ = e.wait_until(|s| s.is_terminal() || s.is_interrupted()) => {}
+            _ = shutdown.wait_for(|s| *s) => {}
+        }
     }
 
     // ---- GetTask / ListTasks / CancelTask / SubscribeToTask ----
@@ -787,12 +797,6 @@ impl Shared {
         // Deleting what is already gone succeeds: delete is idempotent (PUSH-005).
         Ok(Reply::Empty)
     }
-}
-
-/// Waits until the task is terminal or interrupted (what a blocking send returns on).
-async fn wait_settled(e: &TaskEntry) {
-    e.wait_until(|s| s.is_terminal() || s.is_interrupted())
-        .await;
 }
 
 #[cfg(test)]

@@ -1051,3 +1051,140 @@ async fn core_send_message_cost() {
     println!("core SendMessage: {per:?} per call");
     assert!(per < Duration::from_millis(1));
 }
+
+#[tokio::test]
+async fn a_message_to_a_busy_task_joins_its_history_and_waits() {
+    let s = default_service();
+    let ctx = anon();
+    let p = json!({"message": user_msg("slow 100"), "configuration": {"returnImmediately": true}});
+    let t = json_of(&s, &ctx, Op::SendMessage(p)).await["task"].clone();
+    let p = json!({"message": {"messageId":"m2","role":"ROLE_USER","parts":[{"text":"also"}],"taskId":t["id"]}});
+    let t = json_of(&s, &ctx, Op::SendMessage(p)).await["task"].clone();
+    assert_eq!(state(&t), "TASK_STATE_COMPLETED");
+    let h = t["history"].as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["parts"][0]["text"], "also");
+    assert_eq!(t["artifacts"][0]["parts"][0]["text"], "echo: slow 100");
+}
+
+#[tokio::test]
+async fn shutdown_releases_a_blocked_send() {
+    let s = default_service();
+    let waiter = {
+        let s = s.clone();
+        tokio::spawn(async move { task(&s, &anon(), "hang").await })
+    };
+    // Closing before the send registers is fine too: the send then returns at once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let l = json_of(&s, &anon(), Op::ListTasks(json!({}))).await;
+        if l["totalSize"] == 1 && state(&l["tasks"][0]) == "TASK_STATE_WORKING" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::task::yield_now().await;
+    }
+    s.close_streams();
+    let t = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("released by shutdown")
+        .unwrap();
+    assert_eq!(state(&t), "TASK_STATE_WORKING");
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| json!(f)),
+            prop_oneof![
+                Just("ROLE_USER".to_owned()),
+                Just("TASK_STATE_WORKING".to_owned()),
+                Just("2025-01-01T00:00:00Z".to_owned()),
+                ".{0,12}",
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            let keys = prop_oneof![
+                Just("message".to_owned()),
+                Just("messageId".to_owned()),
+                Just("role".to_owned()),
+                Just("parts".to_owned()),
+                Just("text".to_owned()),
+                Just("raw".to_owned()),
+                Just("data".to_owned()),
+                Just("id".to_owned()),
+                Just("taskId".to_owned()),
+                Just("contextId".to_owned()),
+                Just("configuration".to_owned()),
+                Just("historyLength".to_owned()),
+                Just("pageSize".to_owned()),
+                Just("pageToken".to_owned()),
+                Just("status".to_owned()),
+                Just("url".to_owned()),
+                "[a-z_]{1,8}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((keys, inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever the params, every operation answers with a result or a client error:
+        /// never a panic, never an internal error.
+        #[test]
+        fn arbitrary_params_never_cause_an_internal_error(params in any_json(), which in 0usize..10) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let s = default_service();
+            let op = match which {
+                0 => Op::SendMessage(params),
+                1 => Op::SendStreamingMessage(params),
+                2 => Op::GetTask(params),
+                3 => Op::ListTasks(params),
+                4 => Op::CancelTask(params),
+                5 => Op::SubscribeToTask(params),
+                6 => Op::CreatePushConfig(params),
+                7 => Op::GetPushConfig(params),
+                8 => Op::ListPushConfigs(params),
+                _ => Op::DeletePushConfig(params),
+            };
+            let out = rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), s.call(&anon(), op)).await
+            });
+            match out {
+                Ok(Err(e)) => prop_assert!(
+                    e.kind != ErrorKind::Internal && e.kind.http_status() < 500,
+                    "{e}"
+                ),
+                Ok(Ok(_)) => {}
+                Err(_) => prop_assert!(false, "no answer within 5 s"),
+            }
+        }
+
+        #[test]
+        fn timestamps_round_trip(ms in 0i64..253_402_300_799_999) {
+            let text = crate::clock::format_ms(ms, false);
+            prop_assert_eq!(crate::clock::parse_nanos(&text), Some(i128::from(ms) * 1_000_000));
+        }
+
+        #[test]
+        fn base64_round_trips(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let enc = crate::validate::b64_encode(&bytes);
+            prop_assert_eq!(crate::validate::b64_decode(&enc), Some(bytes.clone()));
+            let url_safe: String = enc.trim_end_matches('=').replace('+', "-").replace('/', "_");
+            prop_assert_eq!(crate::validate::b64_decode(&url_safe), Some(bytes));
+        }
+    }
+}
