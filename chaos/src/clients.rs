@@ -31,6 +31,8 @@ pub fn fin(stream: TcpStream) {
 pub enum RawAnswer {
     /// A response head with this status arrived.
     Status(u16),
+    /// An HTTP 200 whose body is a JSON-RPC error (the JSON-RPC binding's usual refusal).
+    RpcError(i64),
     /// The server closed the connection (FIN) without a response.
     Closed,
     /// The server reset the connection.
@@ -45,6 +47,7 @@ impl RawAnswer {
     pub fn is_refusal(&self) -> bool {
         match self {
             RawAnswer::Status(s) => *s >= 400,
+            RawAnswer::RpcError(_) => true,
             RawAnswer::Closed | RawAnswer::Reset => true,
             RawAnswer::Silent => false,
         }
@@ -74,7 +77,7 @@ pub async fn raw_exchange(
             Ok(Ok(0)) => break,
             Ok(Ok(n)) => {
                 buf.extend_from_slice(&chunk[..n]);
-                if buf.windows(4).any(|w| w == b"\r\n\r\n") || buf.len() > 64 * 1024 {
+                if response_complete(&buf) || buf.len() > 64 * 1024 {
                     break;
                 }
             }
@@ -99,10 +102,30 @@ pub async fn raw_exchange(
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse::<u16>().ok());
-    Ok(match status {
-        Some(s) if text.starts_with("HTTP/1.") => RawAnswer::Status(s),
+    let rpc_error = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str::<serde_json::Value>(body.trim()).ok())
+        .and_then(|v| v["error"]["code"].as_i64());
+    Ok(match (status, rpc_error) {
+        (Some(200), Some(code)) => RawAnswer::RpcError(code),
+        (Some(s), _) if text.starts_with("HTTP/1.") => RawAnswer::Status(s),
         _ => RawAnswer::Closed,
     })
+}
+
+/// Whether `buf` holds a whole response: the head, and the body its Content-Length announces
+/// (a head without Content-Length counts as whole).
+fn response_complete(buf: &[u8]) -> bool {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    buf.len() >= end + 4 + len
 }
 
 /// Sends a request head announcing `announced` body bytes, then only `sent` of them, then

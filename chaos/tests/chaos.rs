@@ -5,8 +5,15 @@
 //! Run by nextest in the serial test group (see `.config/nextest.toml`).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use gauntlet_chaos::proxy::{FaultPlan, FaultProxy, Trigger};
+use gauntlet_chaos::runner::{run_env, select};
+use gauntlet_chaos::soak::soak;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
 
 use gauntlet_chaos::a2a::Target;
 use gauntlet_chaos::calibrate::calibrate;
@@ -94,7 +101,11 @@ async fn judge(builder: ServerBuilder, id: &str) -> CaseResult {
 }
 
 async fn judge_on(lc: Arc<dyn Lifecycle>, id: &str) -> CaseResult {
-    let env = env_with(lc.clone(), 1000).await;
+    judge_cycles(lc, id, 1000).await
+}
+
+async fn judge_cycles(lc: Arc<dyn Lifecycle>, id: &str, cycles: usize) -> CaseResult {
+    let env = env_with(lc.clone(), cycles).await;
     let s = ALL
         .iter()
         .find(|s| s.info.id == id)
@@ -156,4 +167,410 @@ async fn control_dropping_lagging_events_silently_fails_the_slow_consumer_scenar
         .fault(Some(Fault::DropLaggingSilently));
     let r = judge(b, "CHAOS-SLOW-001").await;
     assert_verdict(&r, &[Verdict::Fail]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reader_does_not_slow_the_healthy_readers_of_the_reference() {
+    let r = judge(reference(), "CHAOS-SLOW-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_and_twenty_readers_of_one_task_see_the_same_sequence() {
+    let r = judge(reference(), "CHAOS-FAN-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_streams_across_tasks_each_see_their_whole_sequence() {
+    let r = judge(reference(), "CHAOS-FAN-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_stream_gap_fails_the_fan_out_scenario() {
+    let r = judge(reference().fault(Some(Fault::StreamGap)), "CHAOS-FAN-001").await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+// --- disconnects and half-open peers ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_leaving_with_fin_does_not_stop_the_task() {
+    let r = judge(reference(), "CHAOS-DISC-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_leaving_with_rst_does_not_stop_the_task() {
+    let r = judge(reference(), "CHAOS-DISC-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_reset_after_event_twelve_does_not_stop_the_task() {
+    let r = judge(reference(), "CHAOS-DISC-003").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_resubscription_without_a_task_snapshot_fails_the_disconnect_scenario() {
+    let r = judge(
+        reference().fault(Some(Fault::FirstEventNotTask)),
+        "CHAOS-DISC-001",
+    )
+    .await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_releases_a_half_open_peers_stream() {
+    let r = judge(reference(), "CHAOS-HALF-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_streams_that_never_close_are_held_for_a_half_open_peer() {
+    let r = judge(
+        reference().fault(Some(Fault::StreamNeverCloses)),
+        "CHAOS-HALF-001",
+    )
+    .await;
+    assert_verdict(&r, &[Verdict::NonStrict]);
+}
+
+// --- subscribe racing completion ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_while_the_task_completes_never_hangs() {
+    let r = judge(reference(), "CHAOS-RACE-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_streams_that_never_close_are_judged_a_hang() {
+    let r = judge(
+        reference().fault(Some(Fault::StreamNeverCloses)),
+        "CHAOS-RACE-001",
+    )
+    .await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+// --- push under webhook faults ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_survive_a_webhook_that_resets_and_fails() {
+    let r = judge(reference(), "CHAOS-PUSH-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_retries_back_off_exponentially() {
+    let r = judge(reference(), "CHAOS-PUSH-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_push_retry_carries_the_authorization() {
+    let r = judge(reference(), "CHAOS-PUSH-003").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_pushed_after_the_config_is_deleted() {
+    let r = judge(reference(), "CHAOS-PUSH-004").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_pushes_without_authorization_fail() {
+    let r = judge(reference().fault(Some(Fault::PushNoAuth)), "CHAOS-PUSH-003").await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+// --- a bad network ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_one_byte_pieces_with_split_code_points_is_understood() {
+    let r = judge(reference(), "CHAOS-NET-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_survives_latency_jitter_and_a_bandwidth_cap() {
+    let r = judge(reference(), "CHAOS-NET-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_black_holed_stream_is_judged_a_hang_within_the_bound() {
+    let lc = Reference::new(reference());
+    let url = lc.start().await.unwrap();
+    let target = Target::discover(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let hole = FaultProxy::start(
+        target.addr,
+        FaultPlan {
+            black_hole: Some(Trigger::Event(3)),
+            ..FaultPlan::default()
+        },
+    )
+    .await
+    .unwrap();
+    let env = Env::new(
+        target.via(hole.addr()),
+        None,
+        calibrate(1.0).await,
+        Settings::default(),
+    );
+    let s = ALL.iter().find(|s| s.info.id == "CHAOS-NET-002").unwrap();
+    let t0 = std::time::Instant::now();
+    let r = run_scenario(s, &env).await;
+    hole.stop();
+    lc.stop().await.unwrap();
+    assert_verdict(&r, &[Verdict::Fail]);
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "judged within the bound"
+    );
+}
+
+// --- malformed traffic, slowloris, floods ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bytes_are_refused_and_everyone_else_is_served() {
+    let r = judge(reference(), "CHAOS-MAL-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_requests_are_refused_or_closed() {
+    let r = judge(reference(), "CHAOS-MAL-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_heads_are_refused() {
+    let r = judge(reference(), "CHAOS-MAL-003").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_is_refused_early() {
+    let r = judge(reference(), "CHAOS-MAL-004").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_does_not_starve_healthy_clients() {
+    let r = judge(reference(), "CHAOS-MAL-005").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_flood_does_not_starve_healthy_clients() {
+    let r = judge(reference(), "CHAOS-FLOOD-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_one_connection_at_a_time_server_fails_slowloris() {
+    let r = judge_cycles(Naive::new(), "CHAOS-MAL-005", 10).await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+// --- start, stop, restart ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_survives_a_thousand_start_stop_cycles_on_one_port() {
+    let r = judge(reference(), "CHAOS-CYCLE-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_rebinds_at_once_with_connections_in_time_wait() {
+    let r = judge(reference(), "CHAOS-CYCLE-002").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_server_without_so_reuseaddr_fails_rapid_cycling() {
+    let r = judge_cycles(Naive::new(), "CHAOS-CYCLE-001", 20).await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_server_without_so_reuseaddr_fails_rebinding_after_time_wait() {
+    let r = judge_cycles(Naive::new(), "CHAOS-CYCLE-002", 20).await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_open_streams_ends_every_stream_and_rebinds_at_once() {
+    let r = judge(reference(), "CHAOS-RESTART-001").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_a_server_that_ignores_sigterm_fails_the_restart_scenario() {
+    let lc = Arc::new(Stubborn {
+        inner: Reference::new(reference()),
+        ignored: AtomicBool::new(false),
+    });
+    let r = judge_on(lc, "CHAOS-RESTART-001").await;
+    assert_verdict(&r, &[Verdict::Fail]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_scenarios_are_not_applicable_without_a_lifecycle() {
+    let lc = Reference::new(reference());
+    let url = lc.start().await.unwrap();
+    let target = Target::discover(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let env = Env::new(target, None, calibrate(1.0).await, Settings::default());
+    let results = run_env(&env, &select(&["CHAOS-CYCLE-*".to_owned()])).await;
+    lc.stop().await.unwrap();
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        assert_verdict(r, &[Verdict::NotApplicable]);
+    }
+}
+
+// --- soak ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_soak_reports_flake_rates_and_resource_growth() {
+    let lc = Reference::new(reference());
+    let env = env_with(lc.clone(), 1000).await;
+    let selection = select(&["CHAOS-MAL-001".to_owned(), "CHAOS-RACE-001".to_owned()]);
+    let mut seen = 0;
+    let results = soak(&env, &selection, Duration::from_secs(2), &mut |_| seen += 1).await;
+    lc.stop().await.unwrap();
+    let ids: Vec<&str> = results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "CHAOS-RACE-001",
+            "CHAOS-MAL-001",
+            "CHAOS-SOAK-RUNNER",
+            "CHAOS-SOAK-RES"
+        ]
+    );
+    assert_eq!(seen, 4);
+    for r in &results[..2] {
+        assert_verdict(r, &[Verdict::Pass]);
+        assert!(r.summary.contains("flake rate 0.0%"), "{}", r.summary);
+    }
+    assert!(
+        results[2].summary.contains("rounds"),
+        "{}",
+        results[2].summary
+    );
+    assert!(results[3].summary.contains("fds"), "{}", results[3].summary);
+}
+
+// --- deliberately wrong servers for the controls ---
+
+/// Ignores the first stop (a server that ignores SIGTERM); later stops go through.
+struct Stubborn {
+    inner: Arc<Reference>,
+    ignored: AtomicBool,
+}
+
+impl Lifecycle for Stubborn {
+    fn start(&self) -> LifecycleFuture<'_, String> {
+        self.inner.start()
+    }
+
+    fn stop(&self) -> LifecycleFuture<'_, ()> {
+        if self.ignored.swap(true, Ordering::SeqCst) {
+            self.inner.stop()
+        } else {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    fn gauges(&self) -> Option<Gauges> {
+        self.inner.gauges()
+    }
+}
+
+/// A naive HTTP server: binds without SO_REUSEADDR, serves one connection at a time, and
+/// closes each connection after its answer.
+struct Naive {
+    addr: Mutex<SocketAddr>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Naive {
+    fn new() -> Arc<Self> {
+        Arc::new(Naive {
+            addr: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 0))),
+            task: Mutex::new(None),
+        })
+    }
+}
+
+impl Lifecycle for Naive {
+    fn start(&self) -> LifecycleFuture<'_, String> {
+        Box::pin(async move {
+            let addr = *self.addr.lock().unwrap();
+            let bind = || -> std::io::Result<std::net::TcpListener> {
+                let s = socket2::Socket::new(
+                    socket2::Domain::IPV4,
+                    socket2::Type::STREAM,
+                    Some(socket2::Protocol::TCP),
+                )?;
+                s.bind(&addr.into())?;
+                s.listen(128)?;
+                s.set_nonblocking(true)?;
+                Ok(s.into())
+            };
+            let std_listener = bind().map_err(|e| LifecycleError::Start(e.to_string()))?;
+            let listener = tokio::net::TcpListener::from_std(std_listener)
+                .map_err(|e| LifecycleError::Start(e.to_string()))?;
+            let local = listener.local_addr().unwrap();
+            *self.addr.lock().unwrap() = local;
+            let url = format!("http://{local}");
+            let card = serde_json::json!({
+                "name": "naive", "description": "wrong on purpose", "version": "0",
+                "supportedInterfaces": [{"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}],
+                "capabilities": {}, "defaultInputModes": [], "defaultOutputModes": [], "skills": [],
+            })
+            .to_string();
+            let task = tokio::spawn(async move {
+                while let Ok((mut s, _)) = listener.accept().await {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut b).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&b[..n]),
+                        }
+                    }
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{card}",
+                        card.len()
+                    );
+                    let _ = s.write_all(resp.as_bytes()).await;
+                }
+            });
+            *self.task.lock().unwrap() = Some(task);
+            Ok(url)
+        })
+    }
+
+    fn stop(&self) -> LifecycleFuture<'_, ()> {
+        Box::pin(async move {
+            let task = self.task.lock().unwrap().take();
+            if let Some(t) = task {
+                t.abort();
+                let _ = t.await;
+            }
+            Ok(())
+        })
+    }
 }
