@@ -307,7 +307,7 @@ impl Shared {
     pub(crate) fn add_artifact(
         &self,
         e: &TaskEntry,
-        chunk: Artifact,
+        mut chunk: Artifact,
         append: bool,
         last_chunk: bool,
         publish: bool,
@@ -315,6 +315,17 @@ impl Shared {
         let mut g = e.lock();
         if g.data.status.state.is_terminal() {
             return false;
+        }
+        // Honour acceptedOutputModes (SEND-009): parts of other types are left out, and a chunk
+        // with nothing left is not emitted at all (an artifact needs at least one part).
+        if !g.accepted_output.is_empty() {
+            let modes = &g.accepted_output;
+            chunk
+                .parts
+                .retain(|p| validate::media_accepted(modes, &validate::part_media(p)));
+            if chunk.parts.is_empty() {
+                return true;
+            }
         }
         // The event is built before the chunk moves into the task; both happen under the lock,
         // so no reader can see the event before the state.
@@ -395,6 +406,7 @@ impl Shared {
         stream: bool,
     ) -> Result<Reply, A2aError> {
         let mut sp = validate::send_params(p)?;
+        validate::check_input_media(&sp.message)?;
         if sp.push_config.is_some() && !self.config.push_notifications {
             return Err(A2aError::new(
                 ErrorKind::PushNotificationNotSupported,
@@ -446,6 +458,7 @@ impl Shared {
         ));
         let es = {
             let mut g = entry.lock();
+            g.accepted_output = std::mem::take(&mut sp.accepted_output);
             if let Some(cfg) = push {
                 self.attach_push(&mut g, cfg);
                 let first = encode_event(&wrap(
@@ -505,6 +518,9 @@ impl Shared {
             }
             if let Some(cfg) = push {
                 self.attach_push(&mut g, cfg);
+            }
+            if !sp.accepted_output.is_empty() {
+                g.accepted_output = std::mem::take(&mut sp.accepted_output);
             }
             g.data
                 .history

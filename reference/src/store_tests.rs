@@ -1188,3 +1188,34 @@ mod props {
         }
     }
 }
+
+#[tokio::test]
+async fn media_types_are_checked_on_input_and_honoured_on_output() {
+    let s = default_service();
+    let ctx = anon();
+    let p = json!({"message": {"messageId":"m","role":"ROLE_USER","parts":[
+        {"text":"hi"}, {"raw":"Z2F1bnRsZXQ=","mediaType":"application/x-odd"}]}});
+    let e = err_of(&s, &ctx, Op::SendMessage(p)).await;
+    assert_eq!(e.kind, ErrorKind::ContentTypeNotSupported);
+    let p = json!({"message": {"messageId":"m","role":"ROLE_USER","parts":[
+        {"text":"hi", "mediaType":"text/plain; charset=utf-8"}, {"raw":"Z2F1bnRsZXQ="}]}});
+    assert_eq!(
+        state(&json_of(&s, &ctx, Op::SendMessage(p)).await["task"]),
+        "TASK_STATE_COMPLETED"
+    );
+
+    let p =
+        json!({"message": user_msg("parts"), "configuration": {"acceptedOutputModes": ["text/*"]}});
+    let t = json_of(&s, &ctx, Op::SendMessage(p)).await["task"].clone();
+    assert_eq!(
+        t["artifacts"][0]["parts"],
+        json!([{"text":"t"},{"url":"https://example.com/g.txt","mediaType":"text/plain"}])
+    );
+    let p = json!({"message": user_msg("stream 3"), "configuration": {"acceptedOutputModes": ["text/plain"]}});
+    let t = json_of(&s, &ctx, Op::SendMessage(p)).await["task"].clone();
+    assert_eq!(state(&t), "TASK_STATE_COMPLETED");
+    assert!(
+        t.get("artifacts").is_none(),
+        "data chunks are left out: {t}"
+    );
+}

@@ -194,6 +194,8 @@ pub(crate) struct Inner {
     pub(crate) data: TaskData,
     pub(crate) subs: Vec<Subscriber>,
     pub(crate) push: Vec<PushSlot>,
+    /// `acceptedOutputModes` of the latest send (empty: anything goes).
+    pub(crate) accepted_output: Vec<String>,
 }
 
 impl Inner {
@@ -235,6 +237,7 @@ impl TaskEntry {
                 data,
                 subs: Vec::new(),
                 push: Vec::new(),
+                accepted_output: Vec::new(),
             }),
             state,
             changed: Notify::new(),

@@ -349,6 +349,68 @@ pub(crate) struct SendParams {
     pub(crate) return_immediately: bool,
     /// `configuration.taskPushNotificationConfig`, unvalidated beyond being an object.
     pub(crate) push_config: Option<Obj>,
+    /// `configuration.acceptedOutputModes` (empty: anything goes).
+    pub(crate) accepted_output: Vec<String>,
+}
+
+/// The media types the agent accepts (the card's `defaultInputModes`).
+pub(crate) const INPUT_MODES: &[&str] = &["text/plain", "application/json"];
+
+/// The media type of a part: its `mediaType`, else `text/plain` for text, `application/json`
+/// for data, `application/octet-stream` for raw and url.
+pub(crate) fn part_media(p: &Value) -> String {
+    if let Some(m) = p.get("mediaType").and_then(Value::as_str) {
+        return m.to_ascii_lowercase();
+    }
+    if p.get("text").is_some() {
+        "text/plain".to_owned()
+    } else if p.get("data").is_some() {
+        "application/json".to_owned()
+    } else {
+        "application/octet-stream".to_owned()
+    }
+}
+
+/// Whether `mt` matches one of `modes` (exact, `type/*` or `*/*`; parameters ignored).
+pub(crate) fn media_accepted<S: AsRef<str>>(modes: &[S], mt: &str) -> bool {
+    let mt = mt
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let major = mt.split('/').next().unwrap_or("");
+    modes.iter().any(|m| {
+        let m = m
+            .as_ref()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        m == "*/*" || m == "*" || m == mt || m.strip_suffix("/*") == Some(major)
+    })
+}
+
+/// ContentTypeNotSupported for the first part that declares a `mediaType` the agent does not
+/// take. Parts without one are accepted: text and data have fixed types, bytes are opaque.
+pub(crate) fn check_input_media(m: &InMessage) -> Result<(), A2aError> {
+    let parts = m.value.get("parts").and_then(Value::as_array);
+    for p in parts.into_iter().flatten() {
+        if let Some(mt) = p.get("mediaType").and_then(Value::as_str) {
+            if !media_accepted(INPUT_MODES, mt) {
+                return Err(A2aError::new(
+                    crate::error::ErrorKind::ContentTypeNotSupported,
+                    format!(
+                        "parts of type {mt} are not supported; this agent accepts {}",
+                        INPUT_MODES.join(", ")
+                    ),
+                )
+                .with_meta("mediaType", mt));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Validates `SendMessageRequest`.
@@ -360,10 +422,10 @@ pub(crate) fn send_params(v: &Value) -> Result<SendParams, A2aError> {
         None => return Err(A2aError::invalid_field("message", "is required")),
     };
     let cfg = opt_obj(p, "configuration", "configuration", "configuration")?;
-    let (history_length, return_immediately, push_config) = match cfg {
-        None => (None, false, None),
+    let (history_length, return_immediately, push_config, accepted_output) = match cfg {
+        None => (None, false, None, Vec::new()),
         Some(c) => {
-            opt_str_list(
+            let accepted = opt_str_list(
                 c,
                 "acceptedOutputModes",
                 "accepted_output_modes",
@@ -385,6 +447,7 @@ pub(crate) fn send_params(v: &Value) -> Result<SendParams, A2aError> {
                     "configuration.taskPushNotificationConfig",
                 )?
                 .cloned(),
+                accepted,
             )
         }
     };
@@ -394,6 +457,7 @@ pub(crate) fn send_params(v: &Value) -> Result<SendParams, A2aError> {
         history_length,
         return_immediately,
         push_config,
+        accepted_output,
     })
 }
 
