@@ -100,7 +100,7 @@ pub async fn run(args: Args) -> u8 {
                     args.timeout_scale,
                 ))),
                 Settings {
-                    cycles: 100,
+                    cycles: 1000,
                     in_process: false,
                 },
             ),

@@ -249,11 +249,15 @@ async fn half_open(env: Env) -> Judged {
             )
         })?;
     let Some(streams_before) = before.and_then(|g| g.open_streams) else {
+        let fds_held = pid.and_then(gauges::fd_count);
         drop(stream);
         proxy.stop();
+        let fds = match (fds_before, fds_held) {
+            (Some(a), Some(b)) => format!("the server's fds {a} → {b} while the peer is held"),
+            _ => "the server's stream resources are not observable (no gauges)".to_owned(),
+        };
         return Ok(Outcome::info(format!(
-            "task {:?} in {completed_in:?} with the peer half-open; {got} events got through; \
-             the server's stream resources are not observable (no gauges)",
+            "task {:?} in {completed_in:?} with the peer half-open; {got} events got through; {fds}",
             a2a::task_state(&task)
         )));
     };

@@ -24,7 +24,7 @@ pub const SCENARIOS: [Scenario; 3] = [
         info: ScenarioInfo {
             id: "CHAOS-CYCLE-001",
             level: Level::Must,
-            title: "stop and start the server on its fixed port 1000 times (100 for --sut-cmd), one request per cycle",
+            title: "stop and start the server on its fixed port 1000 times (within a 60 s cap), one request per cycle",
             spec: "operability (derived)",
             requirement: "every start binds (zero AddrInUse) and serves the agent card",
         },
@@ -74,7 +74,14 @@ async fn rapid_cycling(env: Env) -> Judged {
     let (mut in_use, mut unserved) = (0usize, 0usize);
     let mut first_problem: Option<String> = None;
     let mut slowest = Duration::ZERO;
+    // Slow-starting servers get fewer cycles rather than an overrun: the count is reported.
+    let cap = env.deadline(Duration::from_secs(60));
+    let mut done = 0;
     for i in 0..cycles {
+        if t0.elapsed() > cap {
+            break;
+        }
+        done += 1;
         let c0 = Instant::now();
         match lc.start().await {
             Err(e) => {
@@ -125,9 +132,14 @@ async fn rapid_cycling(env: Env) -> Judged {
         ));
     }
     restarted.map_err(|e| Outcome::error(format!("final start: {e}")))?;
+    let capped = if done < cycles {
+        format!(" (of {cycles} planned: time cap {cap:?})")
+    } else {
+        String::new()
+    };
     Ok(Outcome::pass(format!(
-        "{cycles} cycles in {total:?} ({:?} per cycle, slowest {slowest:?}), zero AddrInUse, every cycle served",
-        total / cycles.max(1) as u32
+        "{done} cycles{capped} in {total:?} ({:?} per cycle, slowest {slowest:?}), zero AddrInUse, every cycle served",
+        total / done.max(1) as u32
     )))
 }
 
