@@ -311,7 +311,7 @@ pub struct RequestTemplate {
 }
 
 impl RequestTemplate {
-    /// Wraps `bytes`; the first [`COUNTER_SLOT`] in the body (if any) becomes the counter.
+    /// Wraps `bytes`; the first run of 16 `0` digits in the body (if any) becomes the counter.
     pub fn new(bytes: Vec<u8>) -> Self {
         let slot = find(&bytes, COUNTER_SLOT.as_bytes());
         Self {
