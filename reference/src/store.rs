@@ -792,10 +792,10 @@ impl Shared {
             .collect();
         let mut out = Map::with_capacity(2);
         out.insert("configs".to_owned(), Value::Array(configs));
-        if offset + size < g.push.len() {
+        if offset.saturating_add(size) < g.push.len() {
             out.insert(
                 "nextPageToken".to_owned(),
-                Value::String((offset + size).to_string()),
+                Value::String((offset.saturating_add(size)).to_string()),
             );
         }
         Ok(Reply::Json(Value::Object(out)))

@@ -353,8 +353,9 @@ pub(crate) struct SendParams {
     pub(crate) accepted_output: Vec<String>,
 }
 
-/// The media types the agent accepts (the card's `defaultInputModes`).
-pub(crate) const INPUT_MODES: &[&str] = &["text/plain", "application/json"];
+/// The media types the agent accepts; the card's `defaultInputModes` should list exactly these.
+pub(crate) const INPUT_MODES: &[&str] =
+    &["text/plain", "application/json", "application/octet-stream"];
 
 /// The media type of a part: its `mediaType`, else `text/plain` for text, `application/json`
 /// for data, `application/octet-stream` for raw and url.
