@@ -469,7 +469,16 @@ async fn a_short_soak_reports_flake_rates_and_resource_growth() {
         "{}",
         results[2].summary
     );
-    assert!(results[3].summary.contains("fds"), "{}", results[3].summary);
+    // In-process readings include whatever else this test process runs in parallel, so growth
+    // may be flagged; the readings themselves must be there.
+    let res = &results[3];
+    assert_verdict(res, &[Verdict::Pass, Verdict::NonStrict]);
+    let text = format!(
+        "{} {}",
+        res.summary,
+        res.observed.clone().unwrap_or_default()
+    );
+    assert!(text.contains("fds") && text.contains("RSS"), "{text}");
 }
 
 // --- deliberately wrong servers for the controls ---
