@@ -672,6 +672,115 @@ mod tests {
         bytes.iter().filter(|&&b| c.feed(b)).count()
     }
 
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An upstream that sends `payload` to every connection and then holds it open.
+    async fn upstream(payload: &'static [u8]) -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let _ = s.write_all(payload).await;
+                    let mut b = [0u8; 64];
+                    while let Ok(n) = s.read(&mut b).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    const SSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n\
+        data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n";
+
+    #[tokio::test]
+    async fn a_reset_after_event_two_forwards_exactly_two_events_then_rsts() {
+        let up = upstream(SSE).await;
+        let p = FaultProxy::start(
+            up,
+            FaultPlan {
+                reset: Some(Trigger::Event(2)),
+                ..FaultPlan::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut c = TcpStream::connect(p.addr()).await.unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 256];
+        let end = loop {
+            match c.read(&mut b).await {
+                Ok(0) => break "eof",
+                Ok(n) => got.extend_from_slice(&b[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break "reset",
+                Err(_) => break "error",
+            }
+        };
+        assert_eq!(end, "reset");
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.ends_with("data: 1\n\ndata: 2\n\n"), "{text}");
+        assert_eq!(p.stats().resets.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_black_hole_holds_the_connection_silently_until_released() {
+        let up = upstream(SSE).await;
+        let p = FaultProxy::start(
+            up,
+            FaultPlan {
+                black_hole: Some(Trigger::Event(1)),
+                ..FaultPlan::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut c = TcpStream::connect(p.addr()).await.unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 256];
+        // Silence is the observation: nothing after event 1, and no close.
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(200), c.read(&mut b)).await
+        {
+            assert_ne!(n, 0, "a black-hole must not close the connection");
+            got.extend_from_slice(&b[..n]);
+        }
+        assert!(String::from_utf8_lossy(&got).ends_with("data: 1\n\n"));
+        p.release();
+        let n = tokio::time::timeout(Duration::from_secs(5), c.read(&mut b))
+            .await
+            .expect("released connections close")
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+    }
+
+    #[tokio::test]
+    async fn slicing_and_latency_deliver_the_same_bytes() {
+        let up = upstream(SSE).await;
+        let p = FaultProxy::start(
+            up,
+            FaultPlan {
+                latency: Duration::from_millis(5),
+                jitter: Duration::from_millis(5),
+                slice: Some(3),
+                bandwidth: Some(64 * 1024),
+                ..FaultPlan::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut c = TcpStream::connect(p.addr()).await.unwrap();
+        let mut got = vec![0u8; SSE.len()];
+        tokio::time::timeout(Duration::from_secs(5), c.read_exact(&mut got))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, SSE);
+        assert_eq!(p.stats().events.load(Ordering::Relaxed), 4);
+    }
+
     #[test]
     fn events_are_counted_in_plain_and_chunked_bodies() {
         let plain = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n\
