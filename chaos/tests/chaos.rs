@@ -284,6 +284,12 @@ async fn nothing_is_pushed_after_the_config_is_deleted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_survive_a_stalling_and_redirecting_webhook() {
+    let r = judge(reference(), "CHAOS-PUSH-005").await;
+    assert_verdict(&r, &[Verdict::Pass]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_pushes_without_authorization_fail() {
     let r = judge(reference().fault(Some(Fault::PushNoAuth)), "CHAOS-PUSH-003").await;
     assert_verdict(&r, &[Verdict::Fail]);

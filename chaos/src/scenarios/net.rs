@@ -32,7 +32,7 @@ pub const SCENARIOS: [Scenario; 2] = [
         info: ScenarioInfo {
             id: "CHAOS-NET-002",
             level: Level::Must,
-            title: "stream `stream 50 0` through 20 ms latency, 0–30 ms jitter, 32 KiB/s and 7-byte slices",
+            title: "stream `stream 50 0` through 20 ms latency, 0–30 ms jitter, 32 KiB/s, 7-byte slices and a FIN held 200 ms",
             spec: "§1.3, §3.1.2",
             requirement: "every chunk in order, the terminal state, a clean end, within a bound",
         },
@@ -107,6 +107,7 @@ async fn shaped_stream(env: Env) -> Judged {
             jitter: Duration::from_millis(30),
             bandwidth: Some(32 * 1024),
             slice: Some(7),
+            slow_close: Some(Duration::from_millis(200)),
             ..FaultPlan::default()
         },
     )

@@ -17,14 +17,14 @@ use crate::webhook::{event_key, intervals, Delivery, FaultyWebhook, Scripted, We
 use crate::{scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
-pub const SCENARIOS: [Scenario; 4] = [
+pub const SCENARIOS: [Scenario; 5] = [
     Scenario {
         info: ScenarioInfo {
             id: "CHAOS-PUSH-001",
             level: Level::Must,
             title: "push `stream 3 0` to a webhook that resets the first connection, then answers 500, then 503 with Retry-After: 1",
             spec: "§4.3.3, §13.2 (PUSH-009)",
-            requirement: "every event is eventually delivered and acknowledged with 2xx at least once, the terminal state included",
+            requirement: "every event reaches the webhook at least once and the terminal state is eventually acknowledged with 2xx (events never acknowledged are reported)",
         },
         needs: &[Need::TestAgent, Need::Push],
         run: scenario_fn!(at_least_once),
@@ -61,6 +61,17 @@ pub const SCENARIOS: [Scenario; 4] = [
         },
         needs: &[Need::TestAgent, Need::Push],
         run: scenario_fn!(nothing_after_delete),
+    },
+    Scenario {
+        info: ScenarioInfo {
+            id: "CHAOS-PUSH-005",
+            level: Level::Must,
+            title: "push `stream 3 0` to a webhook that stalls 1.5 s once, then redirects (307) once, then answers 200",
+            spec: "§4.3.3, §13.2 (PUSH-009)",
+            requirement: "every event reaches the webhook at least once and the terminal state is acknowledged (whether the redirect is followed is reported)",
+        },
+        needs: &[Need::TestAgent, Need::Push],
+        run: scenario_fn!(stall_and_redirect),
     },
 ];
 
@@ -120,18 +131,32 @@ fn outline(ds: &[Delivery]) -> String {
 }
 
 async fn at_least_once(env: Env) -> Judged {
-    let hook = FaultyWebhook::start(
-        vec![
-            Scripted::status(500),
-            Scripted::status(503).header("Retry-After", "1"),
-        ],
-        1,
-    )
-    .await
-    .map_err(|e| harness("webhook", e))?;
+    let script = vec![
+        Scripted::status(500),
+        Scripted::status(503).header("Retry-After", "1"),
+    ];
+    all_acknowledged(env, script, 1).await
+}
+
+async fn stall_and_redirect(env: Env) -> Judged {
+    let script = vec![
+        Scripted::status(200).stall(Duration::from_millis(1500)),
+        // The redirect target is the same receiver, on another path.
+        Scripted::status(307).header("Location", "/redirected"),
+    ];
+    let r = all_acknowledged(env, script, 0).await?;
+    Ok(r)
+}
+
+async fn all_acknowledged(env: Env, script: Vec<Scripted>, resets: usize) -> Judged {
+    let hook = FaultyWebhook::start(script, resets)
+        .await
+        .map_err(|e| harness("webhook", e))?;
     let _id = start_pushed_task(&env, "stream 3 0", &hook.url()).await?;
-    let want: Vec<String> = (0..3).map(|i| format!("artifact:stream#{i}")).collect();
-    let done = |ds: &[Delivery]| want.iter().all(|k| acked(ds, k)) && terminal_acked(ds);
+    let mut want: Vec<String> = (0..3).map(|i| format!("artifact:stream#{i}")).collect();
+    want.push("status:TASK_STATE_WORKING".to_owned());
+    let attempted = |ds: &[Delivery], k: &str| ds.iter().any(|d| event_key(d) == k);
+    let done = |ds: &[Delivery]| want.iter().all(|k| attempted(ds, k)) && terminal_acked(ds);
     let bound = env.deadline(Duration::from_secs(20));
     match hook.receiver().wait_for(done, bound).await {
         Ok(ds) => {
@@ -141,8 +166,15 @@ async fn at_least_once(env: Env) -> Judged {
                 keys.dedup();
                 keys.len()
             };
+            let followed = ds.iter().filter(|d| d.path == "/redirected").count();
+            let unacked: Vec<&String> = want.iter().filter(|k| !acked(&ds, k)).collect();
+            let unacked = if unacked.is_empty() {
+                String::new()
+            } else {
+                format!("; never acknowledged (not retried): {unacked:?}")
+            };
             Ok(Outcome::pass(format!(
-                "all events acknowledged after {} reset connection(s) and {} attempts ({dups} repeats): {}",
+                "every event attempted, the terminal state acknowledged, after {} reset connection(s) and {} attempts ({dups} repeats, {followed} on a redirected path){unacked}: {}",
                 hook.resets(),
                 ds.len(),
                 outline(&ds)
@@ -150,7 +182,7 @@ async fn at_least_once(env: Env) -> Judged {
         }
         Err(ds) => Err(Outcome::fail(
             "events were lost when the webhook misbehaved",
-            "chunks 0..3 and the terminal state each acknowledged with 2xx at least once",
+            "WORKING and chunks 0..3 each attempted at least once, and the terminal state acknowledged with 2xx",
             format!(
                 "within {bound:?}: {} resets, deliveries: {}",
                 hook.resets(),
