@@ -10,6 +10,9 @@ It serves, on 127.0.0.1 only:
 Push notifications are on, and the SDK's push sender is allowed to deliver to
 loopback, where the suite's webhook receiver listens.
 
+The agent implements every text command of the contract and the official
+TCK's messageId-prefix scenarios (test-agent.md §6).
+
 Everything protocol-related is the SDK's: the route factories, the request
 handler, the task store and the push machinery. This file only supplies the
 agent logic (an ``AgentExecutor``) and the card, so a verdict against this
@@ -93,6 +96,51 @@ log = logging.getLogger('gauntlet-interop-agent')
 
 
 # --------------------------------------------------------------------------
+# The official TCK's scenarios, chosen by messageId prefix (test-agent.md §6)
+# --------------------------------------------------------------------------
+
+TCK_ARTIFACTS = {
+    'tck-artifact-text': lambda: Part(text='Generated text content'),
+    'tck-artifact-file': lambda: Part(
+        raw=b'tck', media_type='text/plain', filename='output.txt'
+    ),
+    'tck-artifact-file-url': lambda: Part(
+        url='https://example.com/output.txt',
+        media_type='text/plain',
+        filename='output.txt',
+    ),
+    'tck-artifact-data': lambda: data_part({'key': 'value', 'count': 42}),
+}
+TCK_STREAM_TEXT = {
+    'tck-stream-001': 'Stream hello from TCK',
+    'tck-stream-003': 'Stream task lifecycle',
+    'tck-stream-ordering-001': 'Ordered output',
+    'tck-stream-artifact-text': 'Streamed text content',
+}
+TCK_PREFIXES = sorted(
+    [
+        'tck-complete-task',
+        'tck-input-required',
+        'tck-reject-task',
+        'tck-message-response',
+        *TCK_ARTIFACTS,
+        'tck-stream-002',
+        *TCK_STREAM_TEXT,
+        'tck-stream-artifact-file',
+        'tck-stream-artifact-chunked',
+        'test-resubscribe-message-id',
+    ],
+    key=len,
+    reverse=True,
+)
+
+
+def tck_prefix(message_id: str) -> str | None:
+    """The longest TCK scenario prefix of `message_id`, if any."""
+    return next((p for p in TCK_PREFIXES if message_id.startswith(p)), None)
+
+
+# --------------------------------------------------------------------------
 # Command parsing (fixtures/test-agent.md, "Commands")
 # --------------------------------------------------------------------------
 
@@ -107,8 +155,8 @@ def first_text(message: Message | None) -> str | None:
     return None
 
 
-def parse_command(text: str | None) -> tuple[str, list[int], str]:
-    """Returns (command, integer arguments, rest of the text after the word)."""
+def parse_command(text: str | None) -> tuple[str, list[str], str]:
+    """Returns (command, argument words, rest of the text after the word)."""
     if text is None:
         return 'echo', [], ''
     stripped = text.strip()
@@ -117,17 +165,15 @@ def parse_command(text: str | None) -> tuple[str, list[int], str]:
         return 'echo', [], ''
     command = words[0].lower()
     rest = stripped[len(words[0]) :].strip()
-    args: list[int] = []
-    for word in words[1:]:
-        if re.fullmatch(r'\d+', word):
-            args.append(int(word))
-        else:
-            break
-    return command, args, rest
+    return command, words[1:], rest
 
 
-def clamp(value: int, limit: int) -> int:
-    return max(0, min(value, limit))
+def int_arg(args: list[str], i: int, default: int, limit: int) -> int:
+    """Argument `i` as an integer: missing or non-numeric gives `default`,
+    negative counts as 0, above `limit` is clamped."""
+    if i >= len(args) or not re.fullmatch(r'[+-]?\d+', args[i]):
+        return default
+    return max(0, min(int(args[i]), limit))
 
 
 def text_part(text: str) -> Part:
@@ -162,9 +208,19 @@ class _OutputModeFilter(TaskUpdater):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._accepted = set(accepted)
 
+    def _accepts(self, media_type: str) -> bool:
+        kind = media_type.split(';', 1)[0].strip().lower()
+        for pattern in self._accepted:
+            want = pattern.split(';', 1)[0].strip().lower()
+            if want in ('*/*', kind) or (
+                want.endswith('/*') and kind.startswith(want[:-1])
+            ):
+                return True
+        return False
+
     async def add_artifact(self, parts: list[Part], *args, **kwargs) -> None:  # type: ignore[override]
         if self._accepted:
-            parts = [p for p in parts if part_media_type(p) in self._accepted]
+            parts = [p for p in parts if self._accepts(part_media_type(p))]
             if not parts:
                 return
         await super().add_artifact(parts, *args, **kwargs)
@@ -205,17 +261,35 @@ class GauntletTestAgent(AgentExecutor):
             ),
         )
 
+        tck = tck_prefix(message.message_id if message is not None else '')
+        follow_up = current is not None and current.status.state in INTERRUPTED
+
         # A follow-up message on a task that asked for input or auth: resume
-        # it and echo whatever the client sent.
-        if current is not None and current.status.state in INTERRUPTED:
+        # it (one WORKING), then the TCK scenario it names, else an echo of
+        # whatever the client sent.
+        if follow_up:
             await updater.start_work()
+            if tck and tck != 'tck-message-response':
+                await self._tck(tck, updater, follow_up=True)
+                return
             await self._echo(updater, text or '')
             await updater.complete()
             return
 
+        if tck == 'tck-message-response':
+            await event_queue.enqueue_event(
+                Message(
+                    message_id=str(uuid.uuid4()),
+                    role=Role.ROLE_AGENT,
+                    context_id=context_id,
+                    parts=[text_part('Direct message response')],
+                )
+            )
+            return
+
         command, args, rest = parse_command(text)
 
-        if command == 'message':
+        if command == 'message' and not tck:
             # No task at all: one Message, and nothing else.
             await event_queue.enqueue_event(
                 Message(
@@ -239,6 +313,10 @@ class GauntletTestAgent(AgentExecutor):
                 )
             )
 
+        if tck:
+            await self._tck(tck, updater, follow_up=False)
+            return
+
         if command == 'reject':
             await updater.reject(
                 updater.new_agent_message([text_part('rejected as asked')])
@@ -248,22 +326,21 @@ class GauntletTestAgent(AgentExecutor):
         await updater.start_work()
 
         if command == 'stream':
-            n = clamp(args[0], MAX_N) if args else 0
-            ms = clamp(args[1], MAX_MS) if len(args) > 1 else 0
+            n = int_arg(args, 0, 1, MAX_N)
+            ms = int_arg(args, 1, 0, MAX_MS)
             for i in range(n):
-                if i > 0 and ms:
+                if i > 0:
+                    # MS 0 still yields, so readers keep up.
                     await asyncio.sleep(ms / 1000)
                 await updater.add_artifact(
                     [data_part({'seq': i, 'of': n})],
                     artifact_id='stream',
-                    name='stream',
                     append=i > 0,
                     last_chunk=i == n - 1,
                 )
             await updater.complete()
         elif command == 'slow':
-            ms = clamp(args[0], MAX_MS) if args else 0
-            await asyncio.sleep(ms / 1000)
+            await asyncio.sleep(int_arg(args, 0, 1000, MAX_MS) / 1000)
             await self._echo(updater, text or '')
             await updater.complete()
         elif command == 'hang':
@@ -316,6 +393,56 @@ class GauntletTestAgent(AgentExecutor):
             task_id = current.id or task_id
             context_id = current.context_id or context_id
         await TaskUpdater(event_queue, task_id, context_id).cancel()
+
+    @staticmethod
+    async def _tck(prefix: str, updater: TaskUpdater, follow_up: bool) -> None:
+        """The official TCK's SUT scenarios (fixtures/test-agent.md §6).
+        On a follow-up the WORKING step was already emitted."""
+
+        async def working() -> None:
+            if not follow_up:
+                await updater.start_work()
+
+        async def artifact(part: Part) -> None:
+            await updater.add_artifact([part], last_chunk=True)
+
+        def said(text: str) -> Message:
+            return updater.new_agent_message([text_part(text)])
+
+        if prefix == 'tck-complete-task':
+            await updater.complete(said('Hello from TCK'))
+        elif prefix == 'tck-input-required':
+            await updater.requires_input()
+        elif prefix == 'tck-reject-task':
+            await updater.reject(said('rejected'))
+        elif prefix in TCK_ARTIFACTS:
+            await artifact(TCK_ARTIFACTS[prefix]())
+            await updater.complete()
+        elif prefix == 'tck-stream-002':
+            await updater.complete()
+        elif prefix in TCK_STREAM_TEXT:
+            await working()
+            await artifact(text_part(TCK_STREAM_TEXT[prefix]))
+            await updater.complete()
+        elif prefix == 'tck-stream-artifact-file':
+            await working()
+            await artifact(TCK_ARTIFACTS['tck-artifact-file']())
+            await updater.complete()
+        elif prefix == 'tck-stream-artifact-chunked':
+            await working()
+            artifact_id = str(uuid.uuid4())
+            await updater.add_artifact([text_part('chunk-1 ')], artifact_id=artifact_id)
+            await updater.add_artifact(
+                [text_part('chunk-2')],
+                artifact_id=artifact_id,
+                append=True,
+                last_chunk=True,
+            )
+            await updater.complete()
+        elif prefix == 'test-resubscribe-message-id':
+            await working()
+            await asyncio.sleep(4)
+            await updater.complete()
 
     @staticmethod
     async def _echo(updater: TaskUpdater, text: str) -> None:

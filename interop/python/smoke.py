@@ -148,6 +148,32 @@ def main(base: str) -> int:
     seqs = [p['data']['seq'] for p in got['artifacts'][0]['parts']]
     check(seqs == [0, 1, 2, 3, 4], 'GetTask shows the 5 chunks in order', seqs)
 
+    ev = c.rpc_stream('SendStreamingMessage', {'message': user_message('stream')})
+    kinds = [next(iter(e.get('result', {'error': 0}))) for e in ev]
+    check(kinds.count('artifactUpdate') == 1, '`stream` alone streams one chunk', kinds)
+
+    m = user_message('anything')
+    m['messageId'] = f'tck-artifact-data-{uuid.uuid4()}'
+    r = c.rpc('SendMessage', {'message': m})
+    arts = r.get('result', {}).get('task', {}).get('artifacts', [])
+    check(
+        state_of(r) == 'TASK_STATE_COMPLETED'
+        and arts[:1] and arts[0]['parts'] == [{'data': {'key': 'value', 'count': 42.0}}],
+        'TCK prefix tck-artifact-data',
+        r,
+    )
+    m = user_message('anything')
+    m['messageId'] = f'tck-stream-artifact-chunked-{uuid.uuid4()}'
+    ev = c.rpc_stream('SendStreamingMessage', {'message': m})
+    tid = ev[0]['result']['task']['id'] if ev else ''
+    got = c.rpc('GetTask', {'id': tid}).get('result', {})
+    check(
+        [p['text'] for a in got.get('artifacts', []) for p in a['parts']]
+        == ['chunk-1 ', 'chunk-2'],
+        'TCK prefix tck-stream-artifact-chunked reassembles into one artifact',
+        got,
+    )
+
     r = c.rpc('SendMessage', {'message': user_message('input-required')})
     check(state_of(r) == 'TASK_STATE_INPUT_REQUIRED', 'input-required', r)
     tid = r['result']['task']['id']
