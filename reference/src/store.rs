@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     policy: Policy,
     tasks: RwLock<HashMap<Arc<str>, Arc<TaskEntry>>>,
     retired: Mutex<VecDeque<Arc<str>>>,
+    /// How many terminal tasks to keep ([`MAX_RETAINED`]; smaller in tests).
+    retain: usize,
     seq: AtomicU64,
     gauge: Gauge,
     shutdown: watch::Sender<bool>,
@@ -63,6 +65,7 @@ impl Store {
                 policy,
                 tasks: RwLock::new(HashMap::new()),
                 retired: Mutex::new(VecDeque::new()),
+                retain: MAX_RETAINED,
                 seq: AtomicU64::new(0),
                 gauge: Gauge::default(),
                 shutdown,
@@ -102,6 +105,16 @@ impl Store {
                 s.delete_push(ctx, &p)
             }
         }
+    }
+
+    /// A store that keeps only `retain` terminal tasks, to test eviction.
+    #[cfg(test)]
+    pub(crate) fn with_retention(config: Arc<Config>, retain: usize) -> Self {
+        let mut s = Self::new(config);
+        if let Some(shared) = Arc::get_mut(&mut s.shared) {
+            shared.retain = retain;
+        }
+        s
     }
 
     pub(crate) fn close_streams(&self) {
@@ -218,7 +231,7 @@ impl Shared {
         let evict = {
             let mut r = self.retired.lock().unwrap_or_else(|p| p.into_inner());
             r.push_back(id.clone());
-            if r.len() > MAX_RETAINED {
+            if r.len() > self.retain {
                 r.pop_front()
             } else {
                 None

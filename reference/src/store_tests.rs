@@ -1219,3 +1219,41 @@ async fn media_types_are_checked_on_input_and_honoured_on_output() {
         "data chunks are left out: {t}"
     );
 }
+
+#[tokio::test]
+async fn the_oldest_terminal_tasks_are_forgotten_first() {
+    let store = super::Store::with_retention(Arc::new(Config::default()), 3);
+    let ctx = anon();
+    let mut ids = Vec::new();
+    let live = match store
+        .call(&ctx, Op::SendMessage(send_params("input-required")))
+        .await
+    {
+        Ok(Reply::Json(v)) => v["task"]["id"].clone(),
+        other => panic!("{other:?}"),
+    };
+    for i in 0..5 {
+        match store
+            .call(&ctx, Op::SendMessage(send_params(&format!("t{i}"))))
+            .await
+        {
+            Ok(Reply::Json(v)) => ids.push(v["task"]["id"].clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let found = |id: Value| {
+        let store = &store;
+        let ctx = &ctx;
+        async move {
+            store
+                .call(ctx, Op::GetTask(json!({ "id": id })))
+                .await
+                .is_ok()
+        }
+    };
+    assert!(!found(ids[0].clone()).await && !found(ids[1].clone()).await);
+    for id in &ids[2..] {
+        assert!(found(id.clone()).await);
+    }
+    assert!(found(live).await, "live tasks are never evicted");
+}
