@@ -210,16 +210,10 @@ impl InMessage {
     /// Moves the canonical message out with its task and context filled in, ready for
     /// `history`. (Moved, not cloned: this is on every send's hot path.)
     pub(crate) fn take_for_task(&mut self, task_id: &str, context_id: &str) -> Value {
-        let value = std::mem::take(&mut self.value);
-        let mut m = Obj::with_capacity(value.len() + 2);
-        for (k, v) in value {
-            let after = k == "messageId";
-            m.insert(k, v);
-            if after {
-                m.insert("contextId".to_owned(), Value::String(context_id.to_owned()));
-                m.insert("taskId".to_owned(), Value::String(task_id.to_owned()));
-            }
-        }
+        let mut m = std::mem::take(&mut self.value);
+        // `message` reserved both keys right after `messageId`; filling them keeps that order.
+        m.insert("contextId".to_owned(), Value::String(context_id.to_owned()));
+        m.insert("taskId".to_owned(), Value::String(task_id.to_owned()));
         Value::Object(m)
     }
 }
@@ -266,8 +260,11 @@ pub(crate) fn message(m: &Obj, path: &str) -> Result<InMessage, A2aError> {
         &field("referenceTaskIds"),
     )?;
 
-    let mut value = Obj::with_capacity(6);
+    let mut value = Obj::with_capacity(8);
     value.insert("messageId".to_owned(), Value::String(message_id.clone()));
+    // Placeholders, filled by `take_for_task` once the task is known.
+    value.insert("contextId".to_owned(), Value::Null);
+    value.insert("taskId".to_owned(), Value::Null);
     value.insert("role".to_owned(), Value::String(role.name().to_owned()));
     value.insert("parts".to_owned(), Value::Array(parts));
     if let Some(md) = metadata {
@@ -612,10 +609,11 @@ mod tests {
         assert_eq!(p.message.context_id.as_deref(), Some("c"));
         assert_eq!(p.history_length, Some(2));
         assert!(p.return_immediately);
-        let v = Value::Object(p.message.value);
+        let mut msg = p.message;
         assert_eq!(
-            v,
-            json!({"messageId":"m","role":"ROLE_USER","parts":[{"raw":"+/8=","mediaType":"x/y"}]})
+            msg.take_for_task("t", "c"),
+            json!({"messageId":"m","contextId":"c","taskId":"t","role":"ROLE_USER",
+                   "parts":[{"raw":"+/8=","mediaType":"x/y"}]})
         );
     }
 
