@@ -209,11 +209,12 @@ pub fn stream_events(n: u64) -> u64 {
     n + 3
 }
 
-/// Sends `count` SendMessages (`echo`) over `workers` connections, in contexts of ~100 tasks
-/// each; returns the new task ids and context ids.
+/// Sends `count` SendMessages with the test-agent `command` over `workers` connections, in
+/// contexts of ~100 tasks each; returns the new task ids and context ids.
 pub fn fill(
     rt: &Runtime,
     target: &Target,
+    command: &str,
     count: usize,
     first: usize,
     workers: usize,
@@ -223,6 +224,7 @@ pub fn fill(
         let per = count.div_ceil(workers);
         for w in 0..workers {
             let target = target.clone();
+            let command = command.to_owned();
             let range = (first + w * per)..(first + ((w + 1) * per).min(count));
             set.spawn(async move {
                 let mut conn = Conn::connect(target.addr, REQUEST_TIMEOUT)
@@ -235,7 +237,7 @@ pub fn fill(
                             "messageId": format!("fill-{i}"),
                             "contextId": context_of(i),
                             "role": "ROLE_USER",
-                            "parts": [{"text": format!("echo stored task {i}")}]
+                            "parts": [{"text": format!("{command} stored task {i}")}]
                         }
                     });
                     let req = load::jsonrpc(&target, "SendMessage", params);
