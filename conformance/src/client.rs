@@ -253,6 +253,9 @@ pub struct A2aClient {
     pub tenant: Option<String>,
     /// Default bearer token, if any.
     pub default_bearer: Option<String>,
+    /// Extensions activated on every call (`A2A-Extensions`): the card's required ones, so that
+    /// only the cases about extensions ever see ExtensionSupportRequiredError.
+    pub default_extensions: Vec<String>,
     /// The probe (transcript and deadline).
     pub probe: Probe,
 }
@@ -282,6 +285,12 @@ impl A2aClient {
         if let Some(token) = bearer {
             req.headers
                 .push(("Authorization".to_owned(), format!("Bearer {token}")));
+        }
+        if !self.default_extensions.is_empty() {
+            req.headers.push((
+                "A2A-Extensions".to_owned(),
+                self.default_extensions.join(","),
+            ));
         }
         for (name, value) in &opts.headers {
             req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));

@@ -248,6 +248,7 @@ impl Ctx {
                 Binding::Rest => t.rest_tenant.clone(),
             },
             default_bearer: t.tokens.first().cloned(),
+            default_extensions: t.required_extensions.clone(),
             probe: self.inner.probe.clone(),
         }
     }

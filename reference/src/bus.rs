@@ -98,8 +98,18 @@ pub(crate) fn charge(subs: &mut [Subscriber], tx: &mpsc::Sender<StreamItem>, spe
 
 /// Offers `ev` to every subscriber, then closes the streams that end at `state`.
 pub(crate) fn publish(subs: &mut Vec<Subscriber>, ev: &Bytes, state: Option<State>, p: Policy) {
+    let closing = state.is_some_and(|st| st.is_terminal());
     subs.retain(|s| match s.tx.try_send(StreamItem::Event(ev.clone())) {
         Ok(()) => true,
+        Err(TrySendError::Full(item)) if p.drop_silently && closing => {
+            // The fault behaves like a lagging broadcast receiver: intermediate events are
+            // lost, but the final one is still delivered, so the reader sees a silent gap.
+            let tx = s.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(item).await;
+            });
+            false
+        }
         Err(TrySendError::Full(_)) => p.drop_silently,
         Err(TrySendError::Closed(_)) => false,
     });

@@ -84,7 +84,7 @@ fn public_card(config: &Config, base_url: &str) -> Value {
         ],
         "version": env!("CARGO_PKG_VERSION"),
         "capabilities": capabilities,
-        "defaultInputModes": ["text/plain", "application/json"],
+        "defaultInputModes": ["text/plain", "application/json", "application/octet-stream"],
         "defaultOutputModes": ["text/plain", "application/json"],
         "skills": [{
             "id": TEST_AGENT_SKILL,

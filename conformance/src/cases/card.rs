@@ -274,6 +274,7 @@ async fn card_004(ctx: Ctx) -> Judged {
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             default_bearer: ctx.target().tokens.first().cloned(),
+            default_extensions: ctx.target().required_extensions.clone(),
             probe: ctx.probe().clone(),
         };
         let missing = ctx.unique("card-004-missing");

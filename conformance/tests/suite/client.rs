@@ -17,6 +17,7 @@ fn client(binding: Binding, tenant: Option<&str>) -> A2aClient {
         base_url: "http://127.0.0.1:9/a2a/".to_owned(),
         tenant: tenant.map(str::to_owned),
         default_bearer: Some("tok".to_owned()),
+        default_extensions: Vec::new(),
         probe: Probe::new(Transcript::new(), Duration::from_secs(1)),
     }
 }
@@ -250,6 +251,7 @@ async fn calls_against_the_reference_interpret_success_errors_and_streams() {
             base_url: target.url(binding).expect("declared").to_owned(),
             tenant: None,
             default_bearer: None,
+            default_extensions: Vec::new(),
             probe: Probe::new(Transcript::new(), Duration::from_secs(5)),
         };
         let sent = c

@@ -88,6 +88,7 @@ fn client(binding: Binding) -> A2aClient {
         },
         tenant: None,
         default_bearer: None,
+        default_extensions: Vec::new(),
         probe: Probe::new(Transcript::default(), Duration::from_secs(10)),
     }
 }

@@ -415,6 +415,7 @@ async fn scenario(base_url: &str, binding: Binding) -> Vec<Step> {
         base_url: target.url(binding).expect("both bindings").to_owned(),
         tenant: None,
         default_bearer: None,
+        default_extensions: Vec::new(),
         probe,
     };
     let mut d = Driver {
