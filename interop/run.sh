@@ -226,10 +226,13 @@ else
 fi
 
 # --- 7. compare with the expectations --------------------------------------
-"$PY" "$ROOT/interop/matrix.py" --deviations \
-    "Main agent (two identities, streaming, push, extended card)=$OUT/check.json" \
-    "Capabilities off (CAP-*, EXT-*: streaming and push off, a required extension)=$OUT/check-off.json" \
-    > "$OUT/matrix.md" || say "could not summarise the reports as a matrix"
+MATRIX_REPORTS=(
+    "Main agent (two identities, streaming, push, extended card)=$OUT/check.json"
+    "Capabilities off (CAP-*, EXT-*: streaming and push off, a required extension)=$OUT/check-off.json"
+)
+[[ ${#CHAOS_ARGS[@]} -gt 0 ]] && MATRIX_REPORTS+=("Chaos (agent without tokens)=$OUT/chaos.json")
+"$PY" "$ROOT/interop/matrix.py" --deviations "${MATRIX_REPORTS[@]}" > "$OUT/matrix.md" \
+    || say "could not summarise the reports as a matrix"
 say "reports in $OUT (check.json, check.junit.xml, check.html, matrix.md)"
 set +e
 "$PY" "$ROOT/interop/compare.py" "$EXPECT" "$OUT/check.json" "${REPORT_ARGS[@]}" "${CHAOS_ARGS[@]}" \
