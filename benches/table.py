@@ -12,6 +12,7 @@ throughput ratio). With --write FILE it replaces the text between the markers
 
 import argparse
 import json
+import re
 import os
 import pathlib
 import sys
@@ -57,11 +58,23 @@ def load(root):
     return rows
 
 
+def natural(name):
+    """Sort key that orders numeric path parts by value (fanout/16 before fanout/256)."""
+    key = []
+    for part in re.split(r"[/_]", name):
+        m = re.fullmatch(r"(\d+)(K?)", part)
+        if m:
+            key.append((0, int(m.group(1)) * (1000 if m.group(2) else 1), ""))
+        else:
+            key.append((1, 0, part))
+    return key
+
+
 def render(rows):
     out = []
     out.append("| benchmark | time / iter (95% CI) | elements | time / element | throughput |")
     out.append("|---|---|---|---|---|")
-    for name in sorted(rows):
+    for name in sorted(rows, key=natural):
         r = rows[name]
         per = r["ns"] / r["elements"] if r["elements"] else None
         rate = fmt_rate(1e9 / per) if per else "–"
