@@ -3,7 +3,6 @@
 //! start/stop scenarios run too; with `--sut-cmd` it runs and cycles an external server.
 //! Output and exit codes are those of `gauntlet check`.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use gauntlet_chaos::scenario::Settings;
 use gauntlet_chaos::RunOptions;
 use gauntlet_conformance::lifecycle::Lifecycle;
 use gauntlet_conformance::report::human::{self, Style};
-use gauntlet_conformance::report::{self, RunReport};
 
 use crate::lifecycle::{EmbeddedReference, ExternalCommand};
 use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
@@ -32,15 +30,9 @@ pub struct Args {
     /// and restarts it for the lifecycle scenarios.
     #[arg(long, value_name = "CMD")]
     pub sut_cmd: Option<String>,
-    /// Write the JSON report.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write a JUnit XML report.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write a self-contained HTML report.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Report files to write.
+    #[command(flatten)]
+    pub reports: super::ReportFiles,
     /// Multiply every deadline (on top of the runner calibration).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     pub timeout_scale: f64,
@@ -140,7 +132,7 @@ pub async fn run(args: Args) -> u8 {
         }
     };
     print!("{}", human::render(&report));
-    if let Err(msg) = write_files(&report, &args) {
+    if let Err(msg) = args.reports.write(&report) {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
@@ -149,24 +141,6 @@ pub async fn run(args: Args) -> u8 {
     } else {
         EXIT_NOT_CONFORMANT
     }
-}
-
-fn write_files(report: &RunReport, args: &Args) -> Result<(), String> {
-    let write = |path: &PathBuf, text: String| {
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    if let Some(p) = &args.json {
-        write(p, report::json::render(report))?;
-    }
-    if let Some(p) = &args.junit {
-        let xml = report::junit::render(report)
-            .map_err(|e| format!("cannot render the JUnit report: {e}"))?;
-        write(p, xml)?;
-    }
-    if let Some(p) = &args.html {
-        write(p, report::html::render(report))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,13 +3,12 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use gauntlet_conformance::case::{Binding, Level};
 use gauntlet_conformance::cases::catalogue;
 use gauntlet_conformance::errors::RunError;
-use gauntlet_conformance::report::{self, human::HumanReporter, RunReport};
+use gauntlet_conformance::report::human::HumanReporter;
 use gauntlet_conformance::runner::{self, RunOptions};
 
 use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
@@ -54,15 +53,9 @@ pub struct Args {
     /// Print the planned runs and exit without running them.
     #[arg(long)]
     pub list: bool,
-    /// Write the JSON report (schema in conformance/REPORT.md).
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write a JUnit XML report.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write a self-contained HTML report.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    /// Report files to write.
+    #[command(flatten)]
+    pub reports: super::ReportFiles,
     /// Multiply every deadline (slow machines).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     pub timeout_scale: f64,
@@ -130,7 +123,7 @@ async fn check(url: &str, args: &Args, opts: &RunOptions) -> u8 {
         Ok(r) => r,
         Err(e) => return usage(&e),
     };
-    if let Err(msg) = write_files(&report, args) {
+    if let Err(msg) = args.reports.write(&report) {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
@@ -179,22 +172,4 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
     EXIT_OK
-}
-
-fn write_files(report: &RunReport, args: &Args) -> Result<(), String> {
-    let write = |path: &PathBuf, text: String| {
-        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
-    };
-    if let Some(p) = &args.json {
-        write(p, report::json::render(report))?;
-    }
-    if let Some(p) = &args.junit {
-        let xml = report::junit::render(report)
-            .map_err(|e| format!("cannot render the JUnit report: {e}"))?;
-        write(p, xml)?;
-    }
-    if let Some(p) = &args.html {
-        write(p, report::html::render(report))?;
-    }
-    Ok(())
 }
