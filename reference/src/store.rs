@@ -31,12 +31,19 @@ pub(crate) const MAX_RETAINED: usize = 50_000;
 /// event (task, working, artifact, terminal and slack); otherwise the agent is spawned.
 const INLINE_STREAM_MIN_BUFFER: usize = 8;
 
+/// Tasks by id, and by context for filtered lists.
+#[derive(Default)]
+struct TaskIndex {
+    by_id: HashMap<Arc<str>, Arc<TaskEntry>>,
+    by_context: HashMap<Arc<str>, Vec<Arc<TaskEntry>>>,
+}
+
 /// State shared by the store, the agents it runs and the push workers.
 pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     render: Render,
     policy: Policy,
-    tasks: RwLock<HashMap<Arc<str>, Arc<TaskEntry>>>,
+    tasks: RwLock<TaskIndex>,
     retired: Mutex<VecDeque<Arc<str>>>,
     /// How many terminal tasks to keep ([`MAX_RETAINED`]; smaller in tests).
     retain: usize,
@@ -63,7 +70,7 @@ impl Store {
                 pusher: Pusher::new(&config, rx),
                 config,
                 policy,
-                tasks: RwLock::new(HashMap::new()),
+                tasks: RwLock::new(TaskIndex::default()),
                 retired: Mutex::new(VecDeque::new()),
                 retain: MAX_RETAINED,
                 seq: AtomicU64::new(0),
@@ -120,7 +127,7 @@ impl Store {
     pub(crate) fn close_streams(&self) {
         let s = &self.shared;
         s.shutdown.send_replace(true);
-        for e in s.all_entries() {
+        for e in s.entries(None) {
             let mut g = e.lock();
             g.subs.clear();
             for slot in &mut g.push {
@@ -201,9 +208,14 @@ impl Shared {
         }
     }
 
-    fn all_entries(&self) -> Vec<Arc<TaskEntry>> {
-        let map = self.tasks.read().unwrap_or_else(|p| p.into_inner());
-        map.values().cloned().collect()
+    /// Every task, or only those of `context` (from the context index, so a filtered list costs
+    /// the context's size, not the store's).
+    fn entries(&self, context: Option<&str>) -> Vec<Arc<TaskEntry>> {
+        let index = self.tasks.read().unwrap_or_else(|p| p.into_inner());
+        match context {
+            None => index.by_id.values().cloned().collect(),
+            Some(c) => index.by_context.get(c).cloned().unwrap_or_default(),
+        }
     }
 
     fn visible(&self, e: &TaskEntry, ctx: &CallCtx) -> bool {
@@ -213,8 +225,8 @@ impl Shared {
     /// The task if it exists *and* belongs to the caller; otherwise exactly TaskNotFound.
     fn lookup(&self, ctx: &CallCtx, id: &str) -> Result<Arc<TaskEntry>, A2aError> {
         let found = {
-            let map = self.tasks.read().unwrap_or_else(|p| p.into_inner());
-            map.get(id).cloned()
+            let index = self.tasks.read().unwrap_or_else(|p| p.into_inner());
+            index.by_id.get(id).cloned()
         };
         match found {
             Some(e) if self.visible(&e, ctx) => Ok(e),
@@ -223,8 +235,13 @@ impl Shared {
     }
 
     fn insert(&self, e: Arc<TaskEntry>) {
-        let mut map = self.tasks.write().unwrap_or_else(|p| p.into_inner());
-        map.insert(e.id.clone(), e);
+        let mut index = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+        index
+            .by_context
+            .entry(e.context_id.clone())
+            .or_default()
+            .push(e.clone());
+        index.by_id.insert(e.id.clone(), e);
     }
 
     fn retire(&self, id: &Arc<str>) {
@@ -238,8 +255,15 @@ impl Shared {
             }
         };
         if let Some(old) = evict {
-            let mut map = self.tasks.write().unwrap_or_else(|p| p.into_inner());
-            map.remove(&old);
+            let mut index = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+            if let Some(e) = index.by_id.remove(&old) {
+                if let Some(list) = index.by_context.get_mut(&e.context_id) {
+                    list.retain(|t| t.id != old);
+                    if list.is_empty() {
+                        index.by_context.remove(&e.context_id);
+                    }
+                }
+            }
         }
     }
 
@@ -658,9 +682,9 @@ impl Shared {
         .unwrap_or(false);
 
         let mut rows: Vec<(i64, u64, Arc<TaskEntry>)> = self
-            .all_entries()
+            .entries(context)
             .into_iter()
-            .filter(|e| self.visible(e, ctx) && context.is_none_or(|c| *e.context_id == *c))
+            .filter(|e| self.visible(e, ctx))
             .filter_map(|e| {
                 let (st, ts) = {
                     let g = e.lock();

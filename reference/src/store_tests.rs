@@ -1257,3 +1257,36 @@ async fn the_oldest_terminal_tasks_are_forgotten_first() {
     }
     assert!(found(live).await, "live tasks are never evicted");
 }
+
+#[tokio::test]
+async fn a_context_filtered_list_forgets_evicted_tasks_too() {
+    let store = super::Store::with_retention(Arc::new(Config::default()), 2);
+    let ctx = anon();
+    let context = "ctx-eviction";
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let mut p = send_params(&format!("t{i}"));
+        p["message"]["contextId"] = json!(context);
+        match store.call(&ctx, Op::SendMessage(p)).await {
+            Ok(Reply::Json(v)) => ids.push(v["task"]["id"].clone()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let listed = match store
+        .call(&ctx, Op::ListTasks(json!({ "contextId": context })))
+        .await
+    {
+        Ok(Reply::Json(v)) => v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        listed,
+        vec![ids[3].clone(), ids[2].clone()],
+        "newest first, evicted ones gone"
+    );
+}
