@@ -317,6 +317,19 @@ pub fn task_state(task: &Value) -> Option<&str> {
     task["status"]["state"].as_str()
 }
 
+/// A whole JSON number read numerically: `3`, `3.0` and `3e0` all give 3. Test-agent counters
+/// such as `seq` and `of` travel in `Part.data`, a `google.protobuf.Value`, whose numbers are
+/// doubles, so a ProtoJSON writer may print `0.0` (digest §0). `None` for anything else
+/// (strings, fractions, values outside the exactly representable integer range).
+pub fn whole_number(v: &Value) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if let Some(i) = v.as_i64() {
+        return Some(i);
+    }
+    let f = v.as_f64()?;
+    (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
+}
+
 /// The `seq` numbers of the `stream` artifact's parts in a Task.
 pub fn snapshot_seqs(task: &Value) -> Vec<i64> {
     task["artifacts"]
@@ -325,7 +338,7 @@ pub fn snapshot_seqs(task: &Value) -> Vec<i64> {
         .flatten()
         .filter(|a| a["artifactId"] == "stream")
         .flat_map(|a| a["parts"].as_array().cloned().unwrap_or_default())
-        .filter_map(|p| p["data"]["seq"].as_i64())
+        .filter_map(|p| whole_number(&p["data"]["seq"]))
         .collect()
 }
 
@@ -469,7 +482,7 @@ impl Log {
             out.push(match e {
                 Event::Result(v) => {
                     if let Some(s) =
-                        v["artifactUpdate"]["artifact"]["parts"][0]["data"]["seq"].as_i64()
+                        whole_number(&v["artifactUpdate"]["artifact"]["parts"][0]["data"]["seq"])
                     {
                         format!("artifactUpdate#{s}")
                     } else if let Some(st) = v["statusUpdate"]["status"]["state"].as_str() {
@@ -534,10 +547,10 @@ impl Sequence {
                         }
                     } else if let Some(u) = v.get("artifactUpdate") {
                         for p in u["artifact"]["parts"].as_array().into_iter().flatten() {
-                            if let Some(seq) = p["data"]["seq"].as_i64() {
+                            if let Some(seq) = whole_number(&p["data"]["seq"]) {
                                 s.chunks.push(seq);
                             }
-                            if let Some(of) = p["data"]["of"].as_i64() {
+                            if let Some(of) = whole_number(&p["data"]["of"]) {
                                 s.of = Some(of);
                             }
                         }
@@ -647,6 +660,26 @@ mod tests {
         assert!(s.first_is_task && s.terminal());
         assert_eq!(s.contiguous(), 5);
         assert_eq!(s.last_seq(), Some(4));
+    }
+
+    #[test]
+    fn whole_numbers_written_as_doubles_are_read() {
+        assert_eq!(whole_number(&json!(3)), Some(3));
+        assert_eq!(whole_number(&json!(3.0)), Some(3));
+        assert_eq!(whole_number(&json!(0.0)), Some(0));
+        assert_eq!(whole_number(&json!(-1.0)), Some(-1));
+        assert_eq!(whole_number(&json!(2.5)), None);
+        assert_eq!(whole_number(&json!("3")), None);
+        assert_eq!(whole_number(&json!(1e300)), None);
+        let doubles: Vec<Event> = (0..3)
+            .map(|i| {
+                Event::Result(json!({"artifactUpdate":{"taskId":"t","artifact":{
+                    "artifactId":"stream","parts":[{"data":{"seq":f64::from(i),"of":3.0}}]}}}))
+            })
+            .collect();
+        let s = Sequence::of(&doubles);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert_eq!((s.chunks.clone(), s.of), (vec![0, 1, 2], Some(3)));
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub fn event_key(d: &Delivery) -> String {
         format!("status:{}", u["status"]["state"].as_str().unwrap_or("?"))
     } else if let Some(u) = v.get("artifactUpdate") {
         let a = &u["artifact"];
-        match a["parts"][0]["data"]["seq"].as_i64() {
+        match crate::a2a::whole_number(&a["parts"][0]["data"]["seq"]) {
             Some(s) => format!("artifact:{}#{s}", a["artifactId"].as_str().unwrap_or("?")),
             None => format!("artifact:{}", a["artifactId"].as_str().unwrap_or("?")),
         }

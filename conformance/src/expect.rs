@@ -443,6 +443,23 @@ pub fn a2a_answer(answer: &Answer) -> Result<(), Outcome> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Numbers
+// ---------------------------------------------------------------------------------------------
+
+/// A whole JSON number read numerically: `3`, `3.0` and `3e0` all give 3. Test-agent counters
+/// such as `seq` and `of` travel in `Part.data`, a `google.protobuf.Value`, whose numbers are
+/// doubles, so a ProtoJSON writer may print `0.0` (digest §0). `None` for anything else
+/// (strings, fractions, values outside the exactly representable integer range).
+pub fn whole_number(v: &Value) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if let Some(i) = v.as_i64() {
+        return Some(i);
+    }
+    let f = v.as_f64()?;
+    (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Timestamps, base64, names
 // ---------------------------------------------------------------------------------------------
 
@@ -1264,6 +1281,61 @@ pub fn normalise(value: &Value) -> Value {
     }
 }
 
+/// Fields of a Task, Artifact and Part that have no explicit presence (digest §5), so a ProtoJSON
+/// writer may print them with their default value or leave them out: both mean "unset"
+/// (digest §0). Oneof members (`Part.text`, …) and REQ fields are not listed: they are
+/// meaningful even when empty.
+const TASK_DEFAULTABLE: [&str; 3] = ["artifacts", "history", "metadata"];
+const ARTIFACT_DEFAULTABLE: [&str; 4] = ["name", "description", "extensions", "metadata"];
+const PART_DEFAULTABLE: [&str; 3] = ["filename", "mediaType", "metadata"];
+
+/// A default JSON value as ProtoJSON prints it: `""`, `0`, `false`, `[]`, `{}` or `null`.
+fn is_default_value(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// `value` (a Task, an Artifact or a Part of the given `shape`, or an array of them) with the
+/// default-valued fields that have no explicit presence removed (digest §0), so the output of a
+/// writer that prints defaults compares equal to one that omits them. Only the listed fields of
+/// those objects are touched: `data` and `metadata` contents are left as they are, and any
+/// other shape is returned unchanged.
+pub fn without_defaults(value: &Value, shape: Shape) -> Value {
+    let (droppable, children): (&[&str], &[(&str, Shape)]) = match shape {
+        Shape::Task => (&TASK_DEFAULTABLE, &[("artifacts", Shape::Artifact)]),
+        Shape::Artifact => (&ARTIFACT_DEFAULTABLE, &[("parts", Shape::Part)]),
+        Shape::Part => (&PART_DEFAULTABLE, &[]),
+        _ => return value.clone(),
+    };
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| without_defaults(item, shape))
+                .collect(),
+        ),
+        Value::Object(obj) => Value::Object(
+            obj.iter()
+                .filter(|(k, v)| !(droppable.contains(&k.as_str()) && is_default_value(v)))
+                .map(|(k, v)| {
+                    let v = match children.iter().find(|(c, _)| c == k) {
+                        Some((_, child)) => without_defaults(v, *child),
+                        None => v.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// The first path where `a` and `b` differ (after the caller normalised them), or None.
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
@@ -1306,5 +1378,50 @@ pub fn answer_kind(answer: &Answer) -> String {
             None => format!("unclassified error ({})", describe_error(e)),
         },
         Reply::Garbled(why) => format!("unreadable ({why})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_written_as_doubles_are_read() {
+        assert_eq!(whole_number(&json!(4)), Some(4));
+        assert_eq!(whole_number(&json!(4.0)), Some(4));
+        assert_eq!(whole_number(&json!(0.0)), Some(0));
+        assert_eq!(whole_number(&json!(-2.0)), Some(-2));
+        assert_eq!(whole_number(&json!(0.5)), None);
+        assert_eq!(whole_number(&json!("4")), None);
+        assert_eq!(whole_number(&json!(1e300)), None);
+        assert_eq!(whole_number(&Value::Null), None);
+    }
+
+    #[test]
+    fn printed_defaults_compare_equal_to_omitted_ones() {
+        let printed = json!({"id": "t", "metadata": {}, "artifacts": [{
+            "artifactId": "a", "name": "", "description": "", "extensions": [], "metadata": {},
+            "parts": [{"text": "", "filename": "", "mediaType": "", "metadata": {}},
+                      {"data": {"seq": 0, "flag": false, "s": ""}}]}]});
+        let omitted = json!({"id": "t", "artifacts": [{"artifactId": "a",
+            "parts": [{"text": ""}, {"data": {"seq": 0, "flag": false, "s": ""}}]}]});
+        assert_eq!(
+            without_defaults(&printed, Shape::Task),
+            without_defaults(&omitted, Shape::Task)
+        );
+    }
+
+    #[test]
+    fn set_values_and_free_form_contents_are_kept() {
+        let part = json!({"text": "x", "mediaType": "text/plain", "metadata": {"k": ""},
+                          "data": {"a": []}});
+        assert_eq!(without_defaults(&part, Shape::Part), part);
+        let other = json!({"artifacts": [], "name": ""});
+        assert_eq!(without_defaults(&other, Shape::Message), other);
+        assert_ne!(
+            without_defaults(&json!({"parts": [{"text": "a"}]}), Shape::Artifact),
+            without_defaults(&json!({"parts": [{"text": "b"}]}), Shape::Artifact)
+        );
     }
 }

@@ -53,9 +53,9 @@ pub const SCENARIOS: [Scenario; 6] = [
     Scenario {
         info: ScenarioInfo {
             id: "CHAOS-MAL-004",
-            level: Level::Must,
+            level: Level::Should,
             title: "announce a 64 MiB JSON-RPC body and send up to 8 MiB of it",
-            spec: "§13.4 (SEC-005), robustness",
+            spec: "§13.4 (SEC-005, SHOULD), robustness",
             requirement: "413/4xx or a close within a bound, without buffering it all; others are served",
         },
         needs: &[],

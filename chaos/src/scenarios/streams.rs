@@ -73,8 +73,7 @@ fn max_seq(ev: &Event) -> i64 {
             if let Some(t) = v.get("task") {
                 a2a::snapshot_seqs(t).into_iter().max().unwrap_or(-1)
             } else {
-                v["artifactUpdate"]["artifact"]["parts"][0]["data"]["seq"]
-                    .as_i64()
+                a2a::whole_number(&v["artifactUpdate"]["artifact"]["parts"][0]["data"]["seq"])
                     .unwrap_or(-1)
             }
         }

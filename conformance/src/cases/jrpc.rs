@@ -81,7 +81,7 @@ pub(crate) const CASES: &[Case] = &[
         bindings: Bindings::JsonRpc,
         needs: &[],
         title: "string params, GetTask without id, a numeric id, a non-numeric pageSize",
-        requirement: "-32602",
+        requirement: "-32602 (string params: -32600 or -32602)",
         spec: "§9.5",
         exec: Exec::Run(crate::run_fn!(jrpc_007)),
     },
@@ -449,15 +449,42 @@ async fn jrpc_007(ctx: Ctx) -> Judged {
             envelope("ListTasks", json!({"pageSize": "many"}), json!(3)),
         ),
     ];
-    for (what, body) in cases {
+    for (i, (what, body)) in cases.into_iter().enumerate() {
         let raw = ctx
             .probe()
             .send(raw_rpc(&ctx, body))
             .await
             .map_err(expect::probe)?;
-        rpc_error(&raw, ErrorCode::InvalidParams, Some(&json!(3)), what)?;
+        // `"params":"x"` is not a structured value, so under JSON-RPC 2.0 §4 the request object
+        // itself is invalid: -32600 is as correct as -32602 for that probe (and only for it).
+        let code = raw
+            .json
+            .as_ref()
+            .and_then(|b| b.pointer("/error/code"))
+            .and_then(Value::as_i64);
+        let string_params = i == 0;
+        if string_params && code == Some(ErrorCode::InvalidRequest.jsonrpc()) {
+            rpc_error(&raw, ErrorCode::InvalidRequest, None, what)?;
+        } else {
+            rpc_error(&raw, ErrorCode::InvalidParams, Some(&json!(3)), what).map_err(|o| {
+                if string_params && code != Some(ErrorCode::InvalidParams.jsonrpc()) {
+                    Outcome {
+                        expected: Some(
+                            "error.code -32602 (InvalidParams), or -32600 (InvalidRequest: \
+                             string params make the request object invalid, JSON-RPC 2.0 §4)"
+                                .to_owned(),
+                        ),
+                        ..o
+                    }
+                } else {
+                    o
+                }
+            })?;
+        }
     }
-    Ok(Outcome::pass("4 invalid params each got -32602"))
+    Ok(Outcome::pass(
+        "4 invalid params each refused: -32602 (for string params -32600 is also accepted)",
+    ))
 }
 
 /// A set of error answers of every kind (raw), for the error-object cases.

@@ -381,8 +381,26 @@ async fn push_003(ctx: Ctx) -> Judged {
 async fn push_004(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = some_task(&ctx).await?;
-    let a = config_id(&create(&ctx, &g.id, &hook.url_for("/push-004-a"), json!({})).await?)?;
-    let b = config_id(&create(&ctx, &g.id, &hook.url_for("/push-004-b"), json!({})).await?)?;
+    // Explicit distinct ids: a server may derive a missing id from the taskId, so two creates
+    // without one may replace each other (digest §1.2 notes).
+    let a = config_id(
+        &create(
+            &ctx,
+            &g.id,
+            &hook.url_for("/push-004-a"),
+            json!({ "id": ctx.unique("push-004-a") }),
+        )
+        .await?,
+    )?;
+    let b = config_id(
+        &create(
+            &ctx,
+            &g.id,
+            &hook.url_for("/push-004-b"),
+            json!({ "id": ctx.unique("push-004-b") }),
+        )
+        .await?,
+    )?;
     let listed = list(&ctx, &g.id).await?;
     g.cancel().await;
     let ids: Vec<&str> = listed
@@ -411,9 +429,24 @@ fn deleted(a: &crate::client::Answer) -> bool {
 async fn push_005(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = agent::hang(&ctx).await?;
-    let gone =
-        config_id(&create(&ctx, &g.id, &hook.url_for("/push-005-deleted"), json!({})).await?)?;
-    create(&ctx, &g.id, &hook.url_for("/push-005-control"), json!({})).await?;
+    // Explicit distinct ids, so the control config cannot replace the one being deleted (a
+    // server may derive a missing id from the taskId; digest §1.2 notes).
+    let gone = config_id(
+        &create(
+            &ctx,
+            &g.id,
+            &hook.url_for("/push-005-deleted"),
+            json!({ "id": ctx.unique("push-005-deleted") }),
+        )
+        .await?,
+    )?;
+    create(
+        &ctx,
+        &g.id,
+        &hook.url_for("/push-005-control"),
+        json!({ "id": ctx.unique("push-005-control") }),
+    )
+    .await?;
     let params = json!({ "taskId": g.id, "id": gone });
     let first = call(
         &ctx,
