@@ -78,7 +78,7 @@ pub async fn run(
         target: base_url.to_owned(),
         card: Some(card),
         suite_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: rfc3339(started),
+        started_at: gauntlet_conformance::runner::rfc3339(started),
         duration: t0.elapsed(),
         results,
     })
@@ -98,39 +98,9 @@ pub async fn calibration(user_scale: f64) -> Calibration {
     calibrate(user_scale).await
 }
 
-/// RFC 3339 UTC with milliseconds, from the system clock (no date crate needed).
-pub fn rfc3339(t: std::time::SystemTime) -> String {
-    let d = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc_millis() {
-        let t = std::time::UNIX_EPOCH + Duration::from_millis(1_764_324_000_123);
-        assert_eq!(rfc3339(t), "2025-11-28T10:00:00.123Z");
-    }
 
     #[test]
     fn only_selects_by_glob() {

@@ -214,20 +214,6 @@ pub fn result(info: &ScenarioInfo, outcome: Outcome, duration: Duration) -> Case
     }
 }
 
-/// A NON-STRICT outcome (a tolerated deviation from the ideal).
-pub fn non_strict(
-    summary: impl Into<String>,
-    expected: impl Into<String>,
-    observed: impl Into<String>,
-) -> Outcome {
-    Outcome {
-        verdict: Verdict::NonStrict,
-        summary: summary.into(),
-        expected: Some(expected.into()),
-        observed: Some(observed.into()),
-    }
-}
-
 /// Glob match with `*` and `?` (case-insensitive), for `--only`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     fn go(p: &[u8], t: &[u8]) -> bool {

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::calibrate::calibrate;
 use crate::gauges;
-use crate::scenario::{non_strict, result, run_scenario, Env, Scenario};
+use crate::scenario::{result, run_scenario, Env, Scenario};
 use crate::ScenarioInfo;
 
 /// The runner's own health over a soak.
@@ -179,7 +179,7 @@ fn resource_outcome(readings: &[(Option<usize>, Option<u64>)], pid: Option<u32>)
     );
     let rss_limit = (rss[1] as i64 / 2).max(32 * 1024);
     if fd_growth > 16 || rss_growth > rss_limit {
-        non_strict(
+        Outcome::non_strict(
             "resources grew over the soak",
             "fds within +16 and RSS within +50% (at least 32 MiB) of the second round",
             observed,

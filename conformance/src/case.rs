@@ -201,6 +201,18 @@ impl Outcome {
             observed: Some(observed.into()),
         }
     }
+    /// A SHOULD-level shortfall reported directly as NON-STRICT, whatever the case's level (a
+    /// digest-tolerated deviation inside a MUST case, or a chaos outcome the spec tolerates).
+    pub fn non_strict(
+        summary: impl Into<String>,
+        expected: impl Into<String>,
+        observed: impl Into<String>,
+    ) -> Self {
+        Self {
+            verdict: Verdict::NonStrict,
+            ..Self::fail(summary, expected, observed)
+        }
+    }
     /// Information only (never fails a server).
     pub fn info(summary: impl Into<String>) -> Self {
         Self {

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::case::{Outcome, Verdict};
+use crate::case::Outcome;
 use crate::client::{Answer, Reply, WireError};
 use crate::errors::ProbeError;
 use crate::probe::RawResponse;
@@ -30,21 +30,6 @@ pub const A2A_DOMAIN: &str = "a2a-protocol.org";
 // ---------------------------------------------------------------------------------------------
 // Outcome helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A SHOULD-level deviation reported as such regardless of the case's level (e.g. a
-/// digest-tolerated legacy mapping inside a MUST case).
-pub fn non_strict(
-    summary: impl Into<String>,
-    expected: impl Into<String>,
-    observed: impl Into<String>,
-) -> Outcome {
-    Outcome {
-        verdict: Verdict::NonStrict,
-        summary: summary.into(),
-        expected: Some(expected.into()),
-        observed: Some(observed.into()),
-    }
-}
 
 /// Maps a probe failure (timeout, refused connection) to an ERROR outcome: the suite could not
 /// judge. A dropped connection on malformed input is judged by the cases themselves.
@@ -148,7 +133,7 @@ pub fn error_is(answer: &Answer, code: ErrorCode) -> Result<&WireError, Outcome>
         return Ok(e);
     }
     if e.code.is_none() && legacy_status(e, code) {
-        return Err(non_strict(
+        return Err(Outcome::non_strict(
             format!("{code:?} with the legacy 1.0.0 mapping"),
             expected_error(code),
             describe_error(e),
@@ -1092,7 +1077,7 @@ pub fn agent_card_shape(card: &Value) -> Result<(), Outcome> {
     }
     interfaces_shape(card)?;
     if obj["skills"].as_array().is_some_and(Vec::is_empty) {
-        return Err(non_strict(
+        return Err(Outcome::non_strict(
             "agent card has an empty `skills` array",
             "at least one skill (the §8.4.1 example allows [], so this only warns)",
             "skills: []",

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::common::{harness, start_task};
 use crate::errors::ChaosError;
-use crate::scenario::{non_strict, Env, Need, Scenario};
+use crate::scenario::{Env, Need, Scenario};
 use crate::webhook::{event_key, intervals, Delivery, FaultyWebhook, Scripted, WebhookReceiver};
 use crate::{scenario_fn, ScenarioInfo};
 
@@ -229,7 +229,7 @@ async fn backoff(env: Env) -> Judged {
     if waited && growing {
         Ok(Outcome::pass(format!("exponential backoff: {observed}")))
     } else {
-        Ok(non_strict(
+        Ok(Outcome::non_strict(
             "retries do not back off exponentially",
             "each gap at least 1.3× the previous, the first ≥ 10 ms",
             observed,

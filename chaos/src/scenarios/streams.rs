@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use super::common::{harness, is_unsupported, spawn_collect, start_stream_task};
 use crate::a2a::{self, End, Event, Log, Sequence};
 use crate::gauges;
-use crate::scenario::{non_strict, Env, Need, Scenario};
+use crate::scenario::{Env, Need, Scenario};
 use crate::wire::ConnOpts;
 use crate::{scenario_fn, ScenarioInfo};
 
@@ -184,7 +184,7 @@ async fn slow_consumer(env: Env) -> Judged {
             format!("snapshot chunks {:?}", snap.snapshot),
         ));
     }
-    Ok(non_strict(
+    Ok(Outcome::non_strict(
         "the slow consumer was cut off explicitly; the resubscription snapshot is consistent",
         "all events delivered to a slow consumer",
         format!(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::case::{Judged, Outcome, Verdict};
+use crate::case::{Judged, Outcome};
 use crate::client::{A2aClient, Answer, CallOpts, EventReader, Reply, StreamAnswer, WireError};
 use crate::context::Ctx;
 use crate::errors::ProbeError;
@@ -20,19 +20,6 @@ pub(crate) const STREAM_MEMBERS: [&str; 4] = ["task", "message", "statusUpdate",
 /// A deadline long enough for a short scripted task, scaled by `--timeout-scale`.
 pub(crate) fn short(ctx: &Ctx) -> Duration {
     ctx.deadline(Duration::from_secs(10))
-}
-
-/// A SHOULD-level shortfall reported directly as NON-STRICT (used where one case mixes a MUST
-/// and a SHOULD check).
-pub(crate) fn warn(
-    summary: impl Into<String>,
-    expected: impl Into<String>,
-    observed: impl Into<String>,
-) -> Outcome {
-    Outcome {
-        verdict: Verdict::NonStrict,
-        ..Outcome::fail(summary, expected, observed)
-    }
 }
 
 /// A probe failure (timeout, refused connection) as an ERROR outcome.
@@ -701,6 +688,7 @@ pub(crate) fn history(task: &Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::Verdict;
 
     #[test]
     fn member_requires_exactly_one_stream_response_key() {

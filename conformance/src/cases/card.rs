@@ -220,7 +220,7 @@ async fn card_001(ctx: Ctx) -> Judged {
         Some("application/json") | Some("application/a2a+json") => {
             Ok(Outcome::pass("AgentCard served as JSON"))
         }
-        other => Err(expect::non_strict(
+        other => Err(Outcome::non_strict(
             "AgentCard served with an unusual content type",
             "application/json",
             other.unwrap_or("none").to_owned(),
@@ -359,7 +359,7 @@ async fn card_006(ctx: Ctx) -> Judged {
         }
     }
     if !empty_tags.is_empty() {
-        return Err(expect::non_strict(
+        return Err(Outcome::non_strict(
             "skills with empty or absent `tags`",
             "tags with at least one entry (empty arrays are omitted by ProtoJSON, so this warns)",
             format!("skills {empty_tags:?}"),
@@ -554,7 +554,7 @@ async fn card_010(ctx: Ctx) -> Judged {
         no_jose |= header.get("typ").and_then(Value::as_str) != Some("JOSE");
     }
     if no_jose {
-        return Err(expect::non_strict(
+        return Err(Outcome::non_strict(
             "a protected header has no `typ: JOSE`",
             "typ JOSE (SHOULD)",
             "typ absent or different",

@@ -609,7 +609,7 @@ async fn rest_008(ctx: Ctx) -> Judged {
         Ok(()) => Ok(Outcome::pass(format!(
             ":subscribe works with POST and GET ({kind} task)"
         ))),
-        Err(o) => Err(expect::non_strict(
+        Err(o) => Err(Outcome::non_strict(
             format!("POST works, GET does not: {}", o.summary),
             o.expected.unwrap_or_default(),
             o.observed.unwrap_or_default(),

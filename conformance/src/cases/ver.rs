@@ -174,7 +174,7 @@ async fn ver_004(ctx: Ctx) -> Judged {
     let answer = send(&ctx, version(Some("1.0.1"))).await?;
     match &answer.reply {
         Reply::Ok(_) => Ok(Outcome::pass("A2A-Version 1.0.1 handled as 1.0")),
-        _ => Err(expect::non_strict(
+        _ => Err(Outcome::non_strict(
             "A2A-Version 1.0.1 was not handled as 1.0 (SDKs differ here)",
             "success: patch numbers do not count in negotiation",
             expect::describe(&answer),
@@ -218,7 +218,7 @@ async fn ver_005(ctx: Ctx) -> Judged {
         }
     }
     if !patched.is_empty() {
-        return Err(expect::non_strict(
+        return Err(Outcome::non_strict(
             "protocolVersion carries a patch number",
             "Major.Minor only (patch SHOULD NOT be given)",
             patched.join(", "),
