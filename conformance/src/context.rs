@@ -265,6 +265,16 @@ impl Ctx {
         format!("{prefix}-{}-{n}", self.inner.run_id)
     }
 
+    /// A webhook URL for cases that only exercise push-config CRUD: a path on the target's own
+    /// origin, so a server that does deliver to it talks to itself, never to a third party.
+    pub fn inert_webhook_url(&self) -> String {
+        let base = &self.inner.target.base_url;
+        let origin = crate::probe::parse_url(base)
+            .map(|u| u.origin())
+            .unwrap_or_else(|_| base.trim_end_matches('/').to_owned());
+        format!("{origin}/gauntlet-inert-webhook")
+    }
+
     /// `base` scaled by `--timeout-scale` (slow CI runners).
     pub fn deadline(&self, base: Duration) -> Duration {
         base.mul_f64(self.inner.timeout_scale)

@@ -766,7 +766,7 @@ async fn cap_002(ctx: Ctx) -> Judged {
     let calls = [
         (
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": "https://example.com/webhook"}),
+            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
         ),
         (
             Method::GetTaskPushNotificationConfig,

@@ -311,7 +311,7 @@ fn minimal_params(ctx: &Ctx, method: Method) -> Value {
         Method::GetTask | Method::CancelTask | Method::SubscribeToTask => json!({"id": missing}),
         Method::ListTasks | Method::GetExtendedAgentCard => json!({}),
         Method::CreateTaskPushNotificationConfig => {
-            json!({"taskId": missing, "url": "https://example.com/webhook"})
+            json!({"taskId": missing, "url": ctx.inert_webhook_url()})
         }
         Method::ListTaskPushNotificationConfigs => json!({"taskId": missing}),
         Method::GetTaskPushNotificationConfig | Method::DeleteTaskPushNotificationConfig => {
@@ -681,7 +681,7 @@ async fn jrpc_012(ctx: Ctx) -> Judged {
             let c = client
                 .call(
                     Method::CreateTaskPushNotificationConfig,
-                    json!({"taskId": id, "url": "https://example.com/gauntlet-webhook"}),
+                    json!({"taskId": id, "url": ctx.inert_webhook_url()}),
                 )
                 .await
                 .map_err(expect::probe)?;
@@ -791,7 +791,7 @@ async fn jrpc_015(ctx: Ctx) -> Judged {
     let c = client
         .call(
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
         )
         .await
         .map_err(expect::probe)?;

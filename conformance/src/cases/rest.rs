@@ -178,7 +178,7 @@ async fn rest_001(ctx: Ctx) -> Judged {
     let push = [
         (
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
             "POST /tasks/{id}/pushNotificationConfigs",
         ),
         (
@@ -672,7 +672,7 @@ async fn rest_010(ctx: Ctx) -> Judged {
     let c = client
         .call(
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": "https://example.com/gauntlet-webhook"}),
+            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
         )
         .await
         .map_err(expect::probe)?;

@@ -645,7 +645,7 @@ async fn sec_002(ctx: Ctx) -> Judged {
         ));
         calls.push((
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": missing, "url": "https://example.com/webhook"}),
+            json!({"taskId": missing, "url": ctx.inert_webhook_url()}),
         ));
     }
     if ctx.target().extended_card {
@@ -714,7 +714,7 @@ async fn sec_003(ctx: Ctx) -> Judged {
         ));
         calls.push((
             Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": id, "url": "https://example.com/webhook"}),
+            json!({"taskId": id, "url": ctx.inert_webhook_url()}),
         ));
     }
     let refused = |a: &Answer| {
