@@ -807,14 +807,22 @@ async fn sub_001(ctx: Ctx) -> Judged {
     let verdict = match first.as_ref().and_then(member) {
         Some(("task", t))
             if t.get("id").and_then(Value::as_str) == Some(g.id.as_str())
-                && agent::state(t) == Some("TASK_STATE_WORKING") =>
+                // A `hang` task is SUBMITTED until the agent picks it up, then WORKING: either
+                // is its current state, depending on when the subscription lands.
+                && matches!(
+                    agent::state(t),
+                    Some("TASK_STATE_SUBMITTED" | "TASK_STATE_WORKING")
+                ) =>
         {
-            Outcome::pass("first event is the Task, WORKING")
+            Outcome::pass(format!(
+                "first event is the Task, {}",
+                agent::state(t).unwrap_or_default()
+            ))
         }
         _ => Outcome::fail(
             "the subscription did not start with the current Task",
             format!(
-                "{{\"task\":{{\"id\":\"{}\",…,\"status\":{{\"state\":\"TASK_STATE_WORKING\"}}}}}}",
+                "{{\"task\":{{\"id\":\"{}\",…,\"status\":{{\"state\":\"TASK_STATE_SUBMITTED or TASK_STATE_WORKING\"}}}}}}",
                 g.id
             ),
             first.as_ref().map_or_else(|| "EOF".to_owned(), brief),
