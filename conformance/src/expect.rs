@@ -1137,6 +1137,50 @@ pub async fn send_ok(
     Ok((answer, value))
 }
 
+/// A finished echo task with one push config on it, for cases about push-config answers.
+pub struct TaskWithConfig {
+    /// The task id.
+    pub task: String,
+    /// The config id the server assigned.
+    pub config: String,
+    /// The Create answer (status and body are part of some cases' judgement).
+    pub created: Answer,
+}
+
+/// Sends `echo {label}` and registers a config whose webhook is on the target's own origin
+/// ([`crate::context::Ctx::inert_webhook_url`]). NOT-APPLICABLE when the agent answers with a
+/// Message or the config cannot be created.
+pub async fn task_with_push_config(
+    ctx: &crate::context::Ctx,
+    label: &str,
+) -> Result<TaskWithConfig, Outcome> {
+    let client = ctx.client();
+    let (_, sent) = send_ok(&client, &format!("echo {label}"), Value::Null, Value::Null).await?;
+    let Some(task) = task_of(&sent).and_then(id_of) else {
+        return Err(Outcome::not_applicable(
+            "the agent answered with a Message; no task to attach a push config to",
+        ));
+    };
+    let created = client
+        .call(
+            crate::spec::Method::CreateTaskPushNotificationConfig,
+            serde_json::json!({"taskId": task, "url": ctx.inert_webhook_url()}),
+        )
+        .await
+        .map_err(probe)?;
+    let Some(config) = created.ok().and_then(id_of) else {
+        return Err(Outcome::not_applicable(format!(
+            "could not create a push config: {}",
+            describe(&created)
+        )));
+    };
+    Ok(TaskWithConfig {
+        task,
+        config,
+        created,
+    })
+}
+
 /// The task inside a SendMessage result (`{"task":…}`), if it is one.
 pub fn task_of(result: &Value) -> Option<&Value> {
     result.get("task")

@@ -782,30 +782,9 @@ async fn jrpc_014(ctx: Ctx) -> Judged {
 /// JRPC-015: Delete's result.
 async fn jrpc_015(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(&client, "echo jrpc-015", Value::Null, Value::Null).await?;
-    let Some(task) = expect::task_of(&sent).and_then(expect::id_of) else {
-        return Ok(Outcome::not_applicable(
-            "the agent answered with a Message; no task to attach a config to",
-        ));
-    };
-    let c = client
-        .call(
-            Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
-        )
-        .await
-        .map_err(expect::probe)?;
-    let Some(cfg) = c
-        .ok()
-        .and_then(|v| v.get("id"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return Ok(Outcome::not_applicable(format!(
-            "could not create a push config to delete: {}",
-            expect::describe(&c)
-        )));
-    };
+    let expect::TaskWithConfig {
+        task, config: cfg, ..
+    } = expect::task_with_push_config(&ctx, "jrpc-015").await?;
     let d = client
         .call(
             Method::DeleteTaskPushNotificationConfig,

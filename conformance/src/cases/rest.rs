@@ -663,30 +663,11 @@ async fn rest_009(ctx: Ctx) -> Judged {
 /// REST-010: push-config statuses.
 async fn rest_010(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(&client, "echo rest-010", Value::Null, Value::Null).await?;
-    let Some(task) = expect::task_of(&sent).and_then(expect::id_of) else {
-        return Ok(Outcome::not_applicable(
-            "the agent answered with a Message; no task for a push config",
-        ));
-    };
-    let c = client
-        .call(
-            Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
-        )
-        .await
-        .map_err(expect::probe)?;
-    let Some(cfg) = c
-        .ok()
-        .and_then(|v| v.get("id"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return Ok(Outcome::not_applicable(format!(
-            "could not create a push config: {}",
-            expect::describe(&c)
-        )));
-    };
+    let expect::TaskWithConfig {
+        task,
+        config: cfg,
+        created: c,
+    } = expect::task_with_push_config(&ctx, "rest-010").await?;
     if !matches!(c.raw.status, 200 | 201) {
         return Ok(Outcome::fail(
             "create answered an unexpected status",
