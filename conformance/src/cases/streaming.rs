@@ -308,26 +308,9 @@ async fn sse_002(ctx: Ctx) -> Judged {
         .ok()
         .and_then(|b| b.get("id").cloned())
         .unwrap_or(Value::Null);
-    let until = Instant::now() + short(&ctx);
-    let mut n = 0usize;
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        let ev = match r.next(left.max(Duration::from_millis(1))).await {
-            Ok(Some(ev)) => ev,
-            Ok(None) => break,
-            // Closing is judged by SSE-005/STRM-004; judge the events that came.
-            Err(crate::errors::ProbeError::Timeout(_)) if n > 0 => break,
-            Err(e) => {
-                return Ok(Outcome::fail(
-                    "the stream did not end cleanly",
-                    "JSON-RPC events, then EOF",
-                    format!("after {n} events: {e}"),
-                ))
-            }
-        };
-        n += 1;
+    let n = judge_each_event(&ctx, &mut r, "JSON-RPC response", |n, ev| {
         let Some(j) = ev.json.as_ref() else {
-            return Ok(Outcome::fail(
+            return Err(Outcome::fail(
                 format!("event {n} is not JSON"),
                 "data: holding one JSON-RPC response object",
                 ev.sse.data,
@@ -346,23 +329,18 @@ async fn sse_002(ctx: Ctx) -> Judged {
         } else {
             None
         };
-        if let Some(p) = problem {
-            return Ok(Outcome::fail(
+        match problem {
+            Some(p) => Err(Outcome::fail(
                 format!("event {n}: {p}"),
                 format!(
                     "{{\"jsonrpc\":\"2.0\",\"id\":{req_id},\"result\":{{one of task/message/statusUpdate/artifactUpdate}}}}"
                 ),
                 brief(j),
-            ));
+            )),
+            None => Ok(()),
         }
-    }
-    if n == 0 {
-        return Ok(Outcome::fail(
-            "the stream had no events",
-            "at least one JSON-RPC response event",
-            "EOF with no event",
-        ));
-    }
+    })
+    .await?;
     Ok(Outcome::pass(format!(
         "{n} events, each a JSON-RPC response with id {req_id} and a StreamResponse result"
     )))
@@ -371,46 +349,62 @@ async fn sse_002(ctx: Ctx) -> Judged {
 /// SSE-003: REST stream events are bare StreamResponses.
 async fn sse_003(ctx: Ctx) -> Judged {
     let mut r = open_text(&ctx, PLAIN, json!({})).await?;
-    let until = Instant::now() + short(&ctx);
+    let n = judge_each_event(&ctx, &mut r, "StreamResponse", |n, ev| {
+        let ok = ev
+            .json
+            .as_ref()
+            .is_some_and(|j| j.get("jsonrpc").is_none() && member(j).is_some());
+        if ok {
+            return Ok(());
+        }
+        Err(Outcome::fail(
+            format!("event {n} is not a bare StreamResponse"),
+            "data: {\"task\"|\"message\"|\"statusUpdate\"|\"artifactUpdate\": …} with no envelope",
+            ev.sse.data,
+        ))
+    })
+    .await?;
+    Ok(Outcome::pass(format!(
+        "{n} events, each a bare StreamResponse"
+    )))
+}
+
+/// Reads a stream to its end and hands each event (numbered from 1) to `judge`. A probe error
+/// before EOF fails; a timeout after at least one event ends the read (closing is judged by
+/// SSE-005/STRM-004). A stream with no event fails, naming `kind` as what was expected.
+async fn judge_each_event(
+    ctx: &Ctx,
+    r: &mut crate::client::EventReader,
+    kind: &str,
+    mut judge: impl FnMut(usize, crate::client::StreamEvent) -> Result<(), Outcome>,
+) -> Result<usize, Outcome> {
+    let until = Instant::now() + short(ctx);
     let mut n = 0usize;
     loop {
         let left = until.saturating_duration_since(Instant::now());
         let ev = match r.next(left.max(Duration::from_millis(1))).await {
             Ok(Some(ev)) => ev,
             Ok(None) => break,
-            // Closing is judged by SSE-005/STRM-004; judge the events that came.
             Err(crate::errors::ProbeError::Timeout(_)) if n > 0 => break,
             Err(e) => {
-                return Ok(Outcome::fail(
+                return Err(Outcome::fail(
                     "the stream did not end cleanly",
-                    "StreamResponse events, then EOF",
+                    format!("{kind} events, then EOF"),
                     format!("after {n} events: {e}"),
                 ))
             }
         };
         n += 1;
-        let ok = ev
-            .json
-            .as_ref()
-            .is_some_and(|j| j.get("jsonrpc").is_none() && member(j).is_some());
-        if !ok {
-            return Ok(Outcome::fail(
-                format!("event {n} is not a bare StreamResponse"),
-                "data: {\"task\"|\"message\"|\"statusUpdate\"|\"artifactUpdate\": …} with no envelope",
-                ev.sse.data,
-            ));
-        }
+        judge(n, ev)?;
     }
     if n == 0 {
-        return Ok(Outcome::fail(
+        return Err(Outcome::fail(
             "the stream had no events",
-            "at least one StreamResponse event",
+            format!("at least one {kind} event"),
             "EOF with no event",
         ));
     }
-    Ok(Outcome::pass(format!(
-        "{n} events, each a bare StreamResponse"
-    )))
+    Ok(n)
 }
 
 /// Rank of a state for "never moves backwards" (SUBMITTED < WORKING/interrupted < terminal).
