@@ -209,6 +209,7 @@ pub fn result(info: &ScenarioInfo, outcome: Outcome, duration: Duration) -> Case
         summary: outcome.summary,
         expected: outcome.expected,
         observed: outcome.observed,
+        deviations: Vec::new(),
         transcript: Vec::new(),
         duration,
     }

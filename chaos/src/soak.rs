@@ -39,6 +39,7 @@ fn severity(v: Verdict) -> u8 {
     match v {
         Verdict::Fail => 5,
         Verdict::Error => 4,
+        Verdict::Untested => 3,
         Verdict::NonStrict => 3,
         Verdict::Informational => 2,
         Verdict::Pass => 1,

@@ -148,6 +148,9 @@ pub enum Verdict {
     NotApplicable,
     /// The suite could not judge (timeout, refused connection, harness failure).
     Error,
+    /// The row applies (its capability is declared) but could not be observed from here; the
+    /// summary says what would make it judgeable. Counts against conformance, never passes.
+    Untested,
 }
 
 impl Verdict {
@@ -160,6 +163,20 @@ impl Verdict {
             Verdict::Informational => "INFORMATIONAL",
             Verdict::NotApplicable => "NOT-APPLICABLE",
             Verdict::Error => "ERROR",
+            Verdict::Untested => "UNTESTED",
+        }
+    }
+
+    /// How bad a verdict is when one case saw several deviations: the worst one decides.
+    /// A violation seen is worse than one that could not be judged.
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Pass | Verdict::NotApplicable => 0,
+            Verdict::Informational => 1,
+            Verdict::NonStrict => 2,
+            Verdict::Untested => 3,
+            Verdict::Error => 4,
+            Verdict::Fail => 5,
         }
     }
 }
@@ -176,6 +193,9 @@ pub struct Outcome {
     pub expected: Option<String>,
     /// What was seen (on failure).
     pub observed: Option<String>,
+    /// Further deviations the same case saw (each with its own evidence), worst first; the
+    /// case's verdict is the worst of all (see [`Checks`]).
+    pub also: Vec<Outcome>,
 }
 
 impl Outcome {
@@ -186,6 +206,7 @@ impl Outcome {
             summary: summary.into(),
             expected: None,
             observed: None,
+            also: Vec::new(),
         }
     }
     /// The requirement is violated: what was acceptable and what was seen.
@@ -199,6 +220,7 @@ impl Outcome {
             summary: summary.into(),
             expected: Some(expected.into()),
             observed: Some(observed.into()),
+            also: Vec::new(),
         }
     }
     /// A SHOULD-level shortfall reported directly as NON-STRICT, whatever the case's level (a
@@ -220,6 +242,7 @@ impl Outcome {
             summary: summary.into(),
             expected: None,
             observed: None,
+            also: Vec::new(),
         }
     }
     /// The case does not apply, and why.
@@ -229,6 +252,7 @@ impl Outcome {
             summary: reason.into(),
             expected: None,
             observed: None,
+            also: Vec::new(),
         }
     }
     /// The suite could not judge, and why.
@@ -238,7 +262,108 @@ impl Outcome {
             summary: reason.into(),
             expected: None,
             observed: None,
+            also: Vec::new(),
         }
+    }
+    /// The row applies but could not be observed: `what_would_help` says what would make it
+    /// judgeable (a flag, a server setting, the test-agent skill).
+    pub fn untested(
+        what_was_missing: impl Into<String>,
+        what_would_help: impl Into<String>,
+    ) -> Self {
+        Self {
+            verdict: Verdict::Untested,
+            summary: what_was_missing.into(),
+            expected: Some(what_would_help.into()),
+            observed: None,
+            also: Vec::new(),
+        }
+    }
+    /// Whether this outcome is a deviation (anything but a pass or not-applicable).
+    pub fn is_deviation(&self) -> bool {
+        self.verdict.severity() > 0
+    }
+}
+
+/// Collects the sub-probes of one case, so that every deviation is reported with its own
+/// evidence instead of only the first: record each probe, then [`Checks::finish`].
+///
+/// ```ignore
+/// let mut checks = Checks::new();
+/// checks.check(expect::error_is(&a, ErrorCode::InvalidParams).map(drop));
+/// checks.check(expect::error_details_have_type(e));
+/// checks.finish("every malformed request was refused")
+/// ```
+#[derive(Debug, Default)]
+pub struct Checks {
+    deviations: Vec<Outcome>,
+    notes: Vec<String>,
+}
+
+impl Checks {
+    /// No probe recorded yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Records one sub-probe: `Err` is a deviation; returns whether the probe held.
+    pub fn check<T>(&mut self, result: Result<T, Outcome>) -> bool {
+        match result {
+            Ok(_) => true,
+            Err(o) => {
+                self.add(o);
+                false
+            }
+        }
+    }
+    /// Records one sub-probe's outcome, whatever its verdict (a pass adds its summary to the
+    /// final one).
+    pub fn add(&mut self, mut outcome: Outcome) {
+        if outcome.is_deviation() {
+            // One flat list: a sub-probe's own extra deviations stand beside it.
+            let nested = std::mem::take(&mut outcome.also);
+            self.deviations.push(outcome);
+            self.deviations
+                .extend(nested.into_iter().filter(Outcome::is_deviation));
+        } else if outcome.verdict == Verdict::Pass && !outcome.summary.is_empty() {
+            self.notes.push(outcome.summary);
+        }
+    }
+    /// Records a judged sub-case (`Ok` or `Err`, both carry an outcome).
+    pub fn judged(&mut self, judged: Judged) {
+        self.add(judged.unwrap_or_else(|o| o));
+    }
+    /// Records a passing observation worth keeping in the summary.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(text.into());
+    }
+    /// Whether any deviation was recorded.
+    pub fn failed(&self) -> bool {
+        !self.deviations.is_empty()
+    }
+    /// The case's outcome: a pass with `pass_summary` (and the notes) when nothing deviated,
+    /// else the worst deviation first with every other one in [`Outcome::also`].
+    pub fn finish(self, pass_summary: impl Into<String>) -> Judged {
+        let mut devs = self.deviations;
+        if devs.is_empty() {
+            let mut summary = pass_summary.into();
+            if !self.notes.is_empty() {
+                summary = format!("{summary} ({})", self.notes.join("; "));
+            }
+            return Ok(Outcome::pass(summary));
+        }
+        // Stable: deviations of equal severity keep probe order.
+        devs.sort_by_key(|o| std::cmp::Reverse(o.verdict.severity()));
+        let mut first = devs.remove(0);
+        if !devs.is_empty() {
+            first.summary = format!(
+                "{} (and {} more deviation{})",
+                first.summary,
+                devs.len(),
+                if devs.len() == 1 { "" } else { "s" }
+            );
+        }
+        first.also.extend(devs);
+        Err(first)
     }
 }
 
@@ -303,4 +428,37 @@ macro_rules! run_fn {
     ($f:path) => {
         |ctx: $crate::context::Ctx| -> $crate::case::CaseFuture { Box::pin($f(ctx)) }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_deviation_is_kept_and_the_worst_leads() {
+        let mut checks = Checks::new();
+        assert!(checks.check(Ok::<(), Outcome>(())));
+        assert!(!checks.check::<()>(Err(Outcome::non_strict("a", "x", "y"))));
+        checks.add(Outcome::fail("b", "x", "y"));
+        checks.add(Outcome::error("c"));
+        let out = checks.finish("fine").unwrap_err();
+        assert_eq!(out.verdict, Verdict::Fail);
+        assert!(out.summary.starts_with("b (and 2 more deviations)"));
+        let rest: Vec<Verdict> = out.also.iter().map(|o| o.verdict).collect();
+        assert_eq!(rest, [Verdict::Error, Verdict::NonStrict]);
+    }
+
+    #[test]
+    fn nested_deviations_are_flattened_and_passes_are_noted() {
+        let mut inner = Outcome::fail("inner", "x", "y");
+        inner.also.push(Outcome::non_strict("nested", "x", "y"));
+        let mut checks = Checks::new();
+        checks.judged(Ok(Outcome::pass("probe 1 held")));
+        let clean = std::mem::take(&mut checks).finish("all held").unwrap();
+        assert_eq!(clean.summary, "all held (probe 1 held)");
+        checks.judged(Err(inner));
+        let out = checks.finish("unused").unwrap_err();
+        assert_eq!(out.also.len(), 1);
+        assert_eq!(out.also[0].summary, "nested");
+    }
 }

@@ -15,7 +15,7 @@ use crate::case::{Binding, Bindings, Case, Exec, Level, Need, Outcome, Verdict};
 use crate::context::{Ctx, Target};
 use crate::errors::{ProbeError, RunError};
 use crate::probe::{parse_url, Probe, RawRequest, Transcript};
-use crate::report::{CaseResult, RunReport};
+use crate::report::{CaseResult, Deviation, RunReport};
 use crate::spec::PROTOCOL_VERSION;
 
 /// What to run and how.
@@ -308,6 +308,16 @@ pub async fn run_planned(
     let transcript = Transcript::new();
     let outcome = judge(&target, planned, opts, run_id, &transcript).await;
     let verdict = final_verdict(case.level, outcome.verdict);
+    let deviations = outcome
+        .also
+        .into_iter()
+        .map(|d| Deviation {
+            verdict: final_verdict(case.level, d.verdict),
+            summary: d.summary,
+            expected: d.expected,
+            observed: d.observed,
+        })
+        .collect();
     CaseResult {
         id: case.id.to_owned(),
         binding: planned.binding,
@@ -319,6 +329,7 @@ pub async fn run_planned(
         summary: outcome.summary,
         expected: outcome.expected,
         observed: outcome.observed,
+        deviations,
         // Evidence is only worth its memory when something needs explaining.
         transcript: if verdict == Verdict::Pass {
             Vec::new()
@@ -461,6 +472,7 @@ pub async fn run_plan(
                 summary: "the case never reported (runtime shutting down)".to_owned(),
                 expected: None,
                 observed: None,
+                deviations: Vec::new(),
                 transcript: Vec::new(),
                 duration: Duration::ZERO,
             })

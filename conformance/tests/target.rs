@@ -97,6 +97,15 @@ fn main() -> ExitCode {
                         Ok(Completion::Completed)
                     }
                     Verdict::NotApplicable => Ok(Completion::ignored_with(r.summary)),
+                    // Never a pass: shown as ignored, with what would make it judgeable.
+                    Verdict::Untested => Ok(Completion::ignored_with(format!(
+                        "UNTESTED: {}{}",
+                        r.summary,
+                        r.expected
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ))),
                     Verdict::Error if r.level != Level::Must => {
                         println!("ERROR (not a MUST): {}", r.summary);
                         Ok(Completion::Completed)

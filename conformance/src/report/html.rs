@@ -31,6 +31,7 @@ fn class(v: Verdict) -> &'static str {
         Verdict::Informational => "info",
         Verdict::NotApplicable => "na",
         Verdict::Error => "error",
+        Verdict::Untested => "untested",
     }
 }
 
@@ -44,7 +45,7 @@ fn anchor(r: &CaseResult) -> String {
 const CSS: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}\
 .pass{background:#d9f2d9}.fail{background:#f7c6c6}.warn{background:#fbe7b5}\
-.info{background:#dde8f7}.na{background:#eee;color:#777}.error{background:#e7c6f7}\
+.info{background:#dde8f7}.na{background:#eee;color:#777}.untested{background:#f3e3d3}.error{background:#e7c6f7}\
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;white-space:pre-wrap}\
 h2{margin-top:2em}.verdict{font-size:1.3em;font-weight:bold}";
 

@@ -156,7 +156,7 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
         .filter(|r| {
             matches!(
                 r.verdict,
-                Verdict::Fail | Verdict::NonStrict | Verdict::Error
+                Verdict::Fail | Verdict::NonStrict | Verdict::Error | Verdict::Untested
             )
         })
         .collect();
@@ -180,6 +180,15 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
         }
         if let Some(o) = &r.observed {
             let _ = writeln!(out, "  observed: {}", truncate(o, SHOWN_BODY));
+        }
+        for d in &r.deviations {
+            let _ = writeln!(out, "  also {}: {}", d.verdict.as_str(), d.summary);
+            if let Some(e) = &d.expected {
+                let _ = writeln!(out, "    expected: {e}");
+            }
+            if let Some(o) = &d.observed {
+                let _ = writeln!(out, "    observed: {}", truncate(o, SHOWN_BODY));
+            }
         }
         if style.evidence && !r.transcript.is_empty() {
             let _ = writeln!(out, "  transcript:");
@@ -205,14 +214,21 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
     let _ = writeln!(out, "Summary by area:");
     let _ = writeln!(
         out,
-        "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5}",
-        "area", "pass", "fail", "non-strict", "info", "n/a", "error"
+        "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5} {:>8}",
+        "area", "pass", "fail", "non-strict", "info", "n/a", "error", "untested"
     );
     for (area, c) in report.by_area() {
         let _ = writeln!(
             out,
-            "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5}",
-            area, c.passed, c.failed, c.non_strict, c.informational, c.not_applicable, c.errors
+            "  {:<8} {:>5} {:>5} {:>10} {:>5} {:>5} {:>5} {:>8}",
+            area,
+            c.passed,
+            c.failed,
+            c.non_strict,
+            c.informational,
+            c.not_applicable,
+            c.errors,
+            c.untested
         );
     }
     let c = report.counts();
@@ -231,8 +247,8 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
     } else {
         let _ = writeln!(
             out,
-            "NOT CONFORMANT: {} has {} MUST failures and {} errors{when}.",
-            report.target, c.failed, c.errors
+            "NOT CONFORMANT: {} has {} MUST failures, {} errors and {} untested rows{when}.",
+            report.target, c.failed, c.errors, c.untested
         );
     }
     let _ = writeln!(out, "{}", report.summary_line());

@@ -27,6 +27,7 @@ pub fn to_value(report: &RunReport) -> Value {
             "informational": c.informational,
             "notApplicable": c.not_applicable,
             "error": c.errors,
+            "untested": c.untested,
         },
         "summary": { "passed": t.passed, "failed": t.failed, "skipped": t.skipped },
         "card": report.card.clone().unwrap_or(Value::Null),
@@ -52,6 +53,12 @@ fn result_value(r: &CaseResult) -> Value {
         "summary": r.summary,
         "expected": r.expected,
         "observed": r.observed,
+        "deviations": r.deviations.iter().map(|d| json!({
+            "verdict": d.verdict.as_str(),
+            "summary": d.summary,
+            "expected": d.expected,
+            "observed": d.observed,
+        })).collect::<Vec<_>>(),
         "durationMs": millis(r.duration),
         "transcript": r.transcript.iter().map(exchange_value).collect::<Vec<_>>(),
     })

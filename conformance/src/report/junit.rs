@@ -31,7 +31,7 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
 fn test_case(r: &CaseResult) -> TestCase {
     let status = match r.verdict {
         Verdict::Pass | Verdict::NonStrict | Verdict::Informational => TestCaseStatus::success(),
-        Verdict::NotApplicable => {
+        Verdict::NotApplicable | Verdict::Untested => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(r.summary.as_str());
             s

@@ -37,10 +37,26 @@ pub struct CaseResult {
     pub expected: Option<String>,
     /// What was seen (failures).
     pub observed: Option<String>,
+    /// Every further deviation the case saw besides the one above, worst first, each with
+    /// its own evidence (final verdicts, after level mapping).
+    pub deviations: Vec<Deviation>,
     /// Recorded exchanges (kept for failures and errors; may be empty for passes).
     pub transcript: Vec<Exchange>,
     /// Wall time of the case.
     pub duration: Duration,
+}
+
+/// One more deviation seen by a case that already reports a worse (or equal) one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deviation {
+    /// Final verdict of this deviation alone.
+    pub verdict: Verdict,
+    /// One line: what deviated.
+    pub summary: String,
+    /// What would have been acceptable.
+    pub expected: Option<String>,
+    /// What was seen.
+    pub observed: Option<String>,
 }
 
 impl CaseResult {
@@ -84,6 +100,23 @@ pub struct Counts {
     pub not_applicable: usize,
     /// ERROR.
     pub errors: usize,
+    /// UNTESTED.
+    pub untested: usize,
+}
+
+impl Counts {
+    /// Counts one more result of `verdict`.
+    pub fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail => self.failed += 1,
+            Verdict::NonStrict => self.non_strict += 1,
+            Verdict::Informational => self.informational += 1,
+            Verdict::NotApplicable => self.not_applicable += 1,
+            Verdict::Error => self.errors += 1,
+            Verdict::Untested => self.untested += 1,
+        }
+    }
 }
 
 /// A whole run.
@@ -108,26 +141,20 @@ impl RunReport {
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();
         for r in &self.results {
-            match r.verdict {
-                Verdict::Pass => c.passed += 1,
-                Verdict::Fail => c.failed += 1,
-                Verdict::NonStrict => c.non_strict += 1,
-                Verdict::Informational => c.informational += 1,
-                Verdict::NotApplicable => c.not_applicable += 1,
-                Verdict::Error => c.errors += 1,
-            }
+            c.add(r.verdict);
         }
         c
     }
 
     /// The three numbers of the last line: passed = PASS + NON-STRICT + INFORMATIONAL (nothing
-    /// required failed), failed = FAIL + ERROR, skipped = NOT-APPLICABLE.
+    /// required failed), failed = FAIL + ERROR, skipped = NOT-APPLICABLE + UNTESTED (an
+    /// untested row is never a pass; it counts against conformance, see [`Self::conformant`]).
     pub fn tally(&self) -> Tally {
         let c = self.counts();
         Tally {
             passed: c.passed + c.non_strict + c.informational,
             failed: c.failed + c.errors,
-            skipped: c.not_applicable,
+            skipped: c.not_applicable + c.untested,
         }
     }
 
@@ -152,25 +179,17 @@ impl RunReport {
                     out.len() - 1
                 }
             };
-            let c = &mut out[i].1;
-            match r.verdict {
-                Verdict::Pass => c.passed += 1,
-                Verdict::Fail => c.failed += 1,
-                Verdict::NonStrict => c.non_strict += 1,
-                Verdict::Informational => c.informational += 1,
-                Verdict::NotApplicable => c.not_applicable += 1,
-                Verdict::Error => c.errors += 1,
-            }
+            out[i].1.add(r.verdict);
         }
         out
     }
 
     /// Conformant: every applicable MUST passed and none was left unrun (no FAIL, and no ERROR
-    /// on a MUST case).
+    /// or UNTESTED on a MUST case).
     pub fn conformant(&self) -> bool {
         self.results.iter().all(|r| match r.verdict {
             Verdict::Fail => false,
-            Verdict::Error => r.level != Level::Must,
+            Verdict::Error | Verdict::Untested => r.level != Level::Must,
             _ => true,
         })
     }

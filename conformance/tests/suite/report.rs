@@ -22,6 +22,7 @@ fn result(id: &str, binding: Option<Binding>, level: Level, verdict: Verdict) ->
         summary: format!("{id} {}", verdict.as_str().to_lowercase()),
         expected: None,
         observed: None,
+        deviations: Vec::new(),
         transcript: Vec::new(),
         duration: Duration::from_millis(12),
     }
