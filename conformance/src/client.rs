@@ -47,36 +47,169 @@ pub struct WireError {
     pub raw: Value,
 }
 
+/// How a wire error compares with the error a case expects, by the one rule used for every
+/// binding (digest §7 and §2.3): JSON-RPC errors are identified by `error.code`; REST errors by
+/// their ErrorInfo `reason`, and, since only A2A errors need an ErrorInfo, the standard errors
+/// (invalid input, method not found, internal) by their HTTP status alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorMatch {
+    /// The expected error as its binding spells it.
+    Exact,
+    /// REST: the expected `reason` with the 1.0.0 HTTP status (reported, never a FAIL).
+    Legacy,
+    /// REST: the expected HTTP status (and gRPC status, if given) but no ErrorInfo, so the A2A
+    /// error cannot be told from others sharing that status. The missing ErrorInfo is judged by
+    /// REST-006 alone; other rows accept the answer, so one deviation counts in one row.
+    Unidentified,
+    /// Another error.
+    Other,
+}
+
+impl ErrorMatch {
+    /// Whether a case about the expected error accepts this answer.
+    pub fn accepted(self) -> bool {
+        !matches!(self, ErrorMatch::Other)
+    }
+}
+
+/// What error an answer is, binding-independent, for comparing two bindings' answers
+/// (ERR-003, CARD-011): the exact A2A or standard error where the wire says it, else the
+/// HTTP status and gRPC status name it falls under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Identified exactly (JSON-RPC code, or REST ErrorInfo reason).
+    Known(ErrorCode),
+    /// A REST error without an ErrorInfo: its HTTP status and `error.status`, if any.
+    Status(u16, Option<String>),
+    /// A JSON-RPC code outside the table, or an answer without one (an HTTP-layer error).
+    Unknown(Option<i64>, u16),
+}
+
+impl ErrorClass {
+    /// Whether two answers are the same failure: equal when both are identified; otherwise the
+    /// identified side must fall under the other's HTTP status (and gRPC status, when given).
+    pub fn same_failure(&self, other: &ErrorClass) -> bool {
+        fn under(code: ErrorCode, http: u16, status: &Option<String>) -> bool {
+            let http_ok = http == code.http_status()
+                || (code == ErrorCode::MethodNotFound && http == 501)
+                || code.legacy_http_status() == Some(http);
+            http_ok && status.as_deref().is_none_or(|s| s == code.grpc_status())
+        }
+        match (self, other) {
+            (ErrorClass::Known(a), ErrorClass::Known(b)) => a == b,
+            (ErrorClass::Known(k), ErrorClass::Status(h, s))
+            | (ErrorClass::Status(h, s), ErrorClass::Known(k)) => under(*k, *h, s),
+            (ErrorClass::Status(h1, s1), ErrorClass::Status(h2, s2)) => {
+                h1 == h2 && (s1.is_none() || s2.is_none() || s1 == s2)
+            }
+            (ErrorClass::Unknown(_, h), ErrorClass::Status(h2, _))
+            | (ErrorClass::Status(h2, _), ErrorClass::Unknown(_, h)) => h == h2,
+            (ErrorClass::Unknown(c1, h1), ErrorClass::Unknown(c2, h2)) => c1 == c2 && h1 == h2,
+            _ => false,
+        }
+    }
+
+    /// One word for reports: the error's name, or what the wire showed.
+    pub fn label(&self) -> String {
+        match self {
+            ErrorClass::Known(k) => format!("{k:?}"),
+            ErrorClass::Status(h, Some(s)) => format!("HTTP {h} {s} (no ErrorInfo)"),
+            ErrorClass::Status(h, None) => format!("HTTP {h} (no ErrorInfo)"),
+            ErrorClass::Unknown(Some(c), h) => format!("code {c} (HTTP {h})"),
+            ErrorClass::Unknown(None, h) => format!("HTTP {h} without an error code"),
+        }
+    }
+}
+
 impl WireError {
-    /// The A2A error this is, by JSON-RPC code or else by ErrorInfo reason.
-    pub fn kind(&self) -> Option<ErrorCode> {
-        self.code
-            .and_then(ErrorCode::from_jsonrpc)
-            .or_else(|| self.reason.as_deref().and_then(ErrorCode::from_reason))
-    }
-
-    /// Whether this is `expected` on the binding it came from: the JSON-RPC code, or the REST
-    /// reason (or, for non-A2A errors without an ErrorInfo, the 1.0.1 HTTP status).
-    pub fn is(&self, expected: ErrorCode) -> bool {
+    /// The error this is, by the one classification rule (see [`ErrorMatch`]).
+    pub fn class(&self) -> ErrorClass {
         if let Some(code) = self.code {
-            return code == expected.jsonrpc();
+            return ErrorCode::from_jsonrpc(code)
+                .map(ErrorClass::Known)
+                .unwrap_or(ErrorClass::Unknown(Some(code), self.http_status));
         }
-        if self.reason.as_deref() == Some(expected.reason()) {
-            return true;
+        if let Some(k) = self.reason.as_deref().and_then(ErrorCode::from_reason) {
+            return ErrorClass::Known(k);
         }
-        // REST: A2A errors are told apart only by their ErrorInfo (several share HTTP 400);
-        // the standard errors have no spec reason, so their HTTP status decides.
-        !expected.is_a2a()
-            && (self.http_status == expected.http_status()
-                || (expected == ErrorCode::MethodNotFound && self.http_status == 501))
+        if self.raw.is_object() {
+            ErrorClass::Status(self.http_status, self.status.clone())
+        } else {
+            ErrorClass::Unknown(None, self.http_status)
+        }
     }
 
-    /// Reads a JSON-RPC `error` member or a REST `error` object (`details` or `data` array).
-    pub fn from_error_object(http_status: u16, error: &Value) -> Self {
+    /// How this error compares with `expected` (see [`ErrorMatch`]).
+    pub fn matches(&self, expected: ErrorCode) -> ErrorMatch {
+        if let Some(code) = self.code {
+            return if code == expected.jsonrpc() {
+                ErrorMatch::Exact
+            } else {
+                ErrorMatch::Other
+            };
+        }
+        let status_ok = self.http_status == expected.http_status()
+            || (expected == ErrorCode::MethodNotFound && self.http_status == 501);
+        match self.reason.as_deref() {
+            Some(r) if r == expected.reason() => {
+                if status_ok {
+                    ErrorMatch::Exact
+                } else if expected.legacy_http_status() == Some(self.http_status) {
+                    ErrorMatch::Legacy
+                } else {
+                    // Identified by its reason (what clients key on); the HTTP status is
+                    // REST-006's to judge.
+                    ErrorMatch::Exact
+                }
+            }
+            // A reason names the error: a different one is another error. Standard errors'
+            // reasons are SDK conventions, so for those the status still decides.
+            Some(r)
+                if expected.is_a2a() || ErrorCode::from_reason(r).is_some_and(|k| k.is_a2a()) =>
+            {
+                ErrorMatch::Other
+            }
+            _ if !expected.is_a2a() => {
+                if status_ok {
+                    ErrorMatch::Exact
+                } else {
+                    ErrorMatch::Other
+                }
+            }
+            _ => {
+                let grpc_ok = self
+                    .status
+                    .as_deref()
+                    .is_none_or(|s| s == expected.grpc_status());
+                if status_ok && grpc_ok {
+                    ErrorMatch::Unidentified
+                } else {
+                    ErrorMatch::Other
+                }
+            }
+        }
+    }
+
+    /// Reads a JSON-RPC `error` member.
+    pub fn from_jsonrpc(http_status: u16, error: &Value) -> Self {
+        Self::read(http_status, error, true)
+    }
+
+    /// Reads a REST `error` object: its `code` mirrors the HTTP status and is not kept as a
+    /// JSON-RPC code (in answers and in SSE error events alike).
+    pub fn from_rest(http_status: u16, error: &Value) -> Self {
+        Self::read(http_status, error, false)
+    }
+
+    fn read(http_status: u16, error: &Value, jsonrpc: bool) -> Self {
         let details = error.get("data").or_else(|| error.get("details"));
         Self {
             http_status,
-            code: error.get("code").and_then(Value::as_i64),
+            code: if jsonrpc {
+                error.get("code").and_then(crate::expect::whole_number)
+            } else {
+                None
+            },
             status: error
                 .get("status")
                 .and_then(Value::as_str)
@@ -87,6 +220,18 @@ impl WireError {
                 .map(str::to_owned),
             reason: details.and_then(error_info_reason),
             raw: error.clone(),
+        }
+    }
+
+    /// An error answer that carries no error object (an HTTP-layer refusal, a plain-text body).
+    pub fn bare(http_status: u16, raw: Value) -> Self {
+        Self {
+            http_status,
+            code: None,
+            status: None,
+            message: None,
+            reason: None,
+            raw,
         }
     }
 }
@@ -201,7 +346,7 @@ impl EventReader {
                 Binding::JsonRpc => interpret_jsonrpc(self.raw.status, Some(v)),
                 Binding::Rest => match v.get("error") {
                     Some(e) if e.is_object() => {
-                        Reply::Err(WireError::from_error_object(self.raw.status, e))
+                        Reply::Err(WireError::from_rest(self.raw.status, e))
                     }
                     _ => Reply::Ok(v.clone()),
                 },
@@ -546,20 +691,13 @@ fn text_request(text: &str, message_extra: Value, extra: Value) -> Value {
 pub fn interpret_jsonrpc(http_status: u16, json: Option<&Value>) -> Reply {
     let Some(v) = json else {
         return if http_status >= 400 {
-            Reply::Err(WireError {
-                http_status,
-                code: None,
-                status: None,
-                message: None,
-                reason: None,
-                raw: Value::Null,
-            })
+            Reply::Err(WireError::bare(http_status, Value::Null))
         } else {
             Reply::Garbled(format!("HTTP {http_status} with a body that is not JSON"))
         };
     };
     if let Some(err) = v.get("error").filter(|e| e.is_object()) {
-        return Reply::Err(WireError::from_error_object(http_status, err));
+        return Reply::Err(WireError::from_jsonrpc(http_status, err));
     }
     if let Some(result) = v.get("result") {
         return Reply::Ok(result.clone());
@@ -567,9 +705,7 @@ pub fn interpret_jsonrpc(http_status: u16, json: Option<&Value>) -> Reply {
     if http_status >= 400 {
         // Not an envelope (maybe a REST-style error from a gateway): keep what there is.
         let inner = v.get("error").cloned().unwrap_or_else(|| v.clone());
-        let mut e = WireError::from_error_object(http_status, &inner);
-        e.code = None;
-        return Reply::Err(e);
+        return Reply::Err(WireError::from_rest(http_status, &inner));
     }
     Reply::Garbled("the answer has neither `result` nor an `error` object".to_owned())
 }
@@ -585,29 +721,13 @@ pub fn interpret_rest(raw: &RawResponse) -> Reply {
     }
     let error = match &raw.json {
         Some(v) => match v.get("error").filter(|e| e.is_object()) {
-            Some(e) => {
-                let mut w = WireError::from_error_object(raw.status, e);
-                // REST `error.code` mirrors the HTTP status; it is not a JSON-RPC code.
-                w.code = None;
-                w
-            }
-            None => WireError {
-                http_status: raw.status,
-                code: None,
-                status: None,
-                message: None,
-                reason: None,
-                raw: v.clone(),
-            },
+            Some(e) => WireError::from_rest(raw.status, e),
+            None => WireError::bare(raw.status, v.clone()),
         },
-        None => WireError {
-            http_status: raw.status,
-            code: None,
-            status: None,
-            message: None,
-            reason: None,
-            raw: Value::String(String::from_utf8_lossy(&raw.body).into_owned()),
-        },
+        None => WireError::bare(
+            raw.status,
+            Value::String(String::from_utf8_lossy(&raw.body).into_owned()),
+        ),
     };
     Reply::Err(error)
 }
@@ -643,4 +763,188 @@ fn query_string(params: &Map<String, Value>) -> String {
         }
     }
     pairs.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::spec::ErrorCode::*;
+
+    fn rest(status: u16, body: Value) -> WireError {
+        WireError::from_rest(status, &body)
+    }
+    fn rpc(body: Value) -> WireError {
+        WireError::from_jsonrpc(200, &body)
+    }
+    fn info(reason: &str) -> Value {
+        json!([{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                "domain": "a2a-protocol.org"}])
+    }
+
+    /// One table: wire answers of both bindings → how they compare with the expected error.
+    #[test]
+    fn wire_errors_are_classified_by_one_rule() {
+        let bad_request = json!([{"@type": "type.googleapis.com/google.rpc.BadRequest",
+                                  "fieldViolations": [{"field": "message"}]}]);
+        let table: Vec<(&str, WireError, ErrorCode, ErrorMatch)> = vec![
+            (
+                "rpc exact",
+                rpc(json!({"code": -32001, "message": "x"})),
+                TaskNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rpc other",
+                rpc(json!({"code": -32602, "message": "x"})),
+                TaskNotFound,
+                ErrorMatch::Other,
+            ),
+            (
+                "rpc code as double",
+                rpc(json!({"code": -32001.0})),
+                TaskNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest reason + status",
+                rest(
+                    404,
+                    json!({"code": 404, "status": "NOT_FOUND", "details": info("TASK_NOT_FOUND")}),
+                ),
+                TaskNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest code is not a JSON-RPC code",
+                rest(404, json!({"code": 404, "details": info("TASK_NOT_FOUND")})),
+                TaskNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest legacy 409",
+                rest(
+                    409,
+                    json!({"code": 409, "details": info("TASK_NOT_CANCELABLE")}),
+                ),
+                TaskNotCancelable,
+                ErrorMatch::Legacy,
+            ),
+            (
+                "rest reason decides over status",
+                rest(400, json!({"code": 400, "details": info("TASK_NOT_FOUND")})),
+                TaskNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest wrong reason",
+                rest(
+                    400,
+                    json!({"code": 400, "details": info("UNSUPPORTED_OPERATION")}),
+                ),
+                TaskNotCancelable,
+                ErrorMatch::Other,
+            ),
+            (
+                "rest 400 BadRequest, no ErrorInfo, is invalid params",
+                rest(
+                    400,
+                    json!({"code": 400, "status": "INVALID_ARGUMENT", "details": bad_request}),
+                ),
+                InvalidParams,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest 400 no details is a parse error too",
+                rest(400, json!({"code": 400, "message": "bad json"})),
+                ParseError,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest SDK reason for a standard error",
+                rest(400, json!({"code": 400, "details": info("INVALID_PARAMS")})),
+                InvalidParams,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest 404 plain route miss",
+                rest(404, json!({"code": 404})),
+                MethodNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest 501 method not found",
+                rest(501, json!({"code": 501})),
+                MethodNotFound,
+                ErrorMatch::Exact,
+            ),
+            (
+                "rest A2A error without ErrorInfo",
+                rest(404, json!({"code": 404, "status": "NOT_FOUND"})),
+                TaskNotFound,
+                ErrorMatch::Unidentified,
+            ),
+            (
+                "rest A2A error, other gRPC status",
+                rest(400, json!({"code": 400, "status": "INVALID_ARGUMENT"})),
+                UnsupportedOperation,
+                ErrorMatch::Other,
+            ),
+            (
+                "rest A2A error, wrong HTTP status",
+                rest(500, json!({"code": 500})),
+                TaskNotFound,
+                ErrorMatch::Other,
+            ),
+            (
+                "rest standard status mismatch",
+                rest(404, json!({"code": 404})),
+                InvalidParams,
+                ErrorMatch::Other,
+            ),
+            (
+                "http-layer 401",
+                WireError::bare(401, Value::Null),
+                TaskNotFound,
+                ErrorMatch::Other,
+            ),
+        ];
+        for (what, err, expected, want) in table {
+            assert_eq!(err.matches(expected), want, "{what}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn the_same_failure_is_recognised_across_bindings() {
+        let rpc_params = rpc(json!({"code": -32602})).class();
+        let rest_params = rest(
+            400,
+            json!({"code": 400, "status": "INVALID_ARGUMENT",
+            "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest"}]}),
+        )
+        .class();
+        assert!(rpc_params.same_failure(&rest_params));
+        let rpc_missing = rpc(json!({"code": -32001})).class();
+        let rest_missing = rest(404, json!({"details": info("TASK_NOT_FOUND")})).class();
+        assert!(rpc_missing.same_failure(&rest_missing));
+        assert!(rpc_missing.same_failure(&rest(404, json!({"code": 404})).class()));
+        assert!(!rpc_missing.same_failure(&rest_params));
+        assert!(!rpc_params.same_failure(&rpc(json!({"code": -32004})).class()));
+        let unsupported = rest(400, json!({"status": "FAILED_PRECONDITION"})).class();
+        assert!(rpc(json!({"code": -32004}))
+            .class()
+            .same_failure(&unsupported));
+        assert!(!rpc_params.same_failure(&unsupported));
+    }
+
+    #[test]
+    fn rest_stream_error_events_carry_no_jsonrpc_code() {
+        let e = WireError::from_rest(
+            200,
+            &json!({"code": 400, "details": info("UNSUPPORTED_OPERATION")}),
+        );
+        assert_eq!(e.code, None);
+        assert_eq!(e.matches(UnsupportedOperation), ErrorMatch::Exact);
+    }
 }

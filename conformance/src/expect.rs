@@ -14,8 +14,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::case::Outcome;
-use crate::client::{Answer, Reply, WireError};
+use crate::case::{Judged, Outcome};
+use crate::client::{Answer, ErrorMatch, Reply, WireError};
 use crate::errors::ProbeError;
 use crate::probe::RawResponse;
 use crate::spec::{ErrorCode, TASK_STATES};
@@ -65,7 +65,7 @@ pub fn describe(answer: &Answer) -> String {
     format!("HTTP {} ({ct}), {what}", answer.raw.status)
 }
 
-/// One line describing a wire error: code/status/reason and HTTP status.
+/// One line describing a wire error: HTTP status, code, status, reason and message.
 pub fn describe_error(e: &WireError) -> String {
     let mut parts = vec![format!("HTTP {}", e.http_status)];
     if let Some(c) = e.code {
@@ -76,6 +76,9 @@ pub fn describe_error(e: &WireError) -> String {
     }
     if let Some(r) = &e.reason {
         parts.push(format!("reason {r}"));
+    }
+    if let Some(m) = &e.message {
+        parts.push(format!("message {m:?}"));
     }
     parts.join(", ")
 }
@@ -119,8 +122,8 @@ pub fn any_error<'a>(answer: &'a Answer, what: &str) -> Result<&'a WireError, Ou
     }
 }
 
-/// The answer is exactly the A2A error `code` (JSON-RPC code, or REST ErrorInfo reason / HTTP
-/// status). A REST answer with a 1.0.0 legacy status and the right reason is NON-STRICT.
+/// The answer is the error `code`, by the one classification rule ([`WireError::matches`]).
+/// A REST answer with the right reason and the 1.0.0 HTTP status is NON-STRICT.
 pub fn error_is(answer: &Answer, code: ErrorCode) -> Result<&WireError, Outcome> {
     let Reply::Err(e) = &answer.reply else {
         return Err(Outcome::fail(
@@ -129,54 +132,31 @@ pub fn error_is(answer: &Answer, code: ErrorCode) -> Result<&WireError, Outcome>
             describe(answer),
         ));
     };
-    if error_matches(e, code) {
-        return Ok(e);
-    }
-    if e.code.is_none() && legacy_status(e, code) {
-        return Err(Outcome::non_strict(
+    match e.matches(code) {
+        ErrorMatch::Exact | ErrorMatch::Unidentified => Ok(e),
+        ErrorMatch::Legacy => Err(Outcome::non_strict(
             format!("{code:?} with the legacy 1.0.0 mapping"),
             expected_error(code),
             describe_error(e),
-        ));
+        )),
+        ErrorMatch::Other => Err(Outcome::fail(
+            format!("wrong error instead of {code:?}"),
+            expected_error(code),
+            describe(answer),
+        )),
     }
-    Err(Outcome::fail(
-        format!("wrong error instead of {code:?}"),
-        expected_error(code),
-        describe(answer),
-    ))
 }
 
-/// Whether `e` is `code` on its binding, judged from the raw error (JSON-RPC `code`; REST
-/// ErrorInfo reason, else HTTP status for the standard errors that have no A2A reason).
+/// The answer is the A2A error `code`: a pass naming what was refused and how, else the
+/// deviation [`error_is`] describes.
+pub fn refused_with(answer: &Answer, code: ErrorCode, what: &str) -> Judged {
+    error_is(answer, code)
+        .map(|e| Outcome::pass(format!("{what}: {code:?} ({})", describe_error(e))))
+}
+
+/// Whether `e` is accepted as `code` ([`WireError::matches`]: exact, legacy or unidentified).
 pub fn error_matches(e: &WireError, code: ErrorCode) -> bool {
-    if let Some(c) = e.code {
-        return c == code.jsonrpc();
-    }
-    let reason = e.reason.clone().or_else(|| {
-        error_info(&e.raw).and_then(|i| i.get("reason").and_then(Value::as_str).map(str::to_owned))
-    });
-    match reason {
-        Some(r) => {
-            r == code.reason()
-                && (e.http_status == code.http_status()
-                    || (code == ErrorCode::MethodNotFound && e.http_status == 501))
-        }
-        None if code.is_a2a() => false,
-        None => {
-            e.http_status == code.http_status()
-                || (code == ErrorCode::MethodNotFound && e.http_status == 501)
-        }
-    }
-}
-
-/// A REST error with the right reason but the 1.0.0 HTTP status.
-fn legacy_status(e: &WireError, code: ErrorCode) -> bool {
-    let reason_ok = e.reason.as_deref() == Some(code.reason())
-        || error_info(&e.raw)
-            .and_then(|i| i.get("reason"))
-            .and_then(Value::as_str)
-            == Some(code.reason());
-    reason_ok && code.legacy_http_status() == Some(e.http_status)
+    e.matches(code).accepted()
 }
 
 /// The HTTP status of a JSON-RPC error is 200 or 4xx (digest §1.1).
@@ -1119,68 +1099,6 @@ pub fn interfaces_shape(card: &Value) -> Result<(), Outcome> {
 // Setup helpers: tasks to judge against
 // ---------------------------------------------------------------------------------------------
 
-/// SendMessage of `text` (with `message_extra` / `extra` as in [`A2aClient::send_text`]); the
-/// call must succeed. Returns the answer and its result.
-///
-/// [`A2aClient::send_text`]: crate::client::A2aClient::send_text
-pub async fn send_ok(
-    client: &crate::client::A2aClient,
-    text: &str,
-    message_extra: Value,
-    extra: Value,
-) -> Result<(Answer, Value), Outcome> {
-    let answer = client
-        .send_text(text, message_extra, extra)
-        .await
-        .map_err(probe)?;
-    let value = ok(&answer, "SendMessage")?.clone();
-    Ok((answer, value))
-}
-
-/// A finished echo task with one push config on it, for cases about push-config answers.
-pub struct TaskWithConfig {
-    /// The task id.
-    pub task: String,
-    /// The config id the server assigned.
-    pub config: String,
-    /// The Create answer (status and body are part of some cases' judgement).
-    pub created: Answer,
-}
-
-/// Sends `echo {label}` and registers a config whose webhook is on the target's own origin
-/// ([`crate::context::Ctx::inert_webhook_url`]). NOT-APPLICABLE when the agent answers with a
-/// Message or the config cannot be created.
-pub async fn task_with_push_config(
-    ctx: &crate::context::Ctx,
-    label: &str,
-) -> Result<TaskWithConfig, Outcome> {
-    let client = ctx.client();
-    let (_, sent) = send_ok(&client, &format!("echo {label}"), Value::Null, Value::Null).await?;
-    let Some(task) = task_of(&sent).and_then(id_of) else {
-        return Err(Outcome::not_applicable(
-            "the agent answered with a Message; no task to attach a push config to",
-        ));
-    };
-    let created = client
-        .call(
-            crate::spec::Method::CreateTaskPushNotificationConfig,
-            serde_json::json!({"taskId": task, "url": ctx.inert_webhook_url()}),
-        )
-        .await
-        .map_err(probe)?;
-    let Some(config) = created.ok().and_then(id_of) else {
-        return Err(Outcome::not_applicable(format!(
-            "could not create a push config: {}",
-            describe(&created)
-        )));
-    };
-    Ok(TaskWithConfig {
-        task,
-        config,
-        created,
-    })
-}
-
 /// The task inside a SendMessage result (`{"task":…}`), if it is one.
 pub fn task_of(result: &Value) -> Option<&Value> {
     result.get("task")
@@ -1194,46 +1112,6 @@ pub fn id_of(task: &Value) -> Option<String> {
 /// `status.state` of a Task object.
 pub fn state_of(task: &Value) -> Option<&str> {
     task.get("status")?.get("state")?.as_str()
-}
-
-/// A task in a terminal state: sends `echo <text>` (blocking) and returns the Task. Servers
-/// whose agent answers with a Message or leaves the task open make the caller NOT-APPLICABLE.
-pub async fn finished_task(
-    client: &crate::client::A2aClient,
-    text: &str,
-) -> Result<Value, Outcome> {
-    let (_, result) = send_ok(client, &format!("echo {text}"), Value::Null, Value::Null).await?;
-    let Some(task) = task_of(&result) else {
-        return Err(Outcome::not_applicable(
-            "the agent answered with a Message, so no terminal task is available",
-        ));
-    };
-    match state_of(task) {
-        Some(s) if crate::spec::TERMINAL_STATES.contains(&s) => Ok(task.clone()),
-        other => Err(Outcome::not_applicable(format!(
-            "the agent left the task in {}, so no terminal task is available",
-            other.unwrap_or("no state")
-        ))),
-    }
-}
-
-/// A task that stays WORKING until cancelled (test agent `hang`, sent with
-/// `returnImmediately`). Returns its id.
-pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, Outcome> {
-    let (_, result) = send_ok(
-        client,
-        "hang",
-        Value::Null,
-        serde_json::json!({"configuration": {"returnImmediately": true}}),
-    )
-    .await?;
-    task_of(&result).and_then(id_of).ok_or_else(|| {
-        Outcome::fail(
-            "`hang` did not create a task",
-            "a Task in the SendMessage result (test agent contract)",
-            show(&result),
-        )
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1397,16 +1275,45 @@ pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
-/// The A2A error kind of an answer for cross-binding comparison: `Ok` for success, the error
-/// kind (by code or reason) for an error, or a description of what else came back.
-pub fn answer_kind(answer: &Answer) -> String {
-    match &answer.reply {
-        Reply::Ok(_) => "success".into(),
-        Reply::Err(e) => match e.kind() {
-            Some(k) => format!("{k:?}"),
-            None => format!("unclassified error ({})", describe_error(e)),
-        },
-        Reply::Garbled(why) => format!("unreadable ({why})"),
+/// What an answer is, for comparing two bindings' answers: success, the error's class
+/// ([`WireError::class`]), or why it is unreadable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerKind {
+    /// A success.
+    Success,
+    /// An error, classified.
+    Error(crate::client::ErrorClass),
+    /// Neither.
+    Unreadable(String),
+}
+
+impl AnswerKind {
+    /// The kind of `answer`.
+    pub fn of(answer: &Answer) -> AnswerKind {
+        match &answer.reply {
+            Reply::Ok(_) => AnswerKind::Success,
+            Reply::Err(e) => AnswerKind::Error(e.class()),
+            Reply::Garbled(why) => AnswerKind::Unreadable(why.clone()),
+        }
+    }
+
+    /// Whether two bindings gave the same answer: both successes, or the same failure.
+    pub fn agrees_with(&self, other: &AnswerKind) -> bool {
+        match (self, other) {
+            (AnswerKind::Success, AnswerKind::Success) => true,
+            (AnswerKind::Error(a), AnswerKind::Error(b)) => a.same_failure(b),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for AnswerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnswerKind::Success => f.write_str("success"),
+            AnswerKind::Error(c) => f.write_str(&c.label()),
+            AnswerKind::Unreadable(why) => write!(f, "unreadable ({why})"),
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! * [`probe`]: raw HTTP, the strict SSE parser, transcripts — the only way we talk to a server.
 //! * [`client`]: binding-aware calls over the probe, answers normalised for judging.
-//! * [`case`], [`cases`]: the declared catalogue keyed by digest ids; [`expect`]: shared verifiers.
+//! * [`case`], [`cases`]: the declared catalogue keyed by digest ids; [`expect`]: shared verifiers
+//!   (pure judgements of values); [`driver`]: calls that drive the server and the test agent.
 //! * [`runner`]: runs the catalogue, emits events; [`report`]: human, JSON, JUnit, HTML.
 //! * [`context`]: what a case sees (the target's card facts, its binding, fresh ids, deadlines).
 //! * [`webhook`]: a real webhook receiver on loopback for the push cases and chaos.
@@ -27,6 +28,7 @@ pub mod case;
 pub mod cases;
 pub mod client;
 pub mod context;
+pub mod driver;
 pub mod errors;
 pub mod expect;
 pub mod lifecycle;

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use crate::case::{Binding, Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::{user_message, A2aClient, CallOpts, Reply};
 use crate::context::Ctx;
+use crate::driver;
 use crate::expect;
 use crate::probe::{RawRequest, RawResponse};
 use crate::spec::{ErrorCode, Method};
@@ -579,8 +580,8 @@ async fn card_011(ctx: Ctx) -> Judged {
     let mut compared = Vec::new();
 
     // Results of the same send.
-    let (_, a) = expect::send_ok(&rpc, &text, Value::Null, Value::Null).await?;
-    let (_, b) = expect::send_ok(&rest, &text, Value::Null, Value::Null).await?;
+    let (_, a) = driver::send_ok(&rpc, &text, Value::Null, Value::Null).await?;
+    let (_, b) = driver::send_ok(&rest, &text, Value::Null, Value::Null).await?;
     differ("SendMessage result", &a, &b)?;
     compared.push("SendMessage");
 
@@ -714,8 +715,8 @@ fn same_kind(
     a: &crate::client::Answer,
     b: &crate::client::Answer,
 ) -> Result<(), Outcome> {
-    let (x, y) = (expect::answer_kind(a), expect::answer_kind(b));
-    if x == y {
+    let (x, y) = (expect::AnswerKind::of(a), expect::AnswerKind::of(b));
+    if x.agrees_with(&y) {
         Ok(())
     } else {
         Err(Outcome::fail(
@@ -739,7 +740,7 @@ async fn cap_001(ctx: Ctx) -> Judged {
         .await
         .map_err(expect::probe)?;
     expect::stream_error_is(opened, ErrorCode::UnsupportedOperation, timeout).await?;
-    let (_, result) = expect::send_ok(&client, "echo cap-001", Value::Null, Value::Null).await?;
+    let (_, result) = driver::send_ok(&client, "echo cap-001", Value::Null, Value::Null).await?;
     let Some(id) = expect::task_of(&result).and_then(expect::id_of) else {
         return Ok(Outcome::pass(
             "SendStreamingMessage refused; SubscribeToTask not tried (the agent answered with a Message)",
@@ -758,7 +759,7 @@ async fn cap_001(ctx: Ctx) -> Judged {
 /// CAP-002: push off refuses every push-config operation.
 async fn cap_002(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, result) = expect::send_ok(&client, "echo cap-002", Value::Null, Value::Null).await?;
+    let (_, result) = driver::send_ok(&client, "echo cap-002", Value::Null, Value::Null).await?;
     let task = expect::task_of(&result)
         .and_then(expect::id_of)
         .unwrap_or_else(|| ctx.unique("cap-002-task"));

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Outcome};
 use crate::client::{user_message, Reply, StreamAnswer};
 use crate::context::Ctx;
+use crate::driver;
 use crate::expect::{self, Shape};
 use crate::spec::{ErrorCode, Method};
 
@@ -182,7 +183,7 @@ async fn samples(ctx: &Ctx) -> Result<Vec<Sample>, Outcome> {
     let client = ctx.client();
     let mut out = Vec::new();
     let text = format!("echo {} ünïcode ✓", ctx.unique("data"));
-    let (answer, result) = expect::send_ok(&client, &text, Value::Null, Value::Null).await?;
+    let (answer, result) = driver::send_ok(&client, &text, Value::Null, Value::Null).await?;
     out.push(Sample {
         label: "SendMessage".into(),
         value: result.clone(),
@@ -233,7 +234,7 @@ async fn samples(ctx: &Ctx) -> Result<Vec<Sample>, Outcome> {
     });
     if ctx.target().test_agent {
         for cmd in ["parts", "message hello", "fail", "input-required"] {
-            let (a, v) = expect::send_ok(&client, cmd, Value::Null, Value::Null).await?;
+            let (a, v) = driver::send_ok(&client, cmd, Value::Null, Value::Null).await?;
             out.push(Sample {
                 label: format!("SendMessage `{cmd}`"),
                 value: v,
@@ -497,7 +498,7 @@ async fn data_014(ctx: Ctx) -> Judged {
     }
     if ctx.target().test_agent {
         let word = format!("grüße-✓-🚀-{}", ctx.unique("utf8"));
-        let (_, result) = expect::send_ok(
+        let (_, result) = driver::send_ok(
             &ctx.client(),
             &format!("echo {word}"),
             Value::Null,

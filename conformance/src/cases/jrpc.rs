@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::{user_message, CallOpts, Reply, StreamAnswer};
 use crate::context::Ctx;
+use crate::driver;
 use crate::expect;
 use crate::probe::{RawRequest, RawResponse};
 use crate::spec::{ErrorCode, Method};
@@ -282,7 +283,7 @@ async fn jrpc_002(ctx: Ctx) -> Judged {
 /// JRPC-003: application/json responses.
 async fn jrpc_003(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (ok, _) = expect::send_ok(&client, "echo jrpc-003", Value::Null, Value::Null).await?;
+    let (ok, _) = driver::send_ok(&client, "echo jrpc-003", Value::Null, Value::Null).await?;
     let err = client
         .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
         .await
@@ -566,14 +567,7 @@ async fn jrpc_009(ctx: Ctx) -> Judged {
         if error.get("data").is_some() {
             with_data += 1;
         }
-        let wire = crate::client::WireError {
-            http_status: raw.status,
-            code: error.get("code").and_then(Value::as_i64),
-            status: None,
-            message: None,
-            reason: None,
-            raw: error.clone(),
-        };
+        let wire = crate::client::WireError::from_jsonrpc(raw.status, error);
         expect::error_details_have_type(&wire).map_err(|o| Outcome {
             summary: format!("{what}: {}", o.summary),
             ..o
@@ -630,7 +624,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
         .map_err(expect::probe)?;
     expect::error_is(&v, ErrorCode::VersionNotSupported)?;
     let mut checked = vec!["-32001", "-32009"];
-    if let Ok(task) = expect::finished_task(&client, &ctx.unique("jrpc-011")).await {
+    if let Ok(task) = driver::finished_task(&client, &ctx.unique("jrpc-011")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
             let c = client
@@ -661,7 +655,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
 /// JRPC-012: result shapes per method.
 async fn jrpc_012(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(
+    let (_, sent) = driver::send_ok(
         &client,
         &format!("echo {}", ctx.unique("jrpc-012")),
         Value::Null,
@@ -782,9 +776,9 @@ async fn jrpc_014(ctx: Ctx) -> Judged {
 /// JRPC-015: Delete's result.
 async fn jrpc_015(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let expect::TaskWithConfig {
+    let driver::TaskWithConfig {
         task, config: cfg, ..
-    } = expect::task_with_push_config(&ctx, "jrpc-015").await?;
+    } = driver::task_with_push_config(&ctx, "jrpc-015").await?;
     let d = client
         .call(
             Method::DeleteTaskPushNotificationConfig,

@@ -4,10 +4,11 @@
 
 use serde_json::{json, Value};
 
-use super::agent::{self, brief, context_of, describe, id_of, new_task, state};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::Reply;
 use crate::context::Ctx;
+use crate::driver::{self, context_of, new_task};
+use crate::expect;
 use crate::spec::Method;
 
 /// The CTX, LIFE cases, in digest order.
@@ -131,8 +132,8 @@ const PLAIN: &str = "echo gauntlet context check";
 
 /// CTX-001: each task gets a unique, server-generated id.
 async fn ctx_001(ctx: Ctx) -> Judged {
-    let a = id_of(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
-    let b = id_of(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
+    let a = driver::require_id(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
+    let b = driver::require_id(&new_task(&ctx, PLAIN, json!({}), json!({})).await?)?;
     if a == b {
         return Ok(Outcome::fail(
             "two tasks share an id",
@@ -145,7 +146,9 @@ async fn ctx_001(ctx: Ctx) -> Judged {
 
 /// CTX-002: a server-generated contextId is returned.
 async fn ctx_002(ctx: Ctx) -> Judged {
-    let resp = agent::send_ok(&ctx, PLAIN, json!({}), json!({})).await?;
+    let resp = driver::send_ok(&ctx.client(), PLAIN, json!({}), json!({}))
+        .await?
+        .1;
     let (kind, obj) = match (resp.get("task"), resp.get("message")) {
         (Some(t), _) => ("Task", t),
         (None, Some(m)) => ("Message", m),
@@ -153,7 +156,7 @@ async fn ctx_002(ctx: Ctx) -> Judged {
             return Ok(Outcome::fail(
                 "no Task or Message in the result",
                 "{\"task\"} or {\"message\"}",
-                brief(&resp),
+                expect::show(&resp),
             ))
         }
     };
@@ -162,23 +165,30 @@ async fn ctx_002(ctx: Ctx) -> Judged {
         _ => Ok(Outcome::fail(
             "the response has no contextId",
             format!("a non-empty contextId on the {kind}"),
-            brief(obj),
+            expect::show(obj),
         )),
     }
 }
 
 /// CTX-003: taskId without contextId inherits the task's contextId.
 async fn ctx_003(ctx: Ctx) -> Judged {
-    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
     let c = context_of(&g.task).unwrap_or_default().to_owned();
-    let resp = agent::send_ok(&ctx, "follow-up", json!({ "taskId": g.id }), json!({})).await?;
-    let t = agent::task_of(&resp)?;
+    let resp = driver::send_ok(
+        &ctx.client(),
+        "follow-up",
+        json!({ "taskId": g.id }),
+        json!({}),
+    )
+    .await?
+    .1;
+    let t = driver::require_task(&resp)?;
     let got = context_of(&t).unwrap_or_default().to_owned();
     if t.get("id").and_then(Value::as_str) != Some(g.id.as_str()) || got != c || c.is_empty() {
         return Ok(Outcome::fail(
             "the follow-up did not inherit the task's contextId",
             format!("task {} in context {c:?}", g.id),
-            brief(&t),
+            expect::show(&t),
         ));
     }
     g.disarm();
@@ -187,48 +197,49 @@ async fn ctx_003(ctx: Ctx) -> Judged {
 
 /// CTX-004: a contextId that disagrees with the task's is rejected.
 async fn ctx_004(ctx: Ctx) -> Judged {
-    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
     let c = context_of(&g.task).unwrap_or_default().to_owned();
     let wrong = ctx.unique("other-context");
-    let a = agent::send(
+    let a = driver::send_text(
         &ctx,
         "follow-up",
         json!({ "taskId": g.id, "contextId": wrong }),
         json!({}),
     )
     .await?;
-    let after = agent::get_task(&ctx, &g.id, None).await?;
+    let after = driver::get_task(&ctx, &g.id, None).await?;
     g.cancel().await;
     let Reply::Err(e) = &a.reply else {
         return Ok(Outcome::fail(
             "a mismatched contextId was accepted",
             "an error (InvalidParams -32602 / 400 recommended; the spec names none)",
-            describe(&a),
+            expect::describe(&a),
         ));
     };
-    if state(&after) != Some("TASK_STATE_INPUT_REQUIRED") || context_of(&after) != Some(c.as_str())
+    if expect::state_of(&after) != Some("TASK_STATE_INPUT_REQUIRED")
+        || context_of(&after) != Some(c.as_str())
     {
         return Ok(Outcome::fail(
             "the rejected message still changed the task",
             format!("task still INPUT_REQUIRED in context {c}"),
-            brief(&after),
+            expect::show(&after),
         ));
     }
     Ok(Outcome::pass(format!(
         "rejected ({}); task unchanged",
-        agent::describe_err(e)
+        expect::describe_error(e)
     )))
 }
 
 /// CTX-005: a client contextId is used as given or refused, never replaced.
 async fn ctx_005(ctx: Ctx) -> Judged {
     let mine = ctx.unique("client-context");
-    let a = agent::send(&ctx, PLAIN, json!({ "contextId": mine }), json!({})).await?;
+    let a = driver::send_text(&ctx, PLAIN, json!({ "contextId": mine }), json!({})).await?;
     let resp = match &a.reply {
         Reply::Err(e) => {
             return Ok(Outcome::pass(format!(
                 "client contextId refused with an error ({})",
-                agent::describe_err(e)
+                expect::describe_error(e)
             )))
         }
         Reply::Ok(v) => v.clone(),
@@ -236,7 +247,7 @@ async fn ctx_005(ctx: Ctx) -> Judged {
             return Ok(Outcome::fail(
                 "unusable answer",
                 "a SendMessageResponse or an error",
-                describe(&a),
+                expect::describe(&a),
             ))
         }
     };
@@ -258,25 +269,25 @@ async fn ctx_005(ctx: Ctx) -> Judged {
 async fn ctx_006(ctx: Ctx) -> Judged {
     let first = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
     let c = context_of(&first).unwrap_or_default().to_owned();
-    let a = agent::send(&ctx, PLAIN, json!({ "contextId": c }), json!({})).await?;
+    let a = driver::send_text(&ctx, PLAIN, json!({ "contextId": c }), json!({})).await?;
     let second = match &a.reply {
-        Reply::Ok(v) => agent::task_of(v)?,
+        Reply::Ok(v) => driver::require_task(v)?,
         _ => {
             return Ok(Outcome::info(format!(
                 "a second task in the context was refused: {}",
-                describe(&a)
+                expect::describe(&a)
             )))
         }
     };
     if context_of(&second) == Some(c.as_str()) && second.get("id") != first.get("id") {
         Ok(Outcome::pass(format!(
             "new task {} in context {c}",
-            id_of(&second)?
+            driver::require_id(&second)?
         )))
     } else {
         Ok(Outcome::info(format!(
             "no new task in the given context: {}",
-            brief(&second)
+            expect::show(&second)
         )))
     }
 }
@@ -284,30 +295,31 @@ async fn ctx_006(ctx: Ctx) -> Judged {
 /// LIFE-001: a terminal task never changes state again.
 async fn life_001(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
-    let id = id_of(&t)?;
-    let Some(s) = state(&t)
-        .filter(|s| agent::is_terminal(s))
+    let id = driver::require_id(&t)?;
+    let Some(s) = expect::state_of(&t)
+        .filter(|s| driver::is_terminal(s))
         .map(str::to_owned)
     else {
         return Ok(Outcome::not_applicable(format!(
             "the task is not terminal after a blocking send (state {:?})",
-            state(&t)
+            expect::state_of(&t)
         )));
     };
-    let before = agent::get_task(&ctx, &id, None).await?;
-    let msg = agent::send(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
-    let cancel = agent::call(&ctx, Method::CancelTask, json!({ "id": id })).await?;
-    let after = agent::get_task(&ctx, &id, None).await?;
-    if state(&before) != Some(s.as_str()) || state(&after) != Some(s.as_str()) {
+    let before = driver::get_task(&ctx, &id, None).await?;
+    let msg = driver::send_text(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
+    let cancel = driver::call(&ctx, Method::CancelTask, json!({ "id": id })).await?;
+    let after = driver::get_task(&ctx, &id, None).await?;
+    if expect::state_of(&before) != Some(s.as_str()) || expect::state_of(&after) != Some(s.as_str())
+    {
         return Ok(Outcome::fail(
             "a terminal task changed state",
             format!("{s} on every later GetTask"),
             format!(
                 "before {:?}, after {:?} (message: {}; cancel: {})",
-                state(&before),
-                state(&after),
-                describe(&msg),
-                describe(&cancel)
+                expect::state_of(&before),
+                expect::state_of(&after),
+                expect::describe(&msg),
+                expect::describe(&cancel)
             ),
         ));
     }
@@ -315,7 +327,11 @@ async fn life_001(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "a terminal task accepted a change",
             "errors for a message and a cancel sent to a terminal task",
-            format!("message: {}; cancel: {}", describe(&msg), describe(&cancel)),
+            format!(
+                "message: {}; cancel: {}",
+                expect::describe(&msg),
+                expect::describe(&cancel)
+            ),
         ));
     }
     Ok(Outcome::pass(format!(
@@ -325,7 +341,7 @@ async fn life_001(ctx: Ctx) -> Judged {
 
 /// LIFE-002: AUTH_REQUIRED comes as a Task with an explaining status message.
 async fn life_002(ctx: Ctx) -> Judged {
-    let g = agent::interrupted(&ctx, "auth-required", "TASK_STATE_AUTH_REQUIRED").await?;
+    let g = driver::interrupted(&ctx, "auth-required", "TASK_STATE_AUTH_REQUIRED").await?;
     let msg = g.task.pointer("/status/message").cloned();
     g.cancel().await;
     let explains = msg
@@ -337,7 +353,7 @@ async fn life_002(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "AUTH_REQUIRED without an explaining status message",
             "status.message with at least one part saying what is needed",
-            msg.map_or_else(|| "no status.message".to_owned(), |m| brief(&m)),
+            msg.map_or_else(|| "no status.message".to_owned(), |m| expect::show(&m)),
         ));
     }
     Ok(Outcome::pass("Task in AUTH_REQUIRED with a status message"))
@@ -349,14 +365,14 @@ async fn follow_up(
     command: &str,
     want: &str,
 ) -> Result<Result<String, String>, Outcome> {
-    let g = agent::interrupted(ctx, command, want).await?;
-    let a = agent::send(ctx, "here you go", json!({ "taskId": g.id }), json!({})).await?;
+    let g = driver::interrupted(ctx, command, want).await?;
+    let a = driver::send_text(ctx, "here you go", json!({ "taskId": g.id }), json!({})).await?;
     let out = match &a.reply {
-        Reply::Ok(v) => match agent::task_of(v) {
-            Ok(t) => Ok(state(&t).unwrap_or("?").to_owned()),
-            Err(_) => Ok(format!("answered {}", brief(v))),
+        Reply::Ok(v) => match driver::require_task(v) {
+            Ok(t) => Ok(expect::state_of(&t).unwrap_or("?").to_owned()),
+            Err(_) => Ok(format!("answered {}", expect::show(v))),
         },
-        _ => Err(describe(&a)),
+        _ => Err(expect::describe(&a)),
     };
     g.cancel().await;
     Ok(out)

@@ -1,7 +1,6 @@
 //! The case catalogue: one module per checklist group of digest §9, in digest order.
 //! [`catalogue`] is the single ordered list that drives running, listing and docs.
 
-mod agent;
 mod card;
 mod data;
 mod jrpc;

@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::agent::{self, brief, call, call_ok, describe, expect_error};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::Reply;
 use crate::context::Ctx;
+use crate::driver::{self, call, call_ok};
+use crate::expect;
 use crate::spec::{ErrorCode, Method};
 use crate::webhook::{Delivery, Scripted, WebhookReceiver};
 
@@ -175,12 +176,12 @@ pub(crate) async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
 
 /// A task to hang configs on: a `hang` task with the test agent (canceled at the end), else a
 /// task from a plain message.
-async fn some_task(ctx: &Ctx) -> Result<agent::Hung, Outcome> {
+async fn some_task(ctx: &Ctx) -> Result<driver::Hung, Outcome> {
     if ctx.target().test_agent {
-        agent::hang(ctx).await
+        driver::hang(ctx).await
     } else {
-        let t = agent::new_task(ctx, PLAIN, json!({}), json!({})).await?;
-        agent::guard(ctx, t)
+        let t = driver::new_task(ctx, PLAIN, json!({}), json!({})).await?;
+        driver::guard(ctx, t)
     }
 }
 
@@ -197,11 +198,11 @@ async fn create(ctx: &Ctx, task_id: &str, url: &str, extra: Value) -> Result<Val
 /// deliveries cannot be observed, so the case is NOT-APPLICABLE, quoting the server's reason.
 pub(crate) fn registered(a: &crate::client::Answer, what: &str) -> Result<Value, Outcome> {
     match &a.reply {
-        Reply::Err(e) if e.is(ErrorCode::InvalidParams) => Err(Outcome::not_applicable(format!(
+        Reply::Err(e) if expect::error_matches(e, ErrorCode::InvalidParams) => Err(Outcome::not_applicable(format!(
             "the server refused the suite's webhook on 127.0.0.1 ({}), presumably its SSRF guard (PUSH-012); allow private webhooks on the target to observe deliveries",
-            agent::describe_err(e)
+            expect::describe_error(e)
         ))),
-        _ => agent::success(a, what),
+        _ => expect::ok(a, what).cloned(),
     }
 }
 
@@ -215,7 +216,7 @@ fn config_id(cfg: &Value) -> Result<String, Outcome> {
             Outcome::fail(
                 "the config has no id",
                 "a TaskPushNotificationConfig with a non-empty `id`",
-                brief(cfg),
+                expect::show(cfg),
             )
         })
 }
@@ -244,8 +245,8 @@ fn on(ds: &[Delivery], path: &str) -> Vec<Delivery> {
 fn terminal(d: &Delivery) -> bool {
     d.json
         .as_ref()
-        .and_then(agent::event_state)
-        .is_some_and(agent::is_terminal)
+        .and_then(driver::event_state)
+        .is_some_and(driver::is_terminal)
 }
 
 /// Registers a webhook on `path` inline with a plain SendMessage (`config_extra` merged into the
@@ -259,15 +260,15 @@ async fn deliveries(
 ) -> Result<(String, Result<Vec<Delivery>, Vec<Delivery>>), Outcome> {
     let mut cfg = json!({ "url": hook.url_for(path) });
     crate::client::merge(&mut cfg, config_extra);
-    let a = agent::send(
+    let a = driver::send_text(
         ctx,
         PLAIN,
         json!({}),
         json!({ "configuration": { "taskPushNotificationConfig": cfg } }),
     )
     .await?;
-    let task = agent::task_of(&registered(&a, "SendMessage with a push config")?)?;
-    let id = agent::id_of(&task)?;
+    let task = driver::require_task(&registered(&a, "SendMessage with a push config")?)?;
+    let id = driver::require_id(&task)?;
     let p = path.to_owned();
     let seen = hook
         .wait_for(
@@ -308,7 +309,7 @@ async fn push_001(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "the created config lacks the taskId or the url",
             format!("the config with an `id`, taskId {task:?} and url {url:?}"),
-            brief(&cfg),
+            expect::show(&cfg),
         ));
     }
     Ok(Outcome::pass(format!(
@@ -326,14 +327,14 @@ async fn push_002(ctx: Ctx) -> Judged {
         json!({ "taskId": missing, "url": hook.url_for("/push-002") }),
     )
     .await?;
-    expect_error(&a, ErrorCode::TaskNotFound, "Create for an unknown task")?;
+    expect::refused_with(&a, ErrorCode::TaskNotFound, "Create for an unknown task")?;
     let b = call(
         &ctx,
         Method::ListTaskPushNotificationConfigs,
         json!({ "taskId": missing }),
     )
     .await?;
-    expect_error(&b, ErrorCode::TaskNotFound, "List for an unknown task")?;
+    expect::refused_with(&b, ErrorCode::TaskNotFound, "List for an unknown task")?;
     Ok(Outcome::pass("TaskNotFound for Create and List"))
 }
 
@@ -364,10 +365,10 @@ async fn push_003(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "Get did not return the stored config",
             format!("config {id} with url {url}"),
-            brief(&got),
+            expect::show(&got),
         ));
     }
-    expect_error(
+    expect::refused_with(
         &unknown,
         ErrorCode::TaskNotFound,
         "Get of an unknown config id",
@@ -428,7 +429,7 @@ fn deleted(a: &crate::client::Answer) -> bool {
 /// PUSH-005: delete is permanent and idempotent; nothing is delivered afterwards.
 async fn push_005(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
-    let g = agent::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await?;
     // Explicit distinct ids, so the control config cannot replace the one being deleted (a
     // server may derive a missing id from the taskId; digest §1.2 notes).
     let gone = config_id(
@@ -475,10 +476,14 @@ async fn push_005(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "delete is not idempotent",
             "both deletes succeed (result null or {})",
-            format!("first: {}; second: {}", describe(&first), describe(&second)),
+            format!(
+                "first: {}; second: {}",
+                expect::describe(&first),
+                expect::describe(&second)
+            ),
         ));
     }
-    if !matches!(&get.reply, Reply::Err(e) if e.is(ErrorCode::TaskNotFound))
+    if !matches!(&get.reply, Reply::Err(e) if expect::error_matches(e, ErrorCode::TaskNotFound))
         || listed
             .iter()
             .any(|c| c.get("id").and_then(Value::as_str) == Some(gone.as_str()))
@@ -488,8 +493,8 @@ async fn push_005(ctx: Ctx) -> Judged {
             "Get gives TaskNotFoundError and List omits it",
             format!(
                 "Get: {}; List ids: {}",
-                describe(&get),
-                brief(&json!(listed))
+                expect::describe(&get),
+                expect::show(&json!(listed))
             ),
         ));
     }
@@ -513,9 +518,15 @@ async fn push_005(ctx: Ctx) -> Judged {
 /// PUSH-006: a config persists until the task completes.
 async fn push_006(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
-    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
     let id = config_id(&create(&ctx, &g.id, &hook.url_for("/push-006"), json!({})).await?)?;
-    agent::send_ok(&ctx, "finish", json!({ "taskId": g.id }), json!({})).await?;
+    driver::send_ok(
+        &ctx.client(),
+        "finish",
+        json!({ "taskId": g.id }),
+        json!({}),
+    )
+    .await?;
     let seen = hook
         .wait_for(
             |ds| on(ds, "/push-006").iter().any(terminal),
@@ -541,7 +552,7 @@ async fn push_007(ctx: Ctx) -> Judged {
     let (_, seen) = deliveries(&ctx, &hook, "/push-007", json!({})).await?;
     let ds = some(seen)?;
     for d in &ds {
-        let ok = d.method == "POST" && d.json.as_ref().and_then(agent::member).is_some();
+        let ok = d.method == "POST" && d.json.as_ref().and_then(driver::member).is_some();
         if !ok {
             return Ok(Outcome::fail(
                 "a delivery is not a POST of a StreamResponse",
@@ -602,7 +613,7 @@ async fn push_009(ctx: Ctx) -> Judged {
             format!(
                 "{} deliveries: {}",
                 ds.len(),
-                agent::summarize(&ds.iter().filter_map(|d| d.json.clone()).collect::<Vec<_>>())
+                driver::summarize(&ds.iter().filter_map(|d| d.json.clone()).collect::<Vec<_>>())
             ),
         )),
     }
@@ -614,14 +625,14 @@ async fn push_011(ctx: Ctx) -> Judged {
         .await
         .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))?;
     let cfg = json!({ "url": hook.url_for("/push-011") });
-    let a = agent::send(
+    let a = driver::send_text(
         &ctx,
         PLAIN,
         json!({}),
         json!({ "configuration": { "taskPushNotificationConfig": cfg } }),
     )
     .await?;
-    agent::task_of(&registered(&a, "SendMessage with a push config")?)?;
+    driver::require_task(&registered(&a, "SendMessage with a push config")?)?;
     let retried = |ds: &[Delivery]| {
         ds.iter()
             .position(|d| d.answered >= 500)
@@ -676,16 +687,16 @@ async fn push_012(ctx: Ctx) -> Judged {
     g.cancel().await;
     match &a.reply {
         Reply::Err(e)
-            if e.is(ErrorCode::TaskNotFound) || e.is(ErrorCode::PushNotificationNotSupported) =>
+            if expect::error_matches(e, ErrorCode::TaskNotFound) || expect::error_matches(e, ErrorCode::PushNotificationNotSupported) =>
         {
             Ok(Outcome::error(format!(
                 "inconclusive: the create failed for another reason ({})",
-                agent::describe_err(e)
+                expect::describe_error(e)
             )))
         }
         Reply::Err(e) => Ok(Outcome::pass(format!(
             "loopback webhook URL refused ({})",
-            agent::describe_err(e)
+            expect::describe_error(e)
         ))),
         Reply::Ok(_) if ctx.target().loopback => Ok(Outcome::info(
             "a loopback webhook URL was accepted; the target itself runs on loopback, where private webhooks are usually allowed on purpose (the suite's own receiver needs that). Run against a deployment with the SSRF guard on to judge",
@@ -693,11 +704,11 @@ async fn push_012(ctx: Ctx) -> Judged {
         Reply::Ok(v) => Ok(Outcome::fail(
             "a loopback webhook URL was accepted",
             "a refusal of http://127.0.0.1/… (loopback, private and link-local targets)",
-            brief(v),
+            expect::show(v),
         )),
         Reply::Garbled(_) => Ok(Outcome::error(format!(
             "unusable answer: {}",
-            describe(&a)
+            expect::describe(&a)
         ))),
     }
 }

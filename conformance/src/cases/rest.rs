@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::{user_message, Answer, CallOpts, Reply, StreamAnswer};
 use crate::context::Ctx;
+use crate::driver;
 use crate::expect;
 use crate::probe::RawRequest;
 use crate::spec::{ErrorCode, Method};
@@ -144,7 +145,7 @@ fn routed(answer: &Answer, what: &str) -> Result<(), Outcome> {
 /// REST-001: every route answers.
 async fn rest_001(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(&client, "echo rest-001", Value::Null, Value::Null).await?;
+    let (_, sent) = driver::send_ok(&client, "echo rest-001", Value::Null, Value::Null).await?;
     let mut routes = vec!["POST /message:send"];
     let missing = ctx.unique("missing");
     let nf = client
@@ -227,7 +228,7 @@ async fn rest_002(ctx: Ctx) -> Judged {
         ));
     };
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(&client, "echo rest-002", Value::Null, Value::Null).await?;
+    let (_, sent) = driver::send_ok(&client, "echo rest-002", Value::Null, Value::Null).await?;
     if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
         let g = client
             .call(Method::GetTask, json!({"id": id}))
@@ -270,7 +271,7 @@ async fn rest_003(ctx: Ctx) -> Judged {
 /// REST-004: query parameters.
 async fn rest_004(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let task = expect::finished_task(&client, &ctx.unique("rest-004")).await;
+    let task = driver::finished_task(&client, &ctx.unique("rest-004")).await;
     let (context, state) = match &task {
         Ok(t) => (
             t.get("contextId")
@@ -433,7 +434,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
         .map_err(expect::probe)?;
     check(&v, ErrorCode::VersionNotSupported, "version 9.9")?;
     let mut checked = vec!["TASK_NOT_FOUND 404", "VERSION_NOT_SUPPORTED 400"];
-    if let Ok(task) = expect::finished_task(&client, &ctx.unique("rest-006")).await {
+    if let Ok(task) = driver::finished_task(&client, &ctx.unique("rest-006")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
             let c = client
@@ -474,7 +475,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
 /// REST-007: success bodies.
 async fn rest_007(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let (_, sent) = expect::send_ok(&client, "echo rest-007", Value::Null, Value::Null).await?;
+    let (_, sent) = driver::send_ok(&client, "echo rest-007", Value::Null, Value::Null).await?;
     expect::send_message_response_shape(&sent)?;
     let mut checked = vec!["message:send"];
     if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
@@ -486,7 +487,7 @@ async fn rest_007(ctx: Ctx) -> Judged {
         checked.push("GET /tasks/{id}");
     }
     if ctx.target().test_agent {
-        let id = expect::hanging_task(&client).await?;
+        let id = driver::hanging_task(&client).await?;
         let c = client
             .call(Method::CancelTask, json!({"id": id}))
             .await
@@ -593,9 +594,9 @@ async fn subscribe(ctx: &Ctx, id: &str, verb: &str, live: bool) -> Result<(), Ou
 async fn rest_008(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (id, live) = if ctx.target().test_agent {
-        (expect::hanging_task(&client).await?, true)
+        (driver::hanging_task(&client).await?, true)
     } else {
-        let t = expect::finished_task(&client, &ctx.unique("rest-008")).await?;
+        let t = driver::finished_task(&client, &ctx.unique("rest-008")).await?;
         (expect::id_of(&t).unwrap_or_default(), false)
     };
     let post = subscribe(&ctx, &id, "POST", live).await;
@@ -623,9 +624,9 @@ async fn rest_009(ctx: Ctx) -> Judged {
     let mut kinds = Vec::new();
     for body in [&b""[..], &b"{}"[..]] {
         let id = if ctx.target().test_agent {
-            expect::hanging_task(&client).await?
+            driver::hanging_task(&client).await?
         } else {
-            let t = expect::finished_task(&client, &ctx.unique("rest-009")).await?;
+            let t = driver::finished_task(&client, &ctx.unique("rest-009")).await?;
             expect::id_of(&t).unwrap_or_default()
         };
         let mut req = client.request(Method::CancelTask, &json!({"id": id}), &CallOpts::default());
@@ -645,9 +646,9 @@ async fn rest_009(ctx: Ctx) -> Judged {
                 ));
             }
         }
-        kinds.push(expect::answer_kind(&a));
+        kinds.push(expect::AnswerKind::of(&a));
     }
-    if kinds[0] != kinds[1] {
+    if !kinds[0].agrees_with(&kinds[1]) {
         return Ok(Outcome::fail(
             "empty and `{}` cancel bodies answered differently",
             "the same outcome for both",
@@ -663,11 +664,11 @@ async fn rest_009(ctx: Ctx) -> Judged {
 /// REST-010: push-config statuses.
 async fn rest_010(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let expect::TaskWithConfig {
+    let driver::TaskWithConfig {
         task,
         config: cfg,
         created: c,
-    } = expect::task_with_push_config(&ctx, "rest-010").await?;
+    } = driver::task_with_push_config(&ctx, "rest-010").await?;
     if !matches!(c.raw.status, 200 | 201) {
         return Ok(Outcome::fail(
             "create answered an unexpected status",

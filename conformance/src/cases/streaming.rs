@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::agent::{
-    self, brief, collect, event_state, member, next, open, open_text, short, summarize, values, End,
-};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::context::Ctx;
+use crate::driver::{
+    self, collect, event_state, member, next, open, open_text, short, summarize, values, End,
+};
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
 
@@ -335,7 +335,7 @@ async fn sse_002(ctx: Ctx) -> Judged {
                 format!(
                     "{{\"jsonrpc\":\"2.0\",\"id\":{req_id},\"result\":{{one of task/message/statusUpdate/artifactUpdate}}}}"
                 ),
-                brief(j),
+                expect::show(j),
             )),
             None => Ok(()),
         }
@@ -411,7 +411,7 @@ async fn judge_each_event(
 fn rank(s: &str) -> u8 {
     match s {
         "TASK_STATE_SUBMITTED" => 0,
-        s if agent::is_terminal(s) => 2,
+        s if driver::is_terminal(s) => 2,
         _ => 1,
     }
 }
@@ -422,7 +422,7 @@ async fn sse_004(ctx: Ctx) -> Judged {
     let (got, end) = collect(&mut r, short(&ctx)).await;
     let events = values(&got);
     intact(&end, &events)?;
-    agent::stream_task(&events)?;
+    driver::stream_task(&events)?;
     let mut last_rank = 0u8;
     let mut seqs = Vec::new();
     let mut artifacts_after_terminal = false;
@@ -458,7 +458,7 @@ async fn sse_004(ctx: Ctx) -> Judged {
         .iter()
         .rev()
         .find_map(event_state)
-        .is_some_and(agent::is_terminal);
+        .is_some_and(driver::is_terminal);
     if artifacts_after_terminal || !terminal_last || seqs != [0, 1, 2, 3, 4] {
         return Ok(Outcome::fail(
             "events are not in generation order",
@@ -481,7 +481,7 @@ async fn sse_005(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "an event carries `final` (removed in 1.0)",
             "no `final` field; the end is the close of the response",
-            brief(e),
+            expect::show(e),
         ));
     }
     closed(&end, &events)?;
@@ -501,7 +501,7 @@ async fn strm_001(ctx: Ctx) -> Judged {
         _ => Ok(Outcome::fail(
             "the first event is neither a Task nor a Message",
             "{\"task\":…} or {\"message\":…} first",
-            first.map_or_else(|| "EOF with no event".to_owned(), |v| brief(&v)),
+            first.map_or_else(|| "EOF with no event".to_owned(), |v| expect::show(&v)),
         )),
     }
 }
@@ -547,7 +547,7 @@ async fn strm_003(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "a Task stream carried an event other than statusUpdate/artifactUpdate",
             "Task, then only statusUpdate/artifactUpdate (a final Task snapshot is allowed, §11.7)",
-            format!("{} — offending: {}", summarize(&events), brief(e)),
+            format!("{} — offending: {}", summarize(&events), expect::show(e)),
         ));
     }
     intact(&end, &events)?;
@@ -557,10 +557,10 @@ async fn strm_003(ctx: Ctx) -> Judged {
 /// STRM-004: the stream closes once the task is terminal.
 async fn strm_004(ctx: Ctx) -> Judged {
     let (events, end) = stream_plain(&ctx).await?;
-    agent::stream_task(&events)?;
+    driver::stream_task(&events)?;
     let term = events
         .iter()
-        .position(|e| event_state(e).is_some_and(agent::is_terminal));
+        .position(|e| event_state(e).is_some_and(driver::is_terminal));
     let Some(t) = term else {
         return Ok(Outcome::fail(
             "no terminal state reached on the stream",
@@ -589,9 +589,9 @@ async fn strm_004(ctx: Ctx) -> Judged {
 /// Streams `command` until `want`, then watches whether the stream closes by itself.
 async fn closes_at(ctx: &Ctx, command: &str, want: &str) -> Result<String, Outcome> {
     let mut r = open_text(ctx, command, json!({})).await?;
-    let events = agent::read_until(&mut r, short(ctx), |s| s == want).await?;
-    let (id, _) = agent::stream_task(&events)?;
-    let g = agent::guard(ctx, json!({ "id": id }))?;
+    let events = driver::read_until(&mut r, short(ctx), |s| s == want).await?;
+    let (id, _) = driver::stream_task(&events)?;
+    let g = driver::guard(ctx, json!({ "id": id }))?;
     let seen = match r.next(ctx.deadline(Duration::from_secs(2))).await {
         Ok(None) => format!("closes at {want}"),
         Ok(Some(_)) => format!("continues after {want}"),
@@ -615,7 +615,7 @@ async fn strm_005(ctx: Ctx) -> Judged {
 /// STRM-006: event taskId/contextId equal those of the stream's Task.
 async fn strm_006(ctx: Ctx) -> Judged {
     let (events, _) = stream_plain(&ctx).await?;
-    let (id, context) = agent::stream_task(&events)?;
+    let (id, context) = driver::stream_task(&events)?;
     for e in &events {
         let Some((k, u)) = member(e) else { continue };
         if k == "task" || k == "message" {
@@ -627,7 +627,7 @@ async fn strm_006(ctx: Ctx) -> Judged {
             return Ok(Outcome::fail(
                 "an event names another task or context",
                 format!("taskId {id:?} and contextId {context:?} on every event"),
-                brief(e),
+                expect::show(e),
             ));
         }
     }
@@ -639,7 +639,7 @@ async fn strm_006(ctx: Ctx) -> Judged {
 
 /// STRM-007: several streams on one task see the same events; closing one leaves the others.
 async fn strm_007(ctx: Ctx) -> Judged {
-    let g = agent::start(&ctx, "stream 8 250", json!({})).await?;
+    let g = driver::start(&ctx, "stream 8 250", json!({})).await?;
     let params = json!({ "id": g.id });
     let mut a = open(&ctx, Method::SubscribeToTask, params.clone()).await?;
     // The snapshots are judged by SUB-001; the events after them are compared here.
@@ -666,7 +666,7 @@ async fn strm_007(ctx: Ctx) -> Judged {
             format!("A: {} | B: {}", summarize(&va), summarize(&vb)),
         ));
     }
-    if !vb.iter().filter_map(event_state).any(agent::is_terminal) {
+    if !vb.iter().filter_map(event_state).any(driver::is_terminal) {
         return Ok(Outcome::fail(
             "a subscription stopped receiving after another one was closed",
             "the remaining subscriptions receive every event up to the terminal status",
@@ -686,24 +686,24 @@ async fn strm_008(ctx: Ctx) -> Judged {
     let mut r = open_text(&ctx, "slow 1500", json!({})).await?;
     let first = next(&mut r, short(&ctx)).await?;
     drop(r);
-    let (id, _) = agent::stream_task(&first.into_iter().collect::<Vec<_>>())?;
-    let g = agent::guard(&ctx, json!({ "id": id }))?;
+    let (id, _) = driver::stream_task(&first.into_iter().collect::<Vec<_>>())?;
+    let g = driver::guard(&ctx, json!({ "id": id }))?;
     // Wait for the end on a subscription (no sleeping); a refusal means it already ended.
     let sa = ctx
         .client()
         .stream(Method::SubscribeToTask, json!({ "id": g.id }))
         .await
-        .map_err(|e| agent::harness("SubscribeToTask", e))?;
+        .map_err(|e| driver::harness("SubscribeToTask", e))?;
     if let crate::client::StreamAnswer::Open(mut s) = sa {
         let _ = collect(&mut s, short(&ctx)).await;
     }
-    let now = agent::get_task(&ctx, &g.id, None).await?;
-    let st = agent::state(&now).unwrap_or("?").to_owned();
+    let now = driver::get_task(&ctx, &g.id, None).await?;
+    let st = expect::state_of(&now).unwrap_or("?").to_owned();
     if st != "TASK_STATE_COMPLETED" {
         return Ok(Outcome::fail(
             "the task did not outlive its stream",
             "`slow 1500` COMPLETED after its stream was dropped",
-            format!("state {st}: {}", brief(&now)),
+            format!("state {st}: {}", expect::show(&now)),
         ));
     }
     g.disarm();
@@ -718,8 +718,8 @@ async fn strm_009(ctx: Ctx) -> Judged {
     let (got, end) = collect(&mut r, short(&ctx)).await;
     let events = values(&got);
     intact(&end, &events)?;
-    let (id, _) = agent::stream_task(&events)?;
-    let streamed = agent::reassemble(&events);
+    let (id, _) = driver::stream_task(&events)?;
+    let streamed = driver::reassemble(&events);
     let chunks = events
         .iter()
         .filter(|e| matches!(member(e), Some(("artifactUpdate", _))))
@@ -731,15 +731,21 @@ async fn strm_009(ctx: Ctx) -> Judged {
             summarize(&events),
         ));
     }
-    let stored = agent::artifacts(&agent::get_task(&ctx, &id, None).await?);
+    let stored = driver::artifacts(&driver::get_task(&ctx, &id, None).await?);
     for (aid, parts) in &streamed {
         match stored.iter().find(|(k, _)| k == aid) {
             Some((_, p)) if p == parts => {}
             other => {
                 return Ok(Outcome::fail(
                     format!("artifact {aid} differs from its reassembled chunks"),
-                    format!("GetTask artifact {aid} with parts {}", brief(&json!(parts))),
-                    other.map_or_else(|| "no such artifact".to_owned(), |(_, p)| brief(&json!(p))),
+                    format!(
+                        "GetTask artifact {aid} with parts {}",
+                        expect::show(&json!(parts))
+                    ),
+                    other.map_or_else(
+                        || "no such artifact".to_owned(),
+                        |(_, p)| expect::show(&json!(p)),
+                    ),
                 ))
             }
         }
@@ -768,7 +774,7 @@ async fn strm_010(ctx: Ctx) -> Judged {
         .find(|g| matches!(member(&g.sr), Some(("artifactUpdate", _))));
     let terminal = got
         .iter()
-        .find(|g| event_state(&g.sr).is_some_and(agent::is_terminal));
+        .find(|g| event_state(&g.sr).is_some_and(driver::is_terminal));
     let (Some(f), Some(t)) = (first_chunk, terminal) else {
         return Ok(Outcome::fail(
             format!("`{command}` did not stream chunks to completion"),
@@ -795,7 +801,7 @@ async fn strm_010(ctx: Ctx) -> Judged {
 
 /// SUB-001: SubscribeToTask starts with the current Task.
 async fn sub_001(ctx: Ctx) -> Judged {
-    let g = agent::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await?;
     let mut s = open(&ctx, Method::SubscribeToTask, json!({ "id": g.id })).await?;
     let first = next(&mut s, short(&ctx)).await?;
     let verdict = match first.as_ref().and_then(member) {
@@ -804,13 +810,13 @@ async fn sub_001(ctx: Ctx) -> Judged {
                 // A `hang` task is SUBMITTED until the agent picks it up, then WORKING: either
                 // is its current state, depending on when the subscription lands.
                 && matches!(
-                    agent::state(t),
+                    expect::state_of(t),
                     Some("TASK_STATE_SUBMITTED" | "TASK_STATE_WORKING")
                 ) =>
         {
             Outcome::pass(format!(
                 "first event is the Task, {}",
-                agent::state(t).unwrap_or_default()
+                expect::state_of(t).unwrap_or_default()
             ))
         }
         _ => Outcome::fail(
@@ -819,7 +825,7 @@ async fn sub_001(ctx: Ctx) -> Judged {
                 "{{\"task\":{{\"id\":\"{}\",…,\"status\":{{\"state\":\"TASK_STATE_SUBMITTED or TASK_STATE_WORKING\"}}}}}}",
                 g.id
             ),
-            first.as_ref().map_or_else(|| "EOF".to_owned(), brief),
+            first.as_ref().map_or_else(|| "EOF".to_owned(), expect::show),
         ),
     };
     drop(s);
@@ -829,10 +835,10 @@ async fn sub_001(ctx: Ctx) -> Judged {
 
 /// SUB-002: SubscribeToTask on a terminal task is an UnsupportedOperationError.
 async fn sub_002(ctx: Ctx) -> Judged {
-    let task = agent::new_task(&ctx, PLAIN, json!({}), json!({})).await?;
-    let id = agent::id_of(&task)?;
-    match agent::state(&task) {
-        Some(s) if agent::is_terminal(s) => {}
+    let task = driver::new_task(&ctx, PLAIN, json!({}), json!({})).await?;
+    let id = driver::require_id(&task)?;
+    match expect::state_of(&task) {
+        Some(s) if driver::is_terminal(s) => {}
         other => {
             return Ok(Outcome::not_applicable(format!(
                 "the task is not terminal after a blocking send (state {other:?})"
@@ -843,8 +849,8 @@ async fn sub_002(ctx: Ctx) -> Judged {
         .client()
         .stream(Method::SubscribeToTask, json!({ "id": id }))
         .await
-        .map_err(|e| agent::harness("SubscribeToTask", e))?;
-    agent::expect_stream_error(
+        .map_err(|e| driver::harness("SubscribeToTask", e))?;
+    driver::expect_stream_error(
         sa,
         ErrorCode::UnsupportedOperation,
         short(&ctx),
@@ -862,8 +868,8 @@ async fn sub_003(ctx: Ctx) -> Judged {
             json!({ "id": ctx.unique("no-such-task") }),
         )
         .await
-        .map_err(|e| agent::harness("SubscribeToTask", e))?;
-    agent::expect_stream_error(
+        .map_err(|e| driver::harness("SubscribeToTask", e))?;
+    driver::expect_stream_error(
         sa,
         ErrorCode::TaskNotFound,
         short(&ctx),
@@ -874,13 +880,13 @@ async fn sub_003(ctx: Ctx) -> Judged {
 
 /// SUB-004: the subscription ends when the task becomes terminal.
 async fn sub_004(ctx: Ctx) -> Judged {
-    let g = agent::start(&ctx, "slow 1000", json!({})).await?;
+    let g = driver::start(&ctx, "slow 1000", json!({})).await?;
     let mut s = open(&ctx, Method::SubscribeToTask, json!({ "id": g.id })).await?;
     let (got, end) = collect(&mut s, short(&ctx)).await;
     let events = values(&got);
     closed(&end, &events)?;
     let last = events.iter().rev().find_map(event_state);
-    if !last.is_some_and(agent::is_terminal) {
+    if !last.is_some_and(driver::is_terminal) {
         return Ok(Outcome::fail(
             "the subscription ended before the task was terminal",
             "a terminal status as the last state event, then EOF",

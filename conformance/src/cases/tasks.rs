@@ -10,12 +10,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::agent::{
-    self, brief, call, call_ok, describe, expect_error, history, id_of, new_task, short, state,
-};
 use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
 use crate::client::{CallOpts, Reply};
 use crate::context::Ctx;
+use crate::driver::{self, call, call_ok, history, new_task, short};
 use crate::expect::{self, Shape};
 use crate::spec::{ErrorCode, Method};
 
@@ -352,7 +350,9 @@ const PLAIN: &str = "echo gauntlet task check";
 
 /// SEND-001: SendMessage returns a Task or a Message.
 async fn send_001(ctx: Ctx) -> Judged {
-    let resp = agent::send_ok(&ctx, PLAIN, json!({}), json!({})).await?;
+    let resp = driver::send_ok(&ctx.client(), PLAIN, json!({}), json!({}))
+        .await?
+        .1;
     let keys: Vec<&str> = ["task", "message"]
         .into_iter()
         .filter(|k| resp.get(*k).is_some_and(Value::is_object))
@@ -364,7 +364,7 @@ async fn send_001(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "SendMessage result is not {\"task\"} or {\"message\"}",
             "a SendMessageResponse with exactly one of `task` / `message`",
-            brief(&resp),
+            expect::show(&resp),
         ));
     }
     Ok(Outcome::pass(format!("result is {{\"{}\":…}}", keys[0])))
@@ -373,15 +373,15 @@ async fn send_001(ctx: Ctx) -> Judged {
 /// SEND-002: a blocking send returns a terminal or interrupted task.
 async fn send_002(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, "slow 500", json!({}), json!({})).await?;
-    let s1 = state(&t).unwrap_or("?").to_owned();
-    let g = agent::guard(
+    let s1 = expect::state_of(&t).unwrap_or("?").to_owned();
+    let g = driver::guard(
         &ctx,
         new_task(&ctx, "input-required", json!({}), json!({})).await?,
     )?;
-    let s2 = state(&g.task).unwrap_or("?").to_owned();
+    let s2 = expect::state_of(&g.task).unwrap_or("?").to_owned();
     g.cancel().await;
     for (cmd, s) in [("slow 500", &s1), ("input-required", &s2)] {
-        if !(agent::is_terminal(s) || agent::is_interrupted(s)) {
+        if !(driver::is_terminal(s) || driver::is_interrupted(s)) {
             return Ok(Outcome::fail(
                 format!("blocking `{cmd}` returned a task still in progress"),
                 "a terminal or interrupted state",
@@ -404,13 +404,13 @@ async fn send_003(ctx: Ctx) -> Judged {
         "message": crate::client::user_message("slow 2000"),
         "configuration": { "returnImmediately": true },
     });
-    let a = agent::call_with(&ctx, Method::SendMessage, params, opts).await?;
-    let task = agent::task_of(&agent::success(&a, "SendMessage")?)?;
-    let g = agent::guard(&ctx, task)?;
+    let a = driver::call_with(&ctx, Method::SendMessage, params, opts).await?;
+    let task = driver::require_task(&expect::ok(&a, "SendMessage").cloned()?)?;
+    let g = driver::guard(&ctx, task)?;
     let took = a.raw.elapsed;
-    let s = state(&g.task).unwrap_or("?").to_owned();
+    let s = expect::state_of(&g.task).unwrap_or("?").to_owned();
     g.cancel().await;
-    if agent::is_terminal(&s) || took >= Duration::from_millis(1500) {
+    if driver::is_terminal(&s) || took >= Duration::from_millis(1500) {
         return Ok(Outcome::fail(
             "returnImmediately waited for the work",
             "an answer well under 2 s with a non-terminal task",
@@ -423,14 +423,20 @@ async fn send_003(ctx: Ctx) -> Judged {
 /// SEND-004: a blocking response has the latest status and all artifacts.
 async fn send_004(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, "stream 3", json!({}), json!({})).await?;
-    let id = id_of(&t)?;
-    let now = agent::get_task(&ctx, &id, None).await?;
-    let (sent, stored) = (agent::artifacts(&t), agent::artifacts(&now));
-    if state(&t) != Some("TASK_STATE_COMPLETED") || state(&now) != state(&t) {
+    let id = driver::require_id(&t)?;
+    let now = driver::get_task(&ctx, &id, None).await?;
+    let (sent, stored) = (driver::artifacts(&t), driver::artifacts(&now));
+    if expect::state_of(&t) != Some("TASK_STATE_COMPLETED")
+        || expect::state_of(&now) != expect::state_of(&t)
+    {
         return Ok(Outcome::fail(
             "the blocking response does not carry the latest status",
             "COMPLETED in the response, as GetTask reports",
-            format!("response {:?}, GetTask {:?}", state(&t), state(&now)),
+            format!(
+                "response {:?}, GetTask {:?}",
+                expect::state_of(&t),
+                expect::state_of(&now)
+            ),
         ));
     }
     if sent != stored || sent.iter().map(|(_, p)| p.len()).sum::<usize>() < 3 {
@@ -439,8 +445,8 @@ async fn send_004(ctx: Ctx) -> Judged {
             "all artifacts (artifact `stream` with 3 parts), as GetTask reports",
             format!(
                 "response {}, GetTask {}",
-                brief(&t["artifacts"]),
-                brief(&now["artifacts"])
+                expect::show(&t["artifacts"]),
+                expect::show(&now["artifacts"])
             ),
         ));
     }
@@ -451,14 +457,15 @@ async fn send_004(ctx: Ctx) -> Judged {
 
 /// SEND-005: configuration.historyLength is honoured.
 async fn send_005(ctx: Ctx) -> Judged {
-    let one = agent::task_of(
-        &agent::send_ok(
-            &ctx,
+    let one = driver::require_task(
+        &driver::send_ok(
+            &ctx.client(),
             PLAIN,
             json!({}),
             json!({ "configuration": { "historyLength": 1 } }),
         )
-        .await?,
+        .await?
+        .1,
     )?;
     let n1 = history(&one).len();
     if n1 > 1 {
@@ -468,14 +475,15 @@ async fn send_005(ctx: Ctx) -> Judged {
             format!("{n1} entries"),
         ));
     }
-    let zero = agent::task_of(
-        &agent::send_ok(
-            &ctx,
+    let zero = driver::require_task(
+        &driver::send_ok(
+            &ctx.client(),
             PLAIN,
             json!({}),
             json!({ "configuration": { "historyLength": 0 } }),
         )
-        .await?,
+        .await?
+        .1,
     )?;
     match zero.get("history") {
         None => Ok(Outcome::pass(
@@ -489,47 +497,47 @@ async fn send_005(ctx: Ctx) -> Judged {
         Some(h) => Ok(Outcome::fail(
             "historyLength 0 returned history",
             "no history entries",
-            brief(h),
+            expect::show(h),
         )),
     }
 }
 
 /// SEND-006: an unknown message.taskId is a TaskNotFoundError.
 async fn send_006(ctx: Ctx) -> Judged {
-    let a = agent::send(
+    let a = driver::send_text(
         &ctx,
         PLAIN,
         json!({ "taskId": ctx.unique("no-such-task") }),
         json!({}),
     )
     .await?;
-    expect_error(&a, ErrorCode::TaskNotFound, "message to an unknown task")
+    expect::refused_with(&a, ErrorCode::TaskNotFound, "message to an unknown task")
 }
 
 /// SEND-007: a message to a terminal task is an UnsupportedOperationError.
 async fn send_007(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
-    let id = id_of(&t)?;
-    if !state(&t).is_some_and(agent::is_terminal) {
+    let id = driver::require_id(&t)?;
+    if !expect::state_of(&t).is_some_and(driver::is_terminal) {
         return Ok(Outcome::not_applicable(format!(
             "the task is not terminal after a blocking send (state {:?})",
-            state(&t)
+            expect::state_of(&t)
         )));
     }
-    let a = agent::send(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
+    let a = driver::send_text(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
     if let Reply::Err(e) = &a.reply {
-        if e.kind() == Some(ErrorCode::InvalidParams) {
+        if expect::error_matches(e, ErrorCode::InvalidParams) {
             return Ok(Outcome::fail(
                 "terminal task answered with InvalidParams",
-                agent::expected_err(ErrorCode::UnsupportedOperation),
+                expect::expected_error(ErrorCode::UnsupportedOperation),
                 format!(
                     "{} — InvalidParams is what a2a-go and a2a-python ≤1.1 send, but the spec requires UnsupportedOperationError (§3.1.1)",
-                    agent::describe_err(e)
+                    expect::describe_error(e)
                 ),
             ));
         }
     }
-    expect_error(
+    expect::refused_with(
         &a,
         ErrorCode::UnsupportedOperation,
         "message to a completed task",
@@ -575,7 +583,7 @@ async fn send_008(ctx: Ctx) -> Judged {
         parts.push(json!({ "raw": "Z2F1bnRsZXQ=", "mediaType": ODD, "filename": "g.bin" }));
     }
     let a = call(&ctx, Method::SendMessage, json!({ "message": msg })).await?;
-    expect_error(
+    expect::refused_with(
         &a,
         ErrorCode::ContentTypeNotSupported,
         &format!("a {ODD} part"),
@@ -602,7 +610,7 @@ fn part_media(p: &Value) -> String {
 
 /// SEND-009: acceptedOutputModes is honoured.
 async fn send_009(ctx: Ctx) -> Judged {
-    let a = agent::send(
+    let a = driver::send_text(
         &ctx,
         "parts",
         json!({}),
@@ -614,19 +622,19 @@ async fn send_009(ctx: Ctx) -> Judged {
         Reply::Err(e) => {
             return Ok(Outcome::pass(format!(
                 "the agent refused output it could not give as text/plain ({})",
-                agent::describe_err(e)
+                expect::describe_error(e)
             )))
         }
         Reply::Garbled(_) => {
             return Ok(Outcome::fail(
                 "unusable answer",
                 "a SendMessageResponse",
-                describe(&a),
+                expect::describe(&a),
             ))
         }
     };
-    let task = agent::task_of(&resp)?;
-    let offending: Vec<String> = agent::artifacts(&task)
+    let task = driver::require_task(&resp)?;
+    let offending: Vec<String> = driver::artifacts(&task)
         .iter()
         .flat_map(|(_, ps)| ps.iter().map(part_media))
         .filter(|m| m != "text/plain")
@@ -656,12 +664,12 @@ async fn send_010(ctx: Ctx) -> Judged {
         timeout: Some(short(&ctx)),
         ..CallOpts::default()
     };
-    let a = agent::call_with(&ctx, Method::SendMessage, params, opts).await?;
-    let task = agent::task_of(&super::push::registered(
+    let a = driver::call_with(&ctx, Method::SendMessage, params, opts).await?;
+    let task = driver::require_task(&super::push::registered(
         &a,
         "SendMessage with a push config",
     )?)?;
-    let g = agent::guard(&ctx, task)?;
+    let g = driver::guard(&ctx, task)?;
     let listed = call_ok(
         &ctx,
         Method::ListTaskPushNotificationConfigs,
@@ -682,7 +690,7 @@ async fn send_010(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "the inline push config was not registered",
             format!("a config with url {url} in ListTaskPushNotificationConfigs"),
-            brief(&listed),
+            expect::show(&listed),
         ));
     }
     Ok(Outcome::pass(
@@ -695,18 +703,20 @@ async fn send_010(ctx: Ctx) -> Judged {
 /// TASK-001: GetTask returns the Task.
 async fn task_001(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
-    let id = id_of(&t)?;
-    let got = agent::get_task(&ctx, &id, None).await?;
-    if got.get("id").and_then(Value::as_str) != Some(id.as_str()) || state(&got).is_none() {
+    let id = driver::require_id(&t)?;
+    let got = driver::get_task(&ctx, &id, None).await?;
+    if got.get("id").and_then(Value::as_str) != Some(id.as_str())
+        || expect::state_of(&got).is_none()
+    {
         return Ok(Outcome::fail(
             "GetTask did not return the bare Task",
             format!("{{\"id\":\"{id}\",\"status\":{{\"state\":…}},…}} (no wrapper)"),
-            brief(&got),
+            expect::show(&got),
         ));
     }
     Ok(Outcome::pass(format!(
         "task {id}, {}",
-        state(&got).unwrap_or("?")
+        expect::state_of(&got).unwrap_or("?")
     )))
 }
 
@@ -718,7 +728,7 @@ async fn task_002(ctx: Ctx) -> Judged {
         json!({ "id": ctx.unique("no-such-task") }),
     )
     .await?;
-    expect_error(&a, ErrorCode::TaskNotFound, "GetTask of an unknown id")
+    expect::refused_with(&a, ErrorCode::TaskNotFound, "GetTask of an unknown id")
 }
 
 /// Message ids of a history, in order.
@@ -735,12 +745,18 @@ fn message_ids(h: &[Value]) -> Vec<String> {
 
 /// TASK-003: historyLength N gives at most the N most recent messages.
 async fn task_003(ctx: Ctx) -> Judged {
-    let g = agent::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
-    agent::send_ok(&ctx, "second turn", json!({ "taskId": g.id }), json!({})).await?;
-    let full = message_ids(&history(&agent::get_task(&ctx, &g.id, None).await?));
+    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    driver::send_ok(
+        &ctx.client(),
+        "second turn",
+        json!({ "taskId": g.id }),
+        json!({}),
+    )
+    .await?;
+    let full = message_ids(&history(&driver::get_task(&ctx, &g.id, None).await?));
     for n in [1usize, 2] {
         let got = message_ids(&history(
-            &agent::get_task(&ctx, &g.id, Some(n as i64)).await?,
+            &driver::get_task(&ctx, &g.id, Some(n as i64)).await?,
         ));
         if got.len() > n || !full.ends_with(&got) {
             return Ok(Outcome::fail(
@@ -766,13 +782,13 @@ async fn task_003(ctx: Ctx) -> Judged {
 /// TASK-004: historyLength 0 leaves `history` out.
 async fn task_004(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
-    let got = agent::get_task(&ctx, &id_of(&t)?, Some(0)).await?;
+    let got = driver::get_task(&ctx, &driver::require_id(&t)?, Some(0)).await?;
     match got.get("history") {
         None => Ok(Outcome::pass("no `history` key")),
         Some(h) => Ok(Outcome::fail(
             "historyLength 0 left a `history` key",
             "no `history` key",
-            brief(h),
+            expect::show(h),
         )),
     }
 }
@@ -783,10 +799,10 @@ async fn task_005(ctx: Ctx) -> Judged {
     let a = call(
         &ctx,
         Method::GetTask,
-        json!({ "id": id_of(&t)?, "historyLength": -1 }),
+        json!({ "id": driver::require_id(&t)?, "historyLength": -1 }),
     )
     .await?;
-    expect_error(&a, ErrorCode::InvalidParams, "historyLength -1")
+    expect::refused_with(&a, ErrorCode::InvalidParams, "historyLength -1")
 }
 
 // ---- LIST ----
@@ -849,13 +865,13 @@ async fn walk(ctx: &Ctx, params: Value) -> Result<Vec<Value>, Outcome> {
 
 /// LIST-001: nextPageToken is always present and "" on the last page.
 async fn list_001(ctx: Ctx) -> Judged {
-    let (c, _) = agent::tasks_in_context(&ctx, 3, PLAIN).await?;
+    let (c, _) = driver::tasks_in_context(&ctx, 3, PLAIN).await?;
     let pages = walk(&ctx, json!({ "contextId": c, "pageSize": 2 })).await?;
     if pages.len() < 2 {
         return Ok(Outcome::fail(
             "3 tasks with pageSize 2 fit one page",
             "a non-empty nextPageToken on the first page",
-            brief(&pages[0]),
+            expect::show(&pages[0]),
         ));
     }
     let one = list(&ctx, json!({ "contextId": c, "pageSize": 10 })).await?;
@@ -863,7 +879,7 @@ async fn list_001(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "the only page lacks nextPageToken \"\"",
             "\"nextPageToken\": \"\" on the last page",
-            brief(&one),
+            expect::show(&one),
         ));
     }
     Ok(Outcome::pass(format!(
@@ -874,7 +890,7 @@ async fn list_001(ctx: Ctx) -> Judged {
 
 /// LIST-002: tasks, pageSize and totalSize are always present.
 async fn list_002(ctx: Ctx) -> Judged {
-    let (c, _) = agent::tasks_in_context(&ctx, 1, PLAIN).await?;
+    let (c, _) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
     let full = list(&ctx, json!({ "contextId": c })).await?;
     let empty = list(&ctx, json!({ "contextId": ctx.unique("empty-context") })).await?;
     for (what, r) in [("populated", &full), ("empty", &empty)] {
@@ -885,7 +901,7 @@ async fn list_002(ctx: Ctx) -> Judged {
             return Ok(Outcome::fail(
                 format!("{what} ListTasksResponse lacks a required field"),
                 "`tasks` array, `pageSize` and `totalSize` numbers always present",
-                brief(r),
+                expect::show(r),
             ));
         }
     }
@@ -893,7 +909,7 @@ async fn list_002(ctx: Ctx) -> Judged {
         return Ok(Outcome::fail(
             "tasks listed for a context nobody used",
             "\"tasks\": []",
-            brief(&empty),
+            expect::show(&empty),
         ));
     }
     Ok(Outcome::pass(
@@ -903,7 +919,7 @@ async fn list_002(ctx: Ctx) -> Judged {
 
 /// LIST-003: newest first by status timestamp.
 async fn list_003(ctx: Ctx) -> Judged {
-    let (c, made) = agent::tasks_in_context(&ctx, 3, PLAIN).await?;
+    let (c, made) = driver::tasks_in_context(&ctx, 3, PLAIN).await?;
     let listed = tasks(&list(&ctx, json!({ "contextId": c })).await?);
     let stamps: Vec<Option<String>> = listed
         .iter()
@@ -946,7 +962,7 @@ fn norm_ts(s: &str) -> String {
 
 /// LIST-004: walking the pages yields every matching task once.
 async fn list_004(ctx: Ctx) -> Judged {
-    let (c, made) = agent::tasks_in_context(&ctx, 5, PLAIN).await?;
+    let (c, made) = driver::tasks_in_context(&ctx, 5, PLAIN).await?;
     let pages = walk(&ctx, json!({ "contextId": c, "pageSize": 2 })).await?;
     let mut seen: Vec<String> = Vec::new();
     for p in &pages {
@@ -980,7 +996,7 @@ async fn list_004(ctx: Ctx) -> Judged {
 
 /// LIST-005: no `artifacts` key unless includeArtifacts.
 async fn list_005(ctx: Ctx) -> Judged {
-    let (c, made) = agent::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, made) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
     let with_art = made.iter().any(|t| t.get("artifacts").is_some());
     for params in [
         json!({ "contextId": c }),
@@ -991,7 +1007,11 @@ async fn list_005(ctx: Ctx) -> Judged {
             return Ok(Outcome::fail(
                 "a listed task carries `artifacts`",
                 "no `artifacts` key (not [] nor null) without includeArtifacts",
-                format!("{}: {}", brief(&params), brief(&t["artifacts"])),
+                format!(
+                    "{}: {}",
+                    expect::show(&params),
+                    expect::show(&t["artifacts"])
+                ),
             ));
         }
     }
@@ -1004,8 +1024,8 @@ async fn list_005(ctx: Ctx) -> Judged {
 
 /// LIST-006: includeArtifacts true includes the artifacts.
 async fn list_006(ctx: Ctx) -> Judged {
-    let (c, made) = agent::tasks_in_context(&ctx, 1, PLAIN).await?;
-    if agent::artifacts(&made[0]).is_empty() {
+    let (c, made) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
+    if driver::artifacts(&made[0]).is_empty() {
         return Ok(Outcome::not_applicable(
             "the agent's task has no artifacts to include",
         ));
@@ -1013,13 +1033,15 @@ async fn list_006(ctx: Ctx) -> Judged {
     let listed = tasks(&list(&ctx, json!({ "contextId": c, "includeArtifacts": true })).await?);
     // A ProtoJSON writer may print default-valued fields (`"mediaType":""`, `"extensions":[]`)
     // on one answer and omit them on the other (digest §0): compare without them.
-    let comparable = |t: &Value| agent::artifacts(&expect::without_defaults(t, Shape::Task));
+    let comparable = |t: &Value| driver::artifacts(&expect::without_defaults(t, Shape::Task));
     let arts = listed.first().map(comparable).unwrap_or_default();
     if arts != comparable(&made[0]) {
         return Ok(Outcome::fail(
             "includeArtifacts true did not include the artifacts",
-            format!("artifacts {}", brief(&made[0]["artifacts"])),
-            listed.first().map_or_else(|| "no task".to_owned(), brief),
+            format!("artifacts {}", expect::show(&made[0]["artifacts"])),
+            listed
+                .first()
+                .map_or_else(|| "no task".to_owned(), expect::show),
         ));
     }
     Ok(Outcome::pass("artifacts included"))
@@ -1027,12 +1049,12 @@ async fn list_006(ctx: Ctx) -> Judged {
 
 /// LIST-007: contextId, status and statusTimestampAfter filters.
 async fn list_007(ctx: Ctx) -> Judged {
-    let (c, made) = agent::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, made) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
     let want = ids(&made);
     let by_ctx = tasks(&list(&ctx, json!({ "contextId": c })).await?);
     if by_ctx
         .iter()
-        .any(|t| agent::context_of(t) != Some(c.as_str()))
+        .any(|t| driver::context_of(t) != Some(c.as_str()))
         || !want.iter().all(|w| ids(&by_ctx).contains(w))
     {
         return Ok(Outcome::fail(
@@ -1041,7 +1063,9 @@ async fn list_007(ctx: Ctx) -> Judged {
             format!("{:?}", ids(&by_ctx)),
         ));
     }
-    let st = state(&made[0]).unwrap_or("TASK_STATE_COMPLETED").to_owned();
+    let st = expect::state_of(&made[0])
+        .unwrap_or("TASK_STATE_COMPLETED")
+        .to_owned();
     let other = if st == "TASK_STATE_WORKING" {
         "TASK_STATE_REJECTED"
     } else {
@@ -1083,7 +1107,7 @@ async fn list_007(ctx: Ctx) -> Judged {
 
 /// LIST-008: page size limits and range validation.
 async fn list_008(ctx: Ctx) -> Judged {
-    let (c, _) = agent::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, _) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
     let one = tasks(&list(&ctx, json!({ "contextId": c, "pageSize": 1 })).await?);
     if one.len() > 1 {
         return Ok(Outcome::fail(
@@ -1099,7 +1123,8 @@ async fn list_008(ctx: Ctx) -> Judged {
             json!({ "contextId": c, "pageSize": n }),
         )
         .await?;
-        if let Err(o) = expect_error(&a, ErrorCode::InvalidParams, &format!("pageSize {n}")) {
+        if let Err(o) = expect::refused_with(&a, ErrorCode::InvalidParams, &format!("pageSize {n}"))
+        {
             return Ok(o);
         }
     }
@@ -1110,14 +1135,14 @@ async fn list_008(ctx: Ctx) -> Judged {
 
 /// LIST-009: historyLength applies to each listed task.
 async fn list_009(ctx: Ctx) -> Judged {
-    let (c, _) = agent::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, _) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
     for n in [0usize, 1] {
         let listed = tasks(&list(&ctx, json!({ "contextId": c, "historyLength": n })).await?);
         if let Some(t) = listed.iter().find(|t| history(t).len() > n) {
             return Ok(Outcome::fail(
                 format!("historyLength {n} not applied to a listed task"),
                 format!("at most {n} history entries per task"),
-                brief(&t["history"]),
+                expect::show(&t["history"]),
             ));
         }
     }
@@ -1131,8 +1156,8 @@ async fn list_010(ctx: Ctx) -> Judged {
             "a second identity (--token) is needed",
         ));
     };
-    let (c, made) = agent::tasks_in_context(&ctx, 1, PLAIN).await?;
-    let mine = id_of(&made[0])?;
+    let (c, made) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
+    let mine = driver::require_id(&made[0])?;
     let as_b = |params: Value| {
         let ctx = ctx.clone();
         let other = other.clone();
@@ -1141,7 +1166,7 @@ async fn list_010(ctx: Ctx) -> Judged {
                 bearer: Some(Some(other)),
                 ..CallOpts::default()
             };
-            agent::call_with(&ctx, Method::ListTasks, params, opts).await
+            driver::call_with(&ctx, Method::ListTasks, params, opts).await
         }
     };
     for params in [json!({ "pageSize": 100 }), json!({ "contextId": c })] {
@@ -1151,7 +1176,7 @@ async fn list_010(ctx: Ctx) -> Judged {
                 return Ok(Outcome::fail(
                     "another identity's task was listed",
                     format!("task {mine} (identity A) absent from identity B's listing"),
-                    format!("{} → {}", brief(&params), brief(v)),
+                    format!("{} → {}", expect::show(&params), expect::show(v)),
                 ));
             }
         }
@@ -1167,14 +1192,14 @@ async fn list_011(ctx: Ctx) -> Judged {
         json!({ "status": "TASK_STATE_BOGUS" }),
     )
     .await?;
-    expect_error(&a, ErrorCode::InvalidParams, "status TASK_STATE_BOGUS")
+    expect::refused_with(&a, ErrorCode::InvalidParams, "status TASK_STATE_BOGUS")
 }
 
 // ---- CANCEL ----
 
 /// CANCEL-001: CancelTask returns the Task in CANCELED.
 async fn cancel_001(ctx: Ctx) -> Judged {
-    let g = agent::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await?;
     let got = call_ok(
         &ctx,
         Method::CancelTask,
@@ -1183,13 +1208,13 @@ async fn cancel_001(ctx: Ctx) -> Judged {
     )
     .await?;
     let ok = got.get("id").and_then(Value::as_str) == Some(g.id.as_str())
-        && state(&got) == Some("TASK_STATE_CANCELED");
+        && expect::state_of(&got) == Some("TASK_STATE_CANCELED");
     g.disarm();
     if !ok {
         return Ok(Outcome::fail(
             "CancelTask did not return the canceled Task",
             "the bare Task with its id and state TASK_STATE_CANCELED",
-            brief(&got),
+            expect::show(&got),
         ));
     }
     Ok(Outcome::pass("returned the Task in CANCELED"))
@@ -1204,14 +1229,19 @@ async fn cancel_002(ctx: Ctx) -> Judged {
     let mut seen = Vec::new();
     for cmd in commands {
         let t = new_task(&ctx, cmd, json!({}), json!({})).await?;
-        let s = state(&t).unwrap_or("?").to_owned();
-        if !agent::is_terminal(&s) {
+        let s = expect::state_of(&t).unwrap_or("?").to_owned();
+        if !driver::is_terminal(&s) {
             return Ok(Outcome::not_applicable(format!(
                 "`{cmd}` left the task in {s}, not a terminal state"
             )));
         }
-        let a = call(&ctx, Method::CancelTask, json!({ "id": id_of(&t)? })).await?;
-        expect_error(
+        let a = call(
+            &ctx,
+            Method::CancelTask,
+            json!({ "id": driver::require_id(&t)? }),
+        )
+        .await?;
+        expect::refused_with(
             &a,
             ErrorCode::TaskNotCancelable,
             &format!("cancel of a {s} task"),
@@ -1232,12 +1262,12 @@ async fn cancel_003(ctx: Ctx) -> Judged {
         json!({ "id": ctx.unique("no-such-task") }),
     )
     .await?;
-    expect_error(&a, ErrorCode::TaskNotFound, "cancel of an unknown id")
+    expect::refused_with(&a, ErrorCode::TaskNotFound, "cancel of an unknown id")
 }
 
 /// CANCEL-004: a repeated cancel has the same effect.
 async fn cancel_004(ctx: Ctx) -> Judged {
-    let g = agent::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await?;
     let first = call_ok(
         &ctx,
         Method::CancelTask,
@@ -1245,39 +1275,42 @@ async fn cancel_004(ctx: Ctx) -> Judged {
         "first CancelTask",
     )
     .await?;
-    if state(&first) != Some("TASK_STATE_CANCELED") {
+    if expect::state_of(&first) != Some("TASK_STATE_CANCELED") {
         return Ok(Outcome::fail(
             "the first cancel did not cancel",
             "TASK_STATE_CANCELED",
-            brief(&first),
+            expect::show(&first),
         ));
     }
     let again = call(&ctx, Method::CancelTask, json!({ "id": g.id })).await?;
     g.disarm();
     let fine = match &again.reply {
-        Reply::Ok(v) => state(v) == Some("TASK_STATE_CANCELED"),
-        Reply::Err(e) => e.is(ErrorCode::TaskNotCancelable) || e.is(ErrorCode::TaskNotFound),
+        Reply::Ok(v) => expect::state_of(v) == Some("TASK_STATE_CANCELED"),
+        Reply::Err(e) => {
+            expect::error_matches(e, ErrorCode::TaskNotCancelable)
+                || expect::error_matches(e, ErrorCode::TaskNotFound)
+        }
         Reply::Garbled(_) => false,
     };
     if !fine {
         return Ok(Outcome::fail(
             "the repeated cancel had a different effect",
             "the CANCELED task, TaskNotCancelableError (-32002) or TaskNotFoundError (-32001)",
-            describe(&again),
+            expect::describe(&again),
         ));
     }
     Ok(Outcome::pass(format!(
         "repeat answered: {}",
-        describe(&again)
+        expect::describe(&again)
     )))
 }
 
 /// CANCEL-005: open streams see CANCELED, then close.
 async fn cancel_005(ctx: Ctx) -> Judged {
-    let mut r = agent::open_text(&ctx, "hang", json!({})).await?;
-    let first = agent::next(&mut r, short(&ctx)).await?;
-    let (id, _) = agent::stream_task(&first.into_iter().collect::<Vec<_>>())?;
-    let g = agent::guard(&ctx, json!({ "id": id }))?;
+    let mut r = driver::open_text(&ctx, "hang", json!({})).await?;
+    let first = driver::next(&mut r, short(&ctx)).await?;
+    let (id, _) = driver::stream_task(&first.into_iter().collect::<Vec<_>>())?;
+    let g = driver::guard(&ctx, json!({ "id": id }))?;
     call_ok(
         &ctx,
         Method::CancelTask,
@@ -1286,20 +1319,20 @@ async fn cancel_005(ctx: Ctx) -> Judged {
     )
     .await?;
     g.disarm();
-    let (got, end) = agent::collect(&mut r, short(&ctx)).await;
-    let events = agent::values(&got);
+    let (got, end) = driver::collect(&mut r, short(&ctx)).await;
+    let events = driver::values(&got);
     let canceled = events
         .iter()
-        .any(|e| agent::event_state(e) == Some("TASK_STATE_CANCELED"));
-    if !canceled || end != agent::End::Closed {
+        .any(|e| driver::event_state(e) == Some("TASK_STATE_CANCELED"));
+    if !canceled || end != driver::End::Closed {
         return Ok(Outcome::fail(
             "the open stream did not report the cancel and close",
             "a CANCELED status event, then EOF",
-            format!("{} ({end:?})", agent::summarize(&events)),
+            format!("{} ({end:?})", driver::summarize(&events)),
         ));
     }
     Ok(Outcome::pass(format!(
         "stream saw {} then closed",
-        agent::summarize(&events)
+        driver::summarize(&events)
     )))
 }

@@ -183,8 +183,8 @@ fn answers_are_interpreted_per_binding() {
         (e.code, e.reason.as_deref()),
         (Some(-32001), Some("TASK_NOT_FOUND"))
     );
-    assert!(e.is(ErrorCode::TaskNotFound));
-    assert!(!e.is(ErrorCode::InvalidParams));
+    assert!(e.matches(ErrorCode::TaskNotFound).accepted());
+    assert!(!e.matches(ErrorCode::InvalidParams).accepted());
     assert_eq!(
         interpret_jsonrpc(
             200,
@@ -208,7 +208,7 @@ fn answers_are_interpreted_per_binding() {
         panic!("an error")
     };
     assert_eq!((e.code, e.status.as_deref()), (None, Some("NOT_FOUND")));
-    assert!(e.is(ErrorCode::TaskNotFound));
+    assert!(e.matches(ErrorCode::TaskNotFound).accepted());
     assert_eq!(
         interpret_rest(&rest_response(204, "")),
         Reply::Ok(Value::Null)
@@ -229,14 +229,14 @@ fn rest_errors_without_error_info_match_only_standard_errors_by_status() {
         reason: None,
         raw: Value::Null,
     };
-    assert!(bare.is(ErrorCode::InvalidParams));
+    assert!(bare.matches(ErrorCode::InvalidParams).accepted());
     // Several A2A errors share 400; without an ErrorInfo none of them can be recognised.
-    assert!(!bare.is(ErrorCode::UnsupportedOperation));
+    assert!(!bare.matches(ErrorCode::UnsupportedOperation).accepted());
     let not_found = WireError {
         http_status: 501,
         ..bare.clone()
     };
-    assert!(not_found.is(ErrorCode::MethodNotFound));
+    assert!(not_found.matches(ErrorCode::MethodNotFound).accepted());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,7 +278,9 @@ async fn calls_against_the_reference_interpret_success_errors_and_streams() {
             .await
             .expect("answered");
         assert!(
-            missing.err().is_some_and(|e| e.is(ErrorCode::TaskNotFound)),
+            missing
+                .err()
+                .is_some_and(|e| e.matches(ErrorCode::TaskNotFound).accepted()),
             "{binding:?}: {:?}",
             missing.reply
         );

@@ -1,4 +1,4 @@
-//! Helpers that drive the Gauntlet test agent (`fixtures/test-agent.md`) and read its answers:
+//! The driver: helpers that drive the server under test and the Gauntlet test agent (`fixtures/test-agent.md`) and read its answers:
 //! start tasks with scripted behaviour, keep `hang` tasks under a cancel guard, open and drain
 //! streams, and turn probe failures and error answers into outcomes.
 //!
@@ -9,75 +9,27 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::case::{Judged, Outcome};
-use crate::client::{A2aClient, Answer, CallOpts, EventReader, Reply, StreamAnswer, WireError};
+use crate::client::{A2aClient, Answer, CallOpts, EventReader, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::errors::ProbeError;
+use crate::expect;
 use crate::spec::{ErrorCode, Method, INTERRUPTED_STATES, TERMINAL_STATES};
 
 /// The four members of a `StreamResponse` (digest §5).
-pub(crate) const STREAM_MEMBERS: [&str; 4] = ["task", "message", "statusUpdate", "artifactUpdate"];
+pub const STREAM_MEMBERS: [&str; 4] = ["task", "message", "statusUpdate", "artifactUpdate"];
 
 /// A deadline long enough for a short scripted task, scaled by `--timeout-scale`.
-pub(crate) fn short(ctx: &Ctx) -> Duration {
+pub fn short(ctx: &Ctx) -> Duration {
     ctx.deadline(Duration::from_secs(10))
 }
 
 /// A probe failure (timeout, refused connection) as an ERROR outcome.
-pub(crate) fn harness(what: &str, e: ProbeError) -> Outcome {
+pub fn harness(what: &str, e: ProbeError) -> Outcome {
     Outcome::error(format!("{what}: {e}"))
 }
 
-/// Compact JSON, cut to a readable length for reports.
-pub(crate) fn brief(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 400 {
-        let cut: String = s.chars().take(400).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
-
-/// One line describing a wire error: code or status, reason and message.
-pub(crate) fn describe_err(e: &WireError) -> String {
-    let mut s = format!("HTTP {}", e.http_status);
-    if let Some(c) = e.code {
-        s.push_str(&format!(", code {c}"));
-    }
-    if let Some(st) = &e.status {
-        s.push_str(&format!(", status {st}"));
-    }
-    if let Some(r) = &e.reason {
-        s.push_str(&format!(", reason {r}"));
-    }
-    if let Some(m) = &e.message {
-        s.push_str(&format!(", message {m:?}"));
-    }
-    s
-}
-
-/// One line describing any answer.
-pub(crate) fn describe(a: &Answer) -> String {
-    match &a.reply {
-        Reply::Ok(v) => format!("HTTP {} success {}", a.raw.status, brief(v)),
-        Reply::Err(e) => format!("error: {}", describe_err(e)),
-        Reply::Garbled(why) => format!("HTTP {} unusable answer: {why}", a.raw.status),
-    }
-}
-
-/// The expectation text for an A2A error on both bindings.
-pub(crate) fn expected_err(code: ErrorCode) -> String {
-    format!(
-        "{:?} (JSON-RPC {} / HTTP {} with reason {})",
-        code,
-        code.jsonrpc(),
-        code.http_status(),
-        code.reason()
-    )
-}
-
 /// Calls `method`; probe failures become ERROR outcomes.
-pub(crate) async fn call(ctx: &Ctx, method: Method, params: Value) -> Result<Answer, Outcome> {
+pub async fn call(ctx: &Ctx, method: Method, params: Value) -> Result<Answer, Outcome> {
     ctx.client()
         .call(method, params)
         .await
@@ -85,7 +37,7 @@ pub(crate) async fn call(ctx: &Ctx, method: Method, params: Value) -> Result<Ans
 }
 
 /// Calls `method` with options; probe failures become ERROR outcomes.
-pub(crate) async fn call_with(
+pub async fn call_with(
     ctx: &Ctx,
     method: Method,
     params: Value,
@@ -97,47 +49,19 @@ pub(crate) async fn call_with(
         .map_err(|e| harness(method.jsonrpc_name(), e))
 }
 
-/// The success value of `answer`, or a FAIL saying `what` should have succeeded.
-pub(crate) fn success(answer: &Answer, what: &str) -> Result<Value, Outcome> {
-    match &answer.reply {
-        Reply::Ok(v) => Ok(v.clone()),
-        _ => Err(Outcome::fail(
-            format!("{what} did not succeed"),
-            format!("a successful {what}"),
-            describe(answer),
-        )),
-    }
-}
-
 /// Calls `method` and requires success.
-pub(crate) async fn call_ok(
+pub async fn call_ok(
     ctx: &Ctx,
     method: Method,
     params: Value,
     what: &str,
 ) -> Result<Value, Outcome> {
     let a = call(ctx, method, params).await?;
-    success(&a, what)
-}
-
-/// Requires `answer` to be the A2A error `code`.
-pub(crate) fn expect_error(answer: &Answer, code: ErrorCode, what: &str) -> Judged {
-    match &answer.reply {
-        Reply::Err(e) if e.is(code) => Ok(Outcome::pass(format!(
-            "{what}: {:?} ({})",
-            code,
-            describe_err(e)
-        ))),
-        _ => Err(Outcome::fail(
-            format!("{what}: not {code:?}"),
-            expected_err(code),
-            describe(answer),
-        )),
-    }
+    expect::ok(&a, what).cloned()
 }
 
 /// SendMessage of a text message; returns the answer (success or not).
-pub(crate) async fn send(
+pub async fn send_text(
     ctx: &Ctx,
     text: &str,
     message_extra: Value,
@@ -149,31 +73,20 @@ pub(crate) async fn send(
         .map_err(|e| harness("SendMessage", e))
 }
 
-/// SendMessage that must succeed; returns the SendMessageResponse (`{"task"}` or `{"message"}`).
-pub(crate) async fn send_ok(
-    ctx: &Ctx,
-    text: &str,
-    message_extra: Value,
-    extra: Value,
-) -> Result<Value, Outcome> {
-    let a = send(ctx, text, message_extra, extra).await?;
-    success(&a, "SendMessage")
-}
-
 /// SendMessage that must produce a Task; a Message answer makes the case NOT-APPLICABLE (the
 /// requirement is about tasks and this agent answered without one).
-pub(crate) async fn new_task(
+pub async fn new_task(
     ctx: &Ctx,
     text: &str,
     message_extra: Value,
     extra: Value,
 ) -> Result<Value, Outcome> {
-    let resp = send_ok(ctx, text, message_extra, extra).await?;
-    task_of(&resp)
+    let resp = send_ok(&ctx.client(), text, message_extra, extra).await?.1;
+    require_task(&resp)
 }
 
 /// The Task inside a SendMessageResponse.
-pub(crate) fn task_of(resp: &Value) -> Result<Value, Outcome> {
+pub fn require_task(resp: &Value) -> Result<Value, Outcome> {
     if let Some(t) = resp.get("task").filter(|t| t.is_object()) {
         return Ok(t.clone());
     }
@@ -185,12 +98,12 @@ pub(crate) fn task_of(resp: &Value) -> Result<Value, Outcome> {
     Err(Outcome::fail(
         "SendMessage result is neither {\"task\"} nor {\"message\"}",
         "a SendMessageResponse with exactly one of `task` / `message`",
-        brief(resp),
+        expect::show(resp),
     ))
 }
 
 /// A task's `id`, required.
-pub(crate) fn id_of(task: &Value) -> Result<String, Outcome> {
+pub fn require_id(task: &Value) -> Result<String, Outcome> {
     task.get("id")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
@@ -199,33 +112,28 @@ pub(crate) fn id_of(task: &Value) -> Result<String, Outcome> {
             Outcome::fail(
                 "task has no id",
                 "a Task with a non-empty string `id`",
-                brief(task),
+                expect::show(task),
             )
         })
 }
 
 /// A task's or message's `contextId`, if present.
-pub(crate) fn context_of(v: &Value) -> Option<&str> {
+pub fn context_of(v: &Value) -> Option<&str> {
     v.get("contextId").and_then(Value::as_str)
 }
 
-/// `status.state` of a Task (or of a status-update event).
-pub(crate) fn state(v: &Value) -> Option<&str> {
-    v.get("status")?.get("state")?.as_str()
-}
-
 /// Whether `s` is a terminal state.
-pub(crate) fn is_terminal(s: &str) -> bool {
+pub fn is_terminal(s: &str) -> bool {
     TERMINAL_STATES.contains(&s)
 }
 
 /// Whether `s` is an interrupted state.
-pub(crate) fn is_interrupted(s: &str) -> bool {
+pub fn is_interrupted(s: &str) -> bool {
     INTERRUPTED_STATES.contains(&s)
 }
 
 /// GetTask that must succeed; `history` sets `historyLength`.
-pub(crate) async fn get_task(ctx: &Ctx, id: &str, history: Option<i64>) -> Result<Value, Outcome> {
+pub async fn get_task(ctx: &Ctx, id: &str, history: Option<i64>) -> Result<Value, Outcome> {
     let mut p = json!({ "id": id });
     if let Some(h) = history {
         p["historyLength"] = json!(h);
@@ -235,7 +143,7 @@ pub(crate) async fn get_task(ctx: &Ctx, id: &str, history: Option<i64>) -> Resul
 
 /// A running `hang` task. Call [`Hung::cancel`] at the end of the case; if the case stops
 /// early, dropping the guard cancels the task in the background.
-pub(crate) struct Hung {
+pub struct Hung {
     /// The task as SendMessage returned it.
     pub task: Value,
     /// Its id.
@@ -245,14 +153,14 @@ pub(crate) struct Hung {
 
 impl Hung {
     /// Cancels the task now (cleanup; the answer is not judged).
-    pub(crate) async fn cancel(mut self) {
+    pub async fn cancel(mut self) {
         if let Some(c) = self.client.take() {
             let _ = c.call(Method::CancelTask, json!({ "id": self.id })).await;
         }
     }
 
     /// Forget the task: it was canceled by the case itself.
-    pub(crate) fn disarm(mut self) {
+    pub fn disarm(mut self) {
         self.client = None;
     }
 }
@@ -269,8 +177,8 @@ impl Drop for Hung {
 }
 
 /// Guards a task started some other way so it is canceled when the case ends.
-pub(crate) fn guard(ctx: &Ctx, task: Value) -> Result<Hung, Outcome> {
-    let id = id_of(&task)?;
+pub fn guard(ctx: &Ctx, task: Value) -> Result<Hung, Outcome> {
+    let id = require_id(&task)?;
     Ok(Hung {
         task,
         id,
@@ -280,7 +188,7 @@ pub(crate) fn guard(ctx: &Ctx, task: Value) -> Result<Hung, Outcome> {
 
 /// Starts a test-agent `text` task with `returnImmediately: true` (e.g. `hang`, `slow 3000`)
 /// and guards it. `message_extra` is merged into the message.
-pub(crate) async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result<Hung, Outcome> {
+pub async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result<Hung, Outcome> {
     let opts = CallOpts {
         timeout: Some(short(ctx)),
         ..CallOpts::default()
@@ -297,9 +205,9 @@ pub(crate) async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result
         }
         Err(e) => return Err(harness("SendMessage", e)),
     };
-    let resp = success(&a, "SendMessage (returnImmediately)")?;
-    let task = task_of(&resp)?;
-    if let Some(s) = state(&task).filter(|s| is_terminal(s)) {
+    let resp = expect::ok(&a, "SendMessage (returnImmediately)").cloned()?;
+    let task = require_task(&resp)?;
+    if let Some(s) = expect::state_of(&task).filter(|s| is_terminal(s)) {
         return Err(Outcome::error(format!(
             "`{text}` came back already {s} although returnImmediately was set (see SEND-003), so no running task can be set up"
         )));
@@ -308,21 +216,21 @@ pub(crate) async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result
 }
 
 /// Starts a `hang` task (stays WORKING until canceled).
-pub(crate) async fn hang(ctx: &Ctx) -> Result<Hung, Outcome> {
+pub async fn hang(ctx: &Ctx) -> Result<Hung, Outcome> {
     start(ctx, "hang", json!({})).await
 }
 
 /// Runs `input-required` (or `auth-required`) to its interrupted state with a blocking send and
 /// guards the task. Fails if the task does not come back in `want`.
-pub(crate) async fn interrupted(ctx: &Ctx, command: &str, want: &str) -> Result<Hung, Outcome> {
+pub async fn interrupted(ctx: &Ctx, command: &str, want: &str) -> Result<Hung, Outcome> {
     let task = new_task(ctx, command, json!({}), json!({})).await?;
     let g = guard(ctx, task)?;
-    match state(&g.task) {
+    match expect::state_of(&g.task) {
         Some(s) if s == want => Ok(g),
         other => Err(Outcome::fail(
             format!("`{command}` did not leave the task in {want}"),
             format!("a blocking SendMessage returning the task in {want}"),
-            format!("state {other:?}: {}", brief(&g.task)),
+            format!("state {other:?}: {}", expect::show(&g.task)),
         )),
     }
 }
@@ -330,7 +238,7 @@ pub(crate) async fn interrupted(ctx: &Ctx, command: &str, want: &str) -> Result<
 /// Creates `n` tasks with `text` in one context: the first without a `contextId` (the server
 /// assigns one), the others in that context. Returns the contextId and the tasks in creation
 /// order. Using a server-assigned context keeps concurrent cases' tasks out of the way.
-pub(crate) async fn tasks_in_context(
+pub async fn tasks_in_context(
     ctx: &Ctx,
     n: usize,
     text: &str,
@@ -343,7 +251,7 @@ pub(crate) async fn tasks_in_context(
             Outcome::fail(
                 "task has no contextId",
                 "a Task carrying a contextId (digest §3.4.1)",
-                brief(&first),
+                expect::show(&first),
             )
         })?;
     let mut tasks = vec![first];
@@ -357,7 +265,7 @@ pub(crate) async fn tasks_in_context(
 // ---- streams ----
 
 /// The single member of a StreamResponse, if exactly one of the four is present.
-pub(crate) fn member(sr: &Value) -> Option<(&'static str, &Value)> {
+pub fn member(sr: &Value) -> Option<(&'static str, &Value)> {
     let obj = sr.as_object()?;
     let present: Vec<&'static str> = STREAM_MEMBERS
         .iter()
@@ -371,16 +279,16 @@ pub(crate) fn member(sr: &Value) -> Option<(&'static str, &Value)> {
 }
 
 /// The task state an event announces (`task` snapshot or `statusUpdate`), if any.
-pub(crate) fn event_state(sr: &Value) -> Option<&str> {
+pub fn event_state(sr: &Value) -> Option<&str> {
     match member(sr)? {
-        ("task", t) | ("statusUpdate", t) => state(t),
+        ("task", t) | ("statusUpdate", t) => expect::state_of(t),
         _ => None,
     }
 }
 
 /// One received stream event: its StreamResponse and when it arrived.
 #[derive(Debug, Clone)]
-pub(crate) struct Got {
+pub struct Got {
     /// The StreamResponse.
     pub sr: Value,
     /// Arrival time.
@@ -389,7 +297,7 @@ pub(crate) struct Got {
 
 /// How a collected stream ended.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum End {
+pub enum End {
     /// Clean EOF.
     Closed,
     /// Still open when the deadline passed.
@@ -401,7 +309,7 @@ pub(crate) enum End {
 }
 
 /// Opens a stream that must be an SSE stream (a refusal is a FAIL).
-pub(crate) async fn open(ctx: &Ctx, method: Method, params: Value) -> Result<EventReader, Outcome> {
+pub async fn open(ctx: &Ctx, method: Method, params: Value) -> Result<EventReader, Outcome> {
     let sa = ctx
         .client()
         .stream(method, params)
@@ -411,7 +319,7 @@ pub(crate) async fn open(ctx: &Ctx, method: Method, params: Value) -> Result<Eve
 }
 
 /// SendStreamingMessage of a text message that must open an SSE stream.
-pub(crate) async fn open_text(
+pub async fn open_text(
     ctx: &Ctx,
     text: &str,
     message_extra: Value,
@@ -430,17 +338,14 @@ fn opened(sa: StreamAnswer, what: &str) -> Result<EventReader, Outcome> {
         StreamAnswer::Refused(a) => Err(Outcome::fail(
             format!("{what} was refused"),
             "HTTP 200 text/event-stream",
-            describe(&a),
+            expect::describe(&a),
         )),
     }
 }
 
 /// Reads one event. `Ok(None)` at EOF; an in-stream error or a garbled event is a FAIL unless
 /// the caller handles errors itself (see [`collect`]).
-pub(crate) async fn next(
-    reader: &mut EventReader,
-    within: Duration,
-) -> Result<Option<Value>, Outcome> {
+pub async fn next(reader: &mut EventReader, within: Duration) -> Result<Option<Value>, Outcome> {
     match reader.next(within).await {
         Ok(None) => Ok(None),
         Ok(Some(ev)) => match ev.payload {
@@ -448,7 +353,7 @@ pub(crate) async fn next(
             Reply::Err(e) => Err(Outcome::fail(
                 "the stream carried an error event",
                 "StreamResponse events",
-                describe_err(&e),
+                expect::describe_error(&e),
             )),
             Reply::Garbled(why) => Err(Outcome::fail(
                 "the stream carried an unusable event",
@@ -470,7 +375,7 @@ pub(crate) async fn next(
 }
 
 /// Reads events until EOF, an error event, a fault, or `within` overall.
-pub(crate) async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<Got>, End) {
+pub async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<Got>, End) {
     let until = Instant::now() + within;
     let mut got = Vec::new();
     loop {
@@ -485,7 +390,7 @@ pub(crate) async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<
                     sr: v,
                     at: Instant::now(),
                 }),
-                Reply::Err(e) => return (got, End::Error(describe_err(&e))),
+                Reply::Err(e) => return (got, End::Error(expect::describe_error(&e))),
                 Reply::Garbled(why) => return (got, End::Fault(format!("{why}: {}", ev.sse.data))),
             },
             Err(ProbeError::Timeout(_)) => return (got, End::Open),
@@ -496,7 +401,7 @@ pub(crate) async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<
 
 /// Reads until the stream announces a state matching `want` (the matching event included).
 /// Returns the events read; the stream stays open for the caller.
-pub(crate) async fn read_until(
+pub async fn read_until(
     reader: &mut EventReader,
     within: Duration,
     want: impl Fn(&str) -> bool,
@@ -524,7 +429,7 @@ pub(crate) async fn read_until(
 }
 
 /// A compact listing of events for reports: `task(WORKING), artifactUpdate(echo), …`.
-pub(crate) fn summarize(events: &[Value]) -> String {
+pub fn summarize(events: &[Value]) -> String {
     if events.is_empty() {
         return "no events".to_owned();
     }
@@ -532,7 +437,7 @@ pub(crate) fn summarize(events: &[Value]) -> String {
         .iter()
         .map(|e| match member(e) {
             Some((k @ ("task" | "statusUpdate"), v)) => {
-                format!("{k}({})", state(v).unwrap_or("?"))
+                format!("{k}({})", expect::state_of(v).unwrap_or("?"))
             }
             Some(("artifactUpdate", v)) => format!(
                 "artifactUpdate({})",
@@ -542,7 +447,7 @@ pub(crate) fn summarize(events: &[Value]) -> String {
                     .unwrap_or("?")
             ),
             Some((k, _)) => k.to_owned(),
-            None => format!("invalid({})", brief(e)),
+            None => format!("invalid({})", expect::show(e)),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -551,7 +456,7 @@ pub(crate) fn summarize(events: &[Value]) -> String {
 /// The task a stream is about: from a leading Task, else from the first update's `taskId`
 /// (so cases other than STRM-001 still judge their own requirement). Returns the id and the
 /// contextId; a Message-first stream makes a task case NOT-APPLICABLE.
-pub(crate) fn stream_task(events: &[Value]) -> Result<(String, Option<String>), Outcome> {
+pub fn stream_task(events: &[Value]) -> Result<(String, Option<String>), Outcome> {
     if let Some(("message", _)) = events.first().and_then(member) {
         return Err(Outcome::not_applicable(
             "the agent answered with a Message, so there is no task stream to judge",
@@ -575,48 +480,48 @@ pub(crate) fn stream_task(events: &[Value]) -> Result<(String, Option<String>), 
 }
 
 /// The StreamResponses of collected events.
-pub(crate) fn values(got: &[Got]) -> Vec<Value> {
+pub fn values(got: &[Got]) -> Vec<Value> {
     got.iter().map(|g| g.sr.clone()).collect()
 }
 
 /// Judges a streaming call that must be refused with `code`: either before the stream (a JSON
 /// error answer) or as an SSE stream whose first event is that error (digest §1.3, §2.4).
-pub(crate) async fn expect_stream_error(
+pub async fn expect_stream_error(
     sa: StreamAnswer,
     code: ErrorCode,
     within: Duration,
     what: &str,
 ) -> Judged {
     match sa {
-        StreamAnswer::Refused(a) => expect_error(&a, code, what),
+        StreamAnswer::Refused(a) => expect::refused_with(&a, code, what),
         StreamAnswer::Open(mut r) => match r.next(within).await {
             Ok(Some(ev)) => match &ev.payload {
-                Reply::Err(e) if e.is(code) => Ok(Outcome::pass(format!(
+                Reply::Err(e) if expect::error_matches(e, code) => Ok(Outcome::pass(format!(
                     "{what}: {code:?} as the stream's only event ({})",
-                    describe_err(e)
+                    expect::describe_error(e)
                 ))),
                 Reply::Err(e) => Err(Outcome::fail(
                     format!("{what}: wrong error"),
-                    expected_err(code),
-                    format!("error event: {}", describe_err(e)),
+                    expect::expected_error(code),
+                    format!("error event: {}", expect::describe_error(e)),
                 )),
                 _ => Err(Outcome::fail(
                     format!("{what}: a stream was served instead of an error"),
-                    expected_err(code),
+                    expect::expected_error(code),
                     format!(
                         "first event {}",
-                        brief(ev.json.as_ref().unwrap_or(&Value::Null))
+                        expect::show(ev.json.as_ref().unwrap_or(&Value::Null))
                     ),
                 )),
             },
             Ok(None) => Err(Outcome::fail(
                 format!("{what}: empty stream"),
-                expected_err(code),
+                expect::expected_error(code),
                 "HTTP 200 event stream that closed with no event",
             )),
             Err(e) => Err(Outcome::fail(
                 format!("{what}: no error event"),
-                expected_err(code),
+                expect::expected_error(code),
                 e.to_string(),
             )),
         },
@@ -624,7 +529,7 @@ pub(crate) async fn expect_stream_error(
 }
 
 /// Artifacts of a task as `artifactId → parts`, in order.
-pub(crate) fn artifacts(task: &Value) -> Vec<(String, Vec<Value>)> {
+pub fn artifacts(task: &Value) -> Vec<(String, Vec<Value>)> {
     task.get("artifacts")
         .and_then(Value::as_array)
         .map(|arts| {
@@ -648,7 +553,7 @@ pub(crate) fn artifacts(task: &Value) -> Vec<(String, Vec<Value>)> {
 
 /// Reassembles streamed artifact chunks (`append`/`lastChunk`, digest §5) into
 /// `artifactId → parts`, in first-seen order.
-pub(crate) fn reassemble(events: &[Value]) -> Vec<(String, Vec<Value>)> {
+pub fn reassemble(events: &[Value]) -> Vec<(String, Vec<Value>)> {
     let mut out: Vec<(String, Vec<Value>)> = Vec::new();
     for e in events {
         let Some(("artifactUpdate", u)) = member(e) else {
@@ -678,11 +583,115 @@ pub(crate) fn reassemble(events: &[Value]) -> Vec<(String, Vec<Value>)> {
 }
 
 /// `history` entries of a task (`[]` when absent).
-pub(crate) fn history(task: &Value) -> Vec<Value> {
+pub fn history(task: &Value) -> Vec<Value> {
     task.get("history")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
+}
+
+/// SendMessage of `text` (with `message_extra` / `extra` as in [`A2aClient::send_text`]); the
+/// call must succeed. Returns the answer and its result.
+///
+/// [`A2aClient::send_text`]: crate::client::A2aClient::send_text
+pub async fn send_ok(
+    client: &crate::client::A2aClient,
+    text: &str,
+    message_extra: Value,
+    extra: Value,
+) -> Result<(Answer, Value), Outcome> {
+    let answer = client
+        .send_text(text, message_extra, extra)
+        .await
+        .map_err(expect::probe)?;
+    let value = expect::ok(&answer, "SendMessage")?.clone();
+    Ok((answer, value))
+}
+
+/// A finished echo task with one push config on it, for cases about push-config answers.
+pub struct TaskWithConfig {
+    /// The task id.
+    pub task: String,
+    /// The config id the server assigned.
+    pub config: String,
+    /// The Create answer (status and body are part of some cases' judgement).
+    pub created: Answer,
+}
+
+/// Sends `echo {label}` and registers a config whose webhook is on the target's own origin
+/// ([`crate::context::Ctx::inert_webhook_url`]). NOT-APPLICABLE when the agent answers with a
+/// Message or the config cannot be created.
+pub async fn task_with_push_config(
+    ctx: &crate::context::Ctx,
+    label: &str,
+) -> Result<TaskWithConfig, Outcome> {
+    let client = ctx.client();
+    let (_, sent) = send_ok(&client, &format!("echo {label}"), Value::Null, Value::Null).await?;
+    let Some(task) = expect::task_of(&sent).and_then(expect::id_of) else {
+        return Err(Outcome::not_applicable(
+            "the agent answered with a Message; no task to attach a push config to",
+        ));
+    };
+    let created = client
+        .call(
+            crate::spec::Method::CreateTaskPushNotificationConfig,
+            serde_json::json!({"taskId": task, "url": ctx.inert_webhook_url()}),
+        )
+        .await
+        .map_err(expect::probe)?;
+    let Some(config) = created.ok().and_then(expect::id_of) else {
+        return Err(Outcome::not_applicable(format!(
+            "could not create a push config: {}",
+            expect::describe(&created)
+        )));
+    };
+    Ok(TaskWithConfig {
+        task,
+        config,
+        created,
+    })
+}
+
+/// A task in a terminal state: sends `echo <text>` (blocking) and returns the Task. Servers
+/// whose agent answers with a Message or leaves the task open make the caller NOT-APPLICABLE.
+pub async fn finished_task(
+    client: &crate::client::A2aClient,
+    text: &str,
+) -> Result<Value, Outcome> {
+    let (_, result) = send_ok(client, &format!("echo {text}"), Value::Null, Value::Null).await?;
+    let Some(task) = expect::task_of(&result) else {
+        return Err(Outcome::not_applicable(
+            "the agent answered with a Message, so no terminal task is available",
+        ));
+    };
+    match expect::state_of(task) {
+        Some(s) if crate::spec::TERMINAL_STATES.contains(&s) => Ok(task.clone()),
+        other => Err(Outcome::not_applicable(format!(
+            "the agent left the task in {}, so no terminal task is available",
+            other.unwrap_or("no state")
+        ))),
+    }
+}
+
+/// A task that stays WORKING until cancelled (test agent `hang`, sent with
+/// `returnImmediately`). Returns its id.
+pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, Outcome> {
+    let (_, result) = send_ok(
+        client,
+        "hang",
+        Value::Null,
+        serde_json::json!({"configuration": {"returnImmediately": true}}),
+    )
+    .await?;
+    expect::task_of(&result)
+        .and_then(expect::id_of)
+        .ok_or_else(|| {
+            Outcome::fail(
+                "`hang` did not create a task",
+                "a Task in the SendMessage result (test agent contract)",
+                expect::show(&result),
+            )
+        })
 }
 
 #[cfg(test)]
