@@ -479,4 +479,33 @@ mod tests {
         assert!(glob_match("CHAOS-???-001", "CHAOS-FAN-001"));
         assert!(!glob_match("CHAOS-FAN-*", "CHAOS-SLOW-001"));
     }
+
+    /// A task spawned past [`Env::spawn`] outlives an aborted scenario and loads the server
+    /// under the next one. `JoinSet`s are fine: the scenario owns them, and dropping one aborts
+    /// its tasks.
+    #[test]
+    fn scenario_code_spawns_only_through_the_env_scope() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/scenarios");
+        let forbidden = [
+            "tokio::spawn",
+            "task::spawn",
+            "thread::spawn",
+            "spawn_blocking",
+        ];
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("the scenarios directory") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a readable source file");
+            for (n, line) in text.lines().enumerate() {
+                if forbidden.iter().any(|f| line.contains(f)) {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "use env.spawn (or an owned JoinSet) instead:\n{}",
+            offenders.join("\n")
+        );
+    }
 }
