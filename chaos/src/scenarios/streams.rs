@@ -167,12 +167,10 @@ async fn read_until(
 }
 
 /// Chunks of the sizing stream of CHAOS-SLOW-001.
-const PROBE_CHUNKS: i64 = 300;
+const PROBE_CHUNKS: i64 = 200;
 /// Most chunks CHAOS-SLOW-001 streams: about 5 MB, past every kernel buffer on a loopback path,
 /// so the server's own per-subscriber buffering is what gets tested.
 const MAX_CHUNKS: i64 = 20_000;
-/// Fewest chunks CHAOS-SLOW-001 streams, however slow the server.
-const MIN_CHUNKS: i64 = 1_000;
 /// How long (before scaling) the main stream should take at the server's measured pace, so a
 /// slow server still finishes well inside the scenario budget.
 const STREAM_TIME: Duration = Duration::from_secs(15);
@@ -187,21 +185,30 @@ async fn size_to_server(env: &Env) -> Result<(i64, Duration), Outcome> {
     let mut log = stream
         .collect(
             env.deadline(Duration::from_secs(5)),
-            env.deadline(Duration::from_secs(30)),
+            env.deadline(Duration::from_secs(60)),
         )
         .await;
     log.events.insert(0, first);
     let took = t0.elapsed();
-    if let Err(why) = whole(&log, PROBE_CHUNKS) {
-        return Err(Outcome::fail(
-            "the sizing stream (one reader, nothing else running) was not delivered whole",
-            format!("all {PROBE_CHUNKS} chunks in order, the terminal state, a clean end"),
-            format!("{why}; {}", log.outline()),
-        ));
+    match reading(&log, PROBE_CHUNKS) {
+        Ok(Reading::Whole) => {}
+        Ok(Reading::CutOff(seen)) => {
+            return Err(Outcome::error(format!(
+                "cannot size the scenario: the sizing stream (one prompt reader) ended after {seen} of {PROBE_CHUNKS} chunks; {}",
+                log.outline()
+            )))
+        }
+        Err((what, evidence)) => {
+            return Err(Outcome::fail(
+                format!("the sizing stream (one prompt reader, nothing else running) has {what}"),
+                format!("chunks 0..{PROBE_CHUNKS} in order, the terminal state, a clean end"),
+                evidence,
+            ))
+        }
     }
     let per_chunk = took.as_secs_f64() / PROBE_CHUNKS as f64;
     let fits = (env.deadline(STREAM_TIME).as_secs_f64() / per_chunk.max(1e-9)) as i64;
-    Ok((fits.clamp(MIN_CHUNKS, MAX_CHUNKS), took))
+    Ok((fits.clamp(PROBE_CHUNKS, MAX_CHUNKS), took))
 }
 
 async fn slow_consumer(env: Env) -> Judged {
@@ -466,4 +473,59 @@ async fn fan_out_many_tasks(env: Env) -> Judged {
         "{} tasks × 4 streams: every stream whole, in order and terminal",
         tasks.max(1)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn log(seqs: impl IntoIterator<Item = i64>, last: Option<&str>, end: End) -> Log {
+        let mut log = Log {
+            end,
+            ..Log::default()
+        };
+        log.push(Event::Result(
+            json!({"task": {"id": "t", "status": {"state": "TASK_STATE_WORKING"}}}),
+        ));
+        for seq in seqs {
+            log.push(Event::Result(json!({"artifactUpdate": {"taskId": "t",
+                "artifact": {"artifactId": "stream", "parts": [{"data": {"seq": seq, "of": 10}}]}}})));
+        }
+        if let Some(state) = last {
+            log.push(Event::Result(
+                json!({"statusUpdate": {"taskId": "t", "status": {"state": state}}}),
+            ));
+        }
+        log
+    }
+
+    #[test]
+    fn every_reader_is_whole_or_cut_off_by_the_same_rule() {
+        let done = Some("TASK_STATE_COMPLETED");
+        assert_eq!(
+            reading(&log(0..10, done, End::Clean), 10),
+            Ok(Reading::Whole)
+        );
+        // A clean end before the terminal state is a cut-off, whichever reader it happens to.
+        assert_eq!(
+            reading(&log(0..4, None, End::Clean), 10),
+            Ok(Reading::CutOff(4))
+        );
+        assert_eq!(
+            reading(&log(0..4, None, End::Abrupt("reset".into())), 10),
+            Ok(Reading::CutOff(4))
+        );
+    }
+
+    #[test]
+    fn gaps_stalls_and_a_premature_terminal_state_fail_a_reader() {
+        let gap = reading(&log([0, 1, 5], None, End::Clean), 10).unwrap_err();
+        assert!(gap.0.contains("gap"), "{gap:?}");
+        let stall = reading(&log(0..4, None, End::Hang(Duration::from_secs(5))), 10).unwrap_err();
+        assert!(stall.0.contains("stall"), "{stall:?}");
+        let early = reading(&log(0..4, Some("TASK_STATE_FAILED"), End::Clean), 10).unwrap_err();
+        assert!(early.0.contains("terminal"), "{early:?}");
+    }
 }
