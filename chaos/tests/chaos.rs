@@ -172,6 +172,47 @@ async fn control_dropping_lagging_events_silently_fails_the_slow_consumer_scenar
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_the_slow_consumer_scenario_is_sized_to_a_slow_server_and_ends_in_time() {
+    // A server that streams slowly (here: every response capped at 100 KB/s by the proxy) gets
+    // a shorter stream, so the scenario ends well inside its budget instead of overrunning.
+    let lc = Reference::new(reference());
+    let url = lc.start().await.unwrap();
+    let target = Target::discover(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let slow = FaultProxy::start(
+        target.addr,
+        FaultPlan {
+            bandwidth: Some(100_000),
+            ..FaultPlan::default()
+        },
+    )
+    .await
+    .unwrap();
+    let env = Env::new(
+        target.via(slow.addr()),
+        None,
+        calibrate(1.0).await,
+        Settings::default(),
+    );
+    let s = ALL.iter().find(|s| s.info.id == "CHAOS-SLOW-001").unwrap();
+    let r = run_scenario(s, &env).await;
+    slow.stop();
+    lc.stop().await.unwrap();
+    eprintln!("{}: {} — {:?}", r.verdict.as_str(), r.summary, r.observed);
+    assert_verdict(&r, &[Verdict::Pass, Verdict::NonStrict]);
+    let text = format!("{} {}", r.summary, r.observed.clone().unwrap_or_default());
+    let n: i64 = text
+        .split("sized to the server: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no size in {text}"));
+    assert!(n < 20_000, "{text}");
+    assert!(r.duration < Duration::from_secs(60), "{:?}", r.duration);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_reader_does_not_slow_the_healthy_readers_of_the_reference() {
     let r = judge(reference(), "CHAOS-SLOW-002").await;
     assert_verdict(&r, &[Verdict::Pass]);
