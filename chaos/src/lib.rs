@@ -29,7 +29,7 @@ pub mod wire;
 use gauntlet_conformance::case::Level;
 
 pub use errors::ChaosError;
-pub use runner::{run, RunOptions};
+pub use runner::{run, Order, RunOptions};
 
 /// A chaos scenario's declaration, for listing.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,8 @@
-//! Running a selection of scenarios once (or repeatedly, see [`crate::soak`]) and producing a
-//! conformance [`RunReport`].
+//! Running a selection of scenarios once (or repeatedly, see [`crate::soak`]), in a chosen
+//! [`Order`], and producing a conformance [`RunReport`].
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ pub struct RunOptions {
     pub soak: Option<Duration>,
     /// `--timeout-scale`.
     pub timeout_scale: f64,
+    /// `--order`.
+    pub order: Order,
     /// Tunables.
     pub settings: Settings,
 }
@@ -33,7 +37,49 @@ impl Default for RunOptions {
             only: Vec::new(),
             soak: None,
             timeout_scale: 1.0,
+            order: Order::Catalogue,
             settings: Settings::default(),
+        }
+    }
+}
+
+/// The order scenarios run in. Verdicts must not depend on it (every scenario runs in its own
+/// scope and waits for the server to settle); the other orders exist to show that they do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Catalogue order (`catalogue`).
+    #[default]
+    Catalogue,
+    /// Catalogue order backwards (`reverse`).
+    Reverse,
+    /// A shuffle that the seed reproduces (`shuffle:SEED`).
+    Shuffle(u64),
+}
+
+impl FromStr for Order {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Order, String> {
+        match s {
+            "catalogue" => Ok(Order::Catalogue),
+            "reverse" => Ok(Order::Reverse),
+            _ => s
+                .strip_prefix("shuffle:")
+                .and_then(|seed| seed.parse().ok())
+                .map(Order::Shuffle)
+                .ok_or_else(|| {
+                    format!("`{s}` is not an order: use catalogue, reverse or shuffle:SEED")
+                }),
+        }
+    }
+}
+
+impl fmt::Display for Order {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Order::Catalogue => f.write_str("catalogue"),
+            Order::Reverse => f.write_str("reverse"),
+            Order::Shuffle(seed) => write!(f, "shuffle:{seed}"),
         }
     }
 }
@@ -44,6 +90,30 @@ pub fn select(only: &[String]) -> Vec<&'static Scenario> {
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|g| glob_match(g, s.info.id)))
         .collect()
+}
+
+/// `selection` rearranged into `order`.
+pub fn arrange(mut selection: Vec<&Scenario>, order: Order) -> Vec<&Scenario> {
+    match order {
+        Order::Catalogue => {}
+        Order::Reverse => selection.reverse(),
+        Order::Shuffle(seed) => {
+            // Fisher–Yates driven by splitmix64: the same seed gives the same order everywhere.
+            let mut state = seed;
+            let mut next = move || {
+                state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^ (z >> 31)
+            };
+            for i in (1..selection.len()).rev() {
+                let j = (next() % (i as u64 + 1)) as usize;
+                selection.swap(i, j);
+            }
+        }
+    }
+    selection
 }
 
 /// Discovers the target at `base_url`, calibrates the runner, and runs the selection. Every
@@ -61,7 +131,7 @@ pub async fn run(
         Target::discover(base_url, Duration::from_secs(5).mul_f64(calibration.factor)).await?;
     let card = target.card.clone();
     let env = Env::new(target, lifecycle, calibration, options.settings);
-    let selection = select(&options.only);
+    let selection = arrange(select(&options.only), options.order);
     let results = match options.soak {
         Some(d) => crate::soak::soak(&env, &selection, d, &mut on_result).await,
         None => {
@@ -109,5 +179,37 @@ mod tests {
         let some = select(&["CHAOS-SLOW-*".to_owned()]);
         assert!(!some.is_empty());
         assert!(some.iter().all(|s| s.info.id.starts_with("CHAOS-SLOW-")));
+    }
+
+    fn ids(v: &[&Scenario]) -> Vec<&'static str> {
+        v.iter().map(|s| s.info.id).collect()
+    }
+
+    #[test]
+    fn orders_parse_and_print_back() {
+        for text in ["catalogue", "reverse", "shuffle:42"] {
+            let order: Order = text.parse().unwrap();
+            assert_eq!(order.to_string(), text);
+        }
+        assert!("shuffle".parse::<Order>().is_err());
+        assert!("shuffle:x".parse::<Order>().is_err());
+        assert!("random".parse::<Order>().is_err());
+    }
+
+    #[test]
+    fn every_order_runs_the_same_scenarios_and_a_seed_reproduces_its_shuffle() {
+        let all = ids(&select(&[]));
+        let mut reversed = ids(&arrange(select(&[]), Order::Reverse));
+        reversed.reverse();
+        assert_eq!(reversed, all);
+        let a = ids(&arrange(select(&[]), Order::Shuffle(7)));
+        assert_eq!(a, ids(&arrange(select(&[]), Order::Shuffle(7))));
+        assert_ne!(a, all, "a shuffle of {} scenarios moved none", all.len());
+        assert_ne!(a, ids(&arrange(select(&[]), Order::Shuffle(8))));
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        let mut want = all.clone();
+        want.sort_unstable();
+        assert_eq!(sorted, want);
     }
 }

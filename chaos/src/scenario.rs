@@ -1,14 +1,23 @@
-//! What a scenario is (declaration plus run function), what it sees ([`Env`]), and how its
-//! outcome becomes a conformance [`CaseResult`], so chaos results share every report format.
+//! What a scenario is (declaration plus run function), what it sees ([`Env`]), how one run is
+//! contained, and how its outcome becomes a conformance [`CaseResult`], so chaos results share
+//! every report format.
+//!
+//! Containment: every task a scenario starts goes through [`Env::spawn`] into the run's scope,
+//! and the whole scope is aborted when the run ends or overruns its budget. Before the next
+//! scenario the server must answer a health probe (the agent card) at its baseline latency
+//! again; a result produced on a server that never recovered is marked, so one scenario's
+//! aftermath is never blamed on the next.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use gauntlet_conformance::case::{Judged, Level, Outcome, Verdict};
 use gauntlet_conformance::lifecycle::{Gauges, Lifecycle};
 use gauntlet_conformance::report::CaseResult;
+use tokio::sync::{mpsc, OnceCell};
+use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 
 use crate::a2a::Target;
@@ -80,10 +89,12 @@ impl Default for Settings {
     }
 }
 
-/// What a scenario sees: the target, optional control over its lifecycle, and scaled deadlines.
+/// What a scenario sees: the target, optional control over its lifecycle, scaled deadlines,
+/// and the scope its tasks run in.
 #[derive(Clone)]
 pub struct Env {
     inner: Arc<EnvInner>,
+    scope: Arc<Scope>,
 }
 
 struct EnvInner {
@@ -91,6 +102,7 @@ struct EnvInner {
     lifecycle: Option<Arc<dyn Lifecycle>>,
     calibration: Calibration,
     settings: Settings,
+    health: Arc<Health>,
 }
 
 impl Env {
@@ -107,7 +119,27 @@ impl Env {
                 lifecycle,
                 calibration,
                 settings,
+                health: Arc::default(),
             }),
+            scope: Arc::new(Scope::new()),
+        }
+    }
+
+    /// Starts `future` as a task of the current scenario run. Scenario code spawns only through
+    /// this: when the run ends or overruns, every task it started is aborted.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.scope.spawn(future)
+    }
+
+    /// The same environment with a fresh, empty task scope (one per scenario run).
+    fn scoped(&self) -> Env {
+        Env {
+            inner: self.inner.clone(),
+            scope: Arc::new(Scope::new()),
         }
     }
 
@@ -143,12 +175,76 @@ impl Env {
 
     /// A copy of this environment under another calibration.
     pub fn with_calibration(&self, calibration: Calibration) -> Env {
-        Env::new(
-            self.inner.target.clone(),
-            self.inner.lifecycle.clone(),
-            calibration,
-            self.inner.settings,
-        )
+        Env {
+            inner: Arc::new(EnvInner {
+                target: self.inner.target.clone(),
+                lifecycle: self.inner.lifecycle.clone(),
+                calibration,
+                settings: self.inner.settings,
+                health: self.inner.health.clone(),
+            }),
+            scope: self.scope.clone(),
+        }
+    }
+
+    /// The server's card latency before any scenario ran (median of a few probes), measured
+    /// once on first use; `None` when it did not answer.
+    pub async fn baseline(&self) -> Option<Duration> {
+        *self
+            .inner
+            .health
+            .baseline
+            .get_or_init(|| async {
+                let mut seen = Vec::new();
+                for _ in 0..BASELINE_PROBES {
+                    if let Ok(d) = self.target().alive(self.deadline(PROBE_TIMEOUT)).await {
+                        seen.push(d);
+                    }
+                }
+                seen.sort_unstable();
+                seen.get(seen.len() / 2).copied()
+            })
+            .await
+    }
+
+    /// Waits (bounded) until the server answers [`RECOVERY_STREAK`] health probes in a row
+    /// within its baseline latency; `Err` says what was seen instead.
+    pub async fn settle(&self) -> Result<Duration, String> {
+        let Some(base) = self.baseline().await else {
+            return Ok(Duration::ZERO);
+        };
+        let limit = (base * 4).max(base + self.deadline(SLACK));
+        let bound = self.deadline(RECOVERY_BOUND);
+        let t0 = Instant::now();
+        // Probe spacing: a refused connection returns at once and must not become a busy loop.
+        let mut pace = tokio::time::interval(PROBE_SPACING);
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (mut streak, mut last) = (0, String::from("no probe"));
+        while t0.elapsed() < bound {
+            pace.tick().await;
+            let wait = self
+                .deadline(PROBE_TIMEOUT)
+                .min(bound.saturating_sub(t0.elapsed()));
+            match self.target().alive(wait).await {
+                Ok(d) if d <= limit => {
+                    streak += 1;
+                    if streak == RECOVERY_STREAK {
+                        return Ok(t0.elapsed());
+                    }
+                }
+                Ok(d) => {
+                    streak = 0;
+                    last = format!("the card took {d:?}");
+                }
+                Err(e) => {
+                    streak = 0;
+                    last = e.to_string();
+                }
+            }
+        }
+        Err(format!(
+            "no {RECOVERY_STREAK} card answers in a row within {limit:?} (baseline {base:?}) for {bound:?}; last: {last}"
+        ))
     }
 
     fn check(&self, need: Need) -> Result<(), String> {
@@ -169,24 +265,168 @@ impl Env {
 
 /// Upper bound on one scenario, before scaling.
 pub const SCENARIO_BUDGET: Duration = Duration::from_secs(120);
+/// How long, before scaling, the server may take to answer at baseline latency again after a
+/// scenario.
+pub const RECOVERY_BOUND: Duration = Duration::from_secs(20);
+/// Consecutive healthy probes that count as recovered.
+pub const RECOVERY_STREAK: usize = 3;
+const BASELINE_PROBES: usize = 5;
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+const PROBE_SPACING: Duration = Duration::from_millis(25);
+/// Latency a healthy probe may exceed the baseline by (before scaling): loopback jitter.
+const SLACK: Duration = Duration::from_millis(20);
+/// How long aborted tasks get to be dropped (their sockets closed).
+const DRAIN: Duration = Duration::from_secs(5);
 
-/// Runs one scenario and judges it: needs first, then the run under an overall deadline; a
-/// panic or an overrun is a harness ERROR, not a server failure.
+/// Runs one scenario and judges it: needs first, then the run in its own task scope under an
+/// overall deadline; a panic or an overrun is a harness ERROR, not a server failure. The scope
+/// is aborted afterwards either way, and the server must settle before the next scenario.
 pub async fn run_scenario(s: &Scenario, env: &Env) -> CaseResult {
-    let t0 = Instant::now();
-    let outcome = match s.needs.iter().try_for_each(|n| env.check(*n)) {
-        Err(reason) => Outcome::not_applicable(reason),
-        Ok(()) => {
-            let budget = env.deadline(SCENARIO_BUDGET);
-            let task = tokio::spawn((s.run)(env.clone()));
-            match tokio::time::timeout(budget, task).await {
-                Ok(Ok(Ok(o) | Err(o))) => o,
-                Ok(Err(e)) => Outcome::error(format!("the scenario panicked: {e}")),
-                Err(_) => Outcome::error(format!("the scenario overran its budget of {budget:?}")),
-            }
-        }
+    if let Err(reason) = s.needs.iter().try_for_each(|n| env.check(*n)) {
+        return result(&s.info, Outcome::not_applicable(reason), Duration::ZERO);
+    }
+    let env = env.scoped();
+    env.baseline().await;
+    // A previous scenario left the server unhealthy: give it another bounded chance first.
+    let pending = env.inner.health.take_unrecovered();
+    let poisoned = match pending {
+        Some(prev) => env
+            .settle()
+            .await
+            .err()
+            .map(|e| format!("the server had not recovered from {prev} ({e})")),
+        None => None,
     };
-    result(&s.info, outcome, t0.elapsed())
+    let t0 = Instant::now();
+    let budget = env.deadline(SCENARIO_BUDGET);
+    let task = env.spawn((s.run)(env.clone()));
+    let outcome = match tokio::time::timeout(budget, task).await {
+        Ok(Ok(Ok(o) | Err(o))) => o,
+        Ok(Err(e)) => Outcome::error(format!("the scenario panicked: {e}")),
+        Err(_) => Outcome::error(format!(
+            "the scenario overran its budget of {budget:?} and was aborted"
+        )),
+    };
+    let duration = t0.elapsed();
+    let stuck = env.scope.cancel(env.deadline(DRAIN)).await;
+    let mut r = result(&s.info, outcome, duration);
+    if stuck > 0 {
+        r.summary.push_str(&format!(
+            " ({stuck} of its tasks did not stop when aborted)"
+        ));
+    }
+    if let Some(note) = poisoned {
+        taint(&mut r, &note);
+    }
+    if let Err(e) = env.settle().await {
+        r.summary.push_str(&format!(
+            " (afterwards the server did not answer at its baseline latency: {e})"
+        ));
+        env.inner.health.set_unrecovered(s.info.id);
+    }
+    r
+}
+
+/// Marks a result produced on a server that had not recovered from an earlier scenario: a
+/// failure there is not the server's verdict on this scenario, so it becomes a harness ERROR.
+fn taint(r: &mut CaseResult, note: &str) {
+    if matches!(r.verdict, Verdict::Fail | Verdict::NonStrict) {
+        r.verdict = Verdict::Error;
+        r.summary = format!("{note}; not judged: {}", r.summary);
+    } else {
+        r.summary = format!("{} ({note})", r.summary);
+    }
+}
+
+/// The tasks of one scenario run. A task holds a clone of `alive` until it is dropped, so the
+/// receiver learns when every task is gone.
+struct Scope {
+    state: Mutex<ScopeState>,
+    gone: tokio::sync::Mutex<mpsc::Receiver<()>>,
+}
+
+struct ScopeState {
+    handles: Vec<AbortHandle>,
+    /// `None` once the scope is closed: later spawns are aborted at once.
+    alive: Option<mpsc::Sender<()>>,
+}
+
+impl Scope {
+    fn new() -> Scope {
+        let (tx, rx) = mpsc::channel(1);
+        Scope {
+            state: Mutex::new(ScopeState {
+                handles: Vec::new(),
+                alive: Some(tx),
+            }),
+            gone: tokio::sync::Mutex::new(rx),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ScopeState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let mut st = self.lock();
+        let alive = st.alive.clone();
+        let closed = alive.is_none();
+        // The only task spawn of the scenario code: everything else goes through here.
+        let handle = tokio::spawn(async move {
+            let _alive = alive;
+            future.await
+        });
+        if closed {
+            handle.abort();
+        } else {
+            st.handles.retain(|h| !h.is_finished());
+            st.handles.push(handle.abort_handle());
+        }
+        handle
+    }
+
+    /// Closes the scope, aborts every task in it and waits up to `within` for them to be
+    /// dropped; returns how many were still there.
+    async fn cancel(&self, within: Duration) -> usize {
+        let (handles, alive) = {
+            let mut st = self.lock();
+            (std::mem::take(&mut st.handles), st.alive.take())
+        };
+        for h in &handles {
+            h.abort();
+        }
+        drop(alive);
+        let mut gone = self.gone.lock().await;
+        match tokio::time::timeout(within, gone.recv()).await {
+            Ok(_) => 0,
+            Err(_) => handles.iter().filter(|h| !h.is_finished()).count(),
+        }
+    }
+}
+
+/// The server's health across scenario runs.
+#[derive(Default)]
+struct Health {
+    baseline: OnceCell<Option<Duration>>,
+    /// The scenario after which the server did not recover.
+    unrecovered: Mutex<Option<&'static str>>,
+}
+
+impl Health {
+    fn take_unrecovered(&self) -> Option<&'static str> {
+        self.unrecovered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    fn set_unrecovered(&self, id: &'static str) {
+        *self.unrecovered.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
+    }
 }
 
 /// Turns an outcome into a result: a raw FAIL becomes NON-STRICT for SHOULD and INFORMATIONAL
@@ -239,5 +479,34 @@ mod tests {
         assert!(glob_match("*slow*", "CHAOS-SLOW-001"));
         assert!(glob_match("CHAOS-???-001", "CHAOS-FAN-001"));
         assert!(!glob_match("CHAOS-FAN-*", "CHAOS-SLOW-001"));
+    }
+
+    /// A task spawned past [`Env::spawn`] outlives an aborted scenario and loads the server
+    /// under the next one. `JoinSet`s are fine: the scenario owns them, and dropping one aborts
+    /// its tasks.
+    #[test]
+    fn scenario_code_spawns_only_through_the_env_scope() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/scenarios");
+        let forbidden = [
+            "tokio::spawn",
+            "task::spawn",
+            "thread::spawn",
+            "spawn_blocking",
+        ];
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("the scenarios directory") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a readable source file");
+            for (n, line) in text.lines().enumerate() {
+                if forbidden.iter().any(|f| line.contains(f)) {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "use env.spawn (or an owned JoinSet) instead:\n{}",
+            offenders.join("\n")
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gauntlet_chaos::scenario::Settings;
-use gauntlet_chaos::RunOptions;
+use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
 use gauntlet_conformance::report::human::{self, Style};
 
@@ -36,6 +36,21 @@ pub struct Args {
     /// Multiply every deadline (on top of the runner calibration).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     pub timeout_scale: f64,
+    /// Run the scenarios in another order: `catalogue`, `reverse`, `shuffle:SEED`, or `shuffle`
+    /// (a fresh seed, printed). Verdicts must not depend on it.
+    #[arg(long, value_name = "ORDER", default_value = "catalogue")]
+    pub order: String,
+}
+
+/// Parses `--order`; a bare `shuffle` takes its seed from the clock.
+fn parse_order(s: &str) -> Result<Order, String> {
+    if s == "shuffle" {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        return Ok(Order::Shuffle(seed));
+    }
+    s.parse()
 }
 
 /// Parses `500ms`, `60s`, `5m`, `1h` or a bare number of seconds.
@@ -72,6 +87,17 @@ pub async fn run(args: Args) -> u8 {
         Some(Some(d)) => Some(d),
         None => None,
     };
+    let order = match parse_order(&args.order) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("gauntlet: --order: {msg}");
+            return EXIT_USAGE;
+        }
+    };
+    if order != Order::Catalogue {
+        // The seed goes to stderr so a shuffled run can be repeated exactly.
+        eprintln!("gauntlet: chaos order {order}");
+    }
     let (lifecycle, settings): (Option<Arc<dyn Lifecycle>>, Settings) =
         match (&args.url, &args.sut_cmd) {
             (None, Some(_)) => {
@@ -113,6 +139,7 @@ pub async fn run(args: Args) -> u8 {
         only: args.only.clone(),
         soak,
         timeout_scale: args.timeout_scale,
+        order,
         settings,
     };
     let outcome = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
@@ -155,5 +182,13 @@ mod tests {
         assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("0s"), None);
+    }
+
+    #[test]
+    fn orders_parse_and_a_bare_shuffle_gets_a_seed() {
+        assert_eq!(parse_order("reverse"), Ok(Order::Reverse));
+        assert_eq!(parse_order("shuffle:9"), Ok(Order::Shuffle(9)));
+        assert!(matches!(parse_order("shuffle"), Ok(Order::Shuffle(_))));
+        assert!(parse_order("sideways").is_err());
     }
 }

@@ -16,9 +16,14 @@ pub fn harness(what: &str, e: ChaosError) -> Outcome {
     Outcome::error(format!("{what}: {e}"))
 }
 
-/// Reads a stream to its end in the background.
-pub fn spawn_collect(stream: Stream, idle: Duration, overall: Duration) -> JoinHandle<Log> {
-    tokio::spawn(stream.collect(idle, overall))
+/// Reads a stream to its end in the background, as a task of the scenario run.
+pub fn spawn_collect(
+    env: &Env,
+    stream: Stream,
+    idle: Duration,
+    overall: Duration,
+) -> JoinHandle<Log> {
+    env.spawn(stream.collect(idle, overall))
 }
 
 /// Starts a `stream N MS` task with SendStreamingMessage and reads its first event (the Task).

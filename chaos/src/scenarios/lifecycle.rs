@@ -222,7 +222,7 @@ async fn restart_with_open_streams(env: Env) -> Judged {
     let bound = env.deadline(Duration::from_secs(10));
     let readers: Vec<_> = streams
         .into_iter()
-        .map(|s| spawn_collect(s, bound, bound))
+        .map(|s| spawn_collect(&env, s, bound, bound))
         .collect();
     let t0 = Instant::now();
     let stopped = tokio::time::timeout(bound, lc.stop()).await;
