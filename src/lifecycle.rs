@@ -44,8 +44,12 @@ impl Lifecycle for EmbeddedReference {
     fn start(&self) -> LifecycleFuture<'_, String> {
         Box::pin(async move {
             let addr = *lock(&self.addr);
-            let handle = Server::builder()
-                .allow_private_webhooks(true)
+            let mut builder = Server::builder().allow_private_webhooks(true);
+            // The https webhook scenario (CHAOS-HOOK-002) presents a certificate from this run's CA.
+            if let Ok(ca) = gauntlet_chaos::webhook::suite_ca_pem() {
+                let _ = builder.config_mut().trust_webhook_ca_pem(ca);
+            }
+            let handle = builder
                 .bind(addr)
                 .await
                 .map_err(|e| LifecycleError::Start(format!("bind {addr}: {e}")))?;

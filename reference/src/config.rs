@@ -38,6 +38,9 @@ pub struct Config {
     pub push_initial_backoff: Duration,
     /// Webhook delivery: per-request timeout.
     pub push_timeout: Duration,
+    /// Extra CA certificates (DER) trusted for `https://` webhooks besides the webpki roots; add
+    /// them with [`Config::trust_webhook_ca_pem`].
+    pub webhook_ca: Vec<Vec<u8>>,
     /// Deliberate bug for negative controls. Never set in production.
     pub fault: Option<Fault>,
 }
@@ -60,8 +63,20 @@ impl Default for Config {
             push_attempts: 5,
             push_initial_backoff: Duration::from_millis(100),
             push_timeout: Duration::from_secs(10),
+            webhook_ca: Vec::new(),
             fault: None,
         }
+    }
+}
+
+impl Config {
+    /// Trusts the CA certificates of a PEM text for `https://` webhooks; returns how many were
+    /// added. Fails, adding none, when the text holds no certificate or a malformed one.
+    pub fn trust_webhook_ca_pem(&mut self, pem: &str) -> Result<usize, String> {
+        let certs = crate::push::parse_ca_pem(pem)?;
+        let n = certs.len();
+        self.webhook_ca.extend(certs);
+        Ok(n)
     }
 }
 
@@ -109,6 +124,16 @@ pub enum Fault {
     LeakOtherTenantsTasks,
     /// Chaos: a lagging subscriber silently loses events instead of being cut off.
     DropLaggingSilently,
+
+    // --- Webhook delivery and the SSRF guard ---
+    /// PUSH (chaos): a webhook that closes its connection right after a 2xx answer is counted
+    /// as failed, so every event is delivered again and again.
+    PushRetryAfterClose,
+    /// PUSH (chaos): `https://` webhooks are accepted but never attempted.
+    PushHttpsDropped,
+    /// PUSH-012 (chaos): the registration guard only knows standard spellings (dotted quads,
+    /// plain IPv6 literals, `localhost`).
+    SsrfStandardSpellingsOnly,
 }
 
 impl Fault {
@@ -134,6 +159,10 @@ impl Fault {
         Fault::PushNoAuth,
         Fault::LeakOtherTenantsTasks,
         Fault::DropLaggingSilently,
+        // Webhook delivery and the SSRF guard.
+        Fault::PushRetryAfterClose,
+        Fault::PushHttpsDropped,
+        Fault::SsrfStandardSpellingsOnly,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -159,6 +188,10 @@ impl Fault {
             Fault::PushNoAuth => "push-no-auth",
             Fault::LeakOtherTenantsTasks => "leak-other-tenants-tasks",
             Fault::DropLaggingSilently => "drop-lagging-silently",
+            // Webhook delivery and the SSRF guard.
+            Fault::PushRetryAfterClose => "push-retry-after-close",
+            Fault::PushHttpsDropped => "push-https-dropped",
+            Fault::SsrfStandardSpellingsOnly => "ssrf-standard-spellings-only",
         }
     }
 }

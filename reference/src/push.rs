@@ -2,21 +2,41 @@
 //!
 //! Each config of a live task owns one delivery queue and one worker, so every event reaches
 //! every webhook in order, and a slow webhook delays only itself. The worker POSTs the
-//! StreamResponse bytes (the same bytes a REST stream carries) with hyper's HTTP/1 client
-//! connection over a fresh `TcpStream`, retries on 5xx, 408, 429, connect errors and timeouts
-//! with doubling backoff, never follows redirects, and re-checks before every attempt that the
-//! config still exists and the server is not shutting down.
+//! StreamResponse bytes (the same bytes a REST stream carries) over a fresh connection — plain
+//! TCP for `http://`, TLS through hyper-rustls (webpki roots plus [`Config::webhook_ca`]) for
+//! `https://` — with hyper's HTTP/1 client. It retries on 5xx, 408, 429, connect and TLS errors
+//! and timeouts with doubling backoff, and re-checks before every attempt that the config still
+//! exists and the server is not shutting down. A 2xx answer is a delivery, whatever the
+//! receiver does with the connection afterwards.
+//!
+//! The SSRF guard (PUSH-012) reads a URL exactly as the delivery client does: one parser,
+//! [`Target::parse`], WHATWG URL rules (`url` crate), so `0x7f000001`, `2130706433`, `127.1`
+//! and `0177.0.0.1` are the IPv4 addresses they denote. Names are resolved (hosts file first,
+//! then the system resolver) and every address must be public, IPv6 forms that carry an IPv4
+//! address (mapped, compatible, NAT64, 6to4) being judged by that address. The guard runs at
+//! registration and again before every delivery attempt, on the very addresses the attempt
+//! connects to. Redirects are never followed (a 3xx is a refusal), so there is no later hop
+//! that could lead inward.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper_rustls::HttpsConnector;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use serde_json::{Map, Value};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
+use tower_service::Service;
+use url::{Host, Position};
 
 use crate::config::{Config, Fault};
 use crate::error::A2aError;
@@ -24,6 +44,9 @@ use crate::validate::{self, Obj};
 
 /// The longest Retry-After we honour; a webhook cannot park a worker for longer.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// How long registration waits for the system resolver before leaving the check to delivery.
+const RESOLVE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// A stored `TaskPushNotificationConfig`.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,15 +63,17 @@ pub(crate) struct PushConfig {
 impl PushConfig {
     /// Reads the flat 1.0 shape. `task_id` is the task it will belong to; a missing `id` gets a
     /// fresh one. `prefix` names fields in errors (e.g. `configuration.taskPushNotificationConfig.`).
+    /// The URL goes through the SSRF guard unless `config` allows private webhooks.
     pub(crate) fn parse(
         m: &Obj,
         task_id: &str,
         prefix: &str,
-        allow_private: bool,
+        config: &Config,
     ) -> Result<Self, A2aError> {
         let f = |name: &str| format!("{prefix}{name}");
         let url = validate::req_str(m, "url", "url", &f("url"))?.to_owned();
-        check_url(&url, allow_private).map_err(|why| A2aError::invalid_field(f("url"), why))?;
+        check_url(&url, Guard::new(config))
+            .map_err(|why| A2aError::invalid_field(f("url"), why))?;
         let id = validate::opt_str(m, "id", "id", &f("id"))?
             .map(str::to_owned)
             .unwrap_or_else(crate::ids::new_id);
@@ -147,8 +172,10 @@ pub(crate) struct Pusher {
     attempts: u32,
     initial_backoff: Duration,
     timeout: Duration,
-    allow_private: bool,
+    guard: Guard,
     send_auth: bool,
+    fault: Option<Fault>,
+    tls: Arc<rustls::ClientConfig>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -158,8 +185,10 @@ impl Pusher {
             attempts: config.push_attempts.max(1),
             initial_backoff: config.push_initial_backoff,
             timeout: config.push_timeout,
-            allow_private: config.allow_private_webhooks,
+            guard: Guard::new(config),
             send_auth: config.fault != Some(Fault::PushNoAuth),
+            fault: config.fault,
+            tls: client_tls(&config.webhook_ca),
             shutdown,
         }
     }
@@ -223,37 +252,36 @@ impl Pusher {
         true
     }
 
+    /// One delivery attempt: guard, connect (TLS for https), POST, judge the answer.
     async fn post(&self, config: &PushConfig, body: Bytes) -> Outcome {
-        let url = match parse_url(&config.url) {
-            Some(u) if u.scheme == "http" => u,
-            Some(_) => return Outcome::Refused("only http:// webhooks can be delivered".into()),
-            None => return Outcome::Refused("unparseable url".into()),
+        let target = match Target::parse(&config.url) {
+            Ok(t) => t,
+            Err(why) => return Outcome::Refused(why),
         };
-        let addrs = match tokio::net::lookup_host((url.host.as_str(), url.port)).await {
-            Ok(a) => a.collect::<Vec<SocketAddr>>(),
-            Err(e) => return Outcome::Retry(None, format!("resolve: {e}")),
+        if target.tls && self.fault == Some(Fault::PushHttpsDropped) {
+            return Outcome::Done;
+        }
+        let addrs = match self.guard.addresses(&target).await {
+            Ok(a) => a,
+            Err(outcome) => return outcome,
         };
-        // Checked on the resolved address, so a name that rebinds to a private IP is refused.
-        let Some(addr) = addrs
-            .into_iter()
-            .find(|a| self.allow_private || !forbidden_ip(a.ip()))
-        else {
-            return Outcome::Refused("resolves only to forbidden addresses".into());
-        };
-        let stream = match tokio::net::TcpStream::connect(addr).await {
-            Ok(s) => s,
+        let uri: http::Uri =
+            match format!("{}://{}/", target.url.scheme(), target.authority()).parse() {
+                Ok(u) => u,
+                Err(e) => return Outcome::Refused(format!("url: {e}")),
+            };
+        let mut connector = HttpsConnector::from((Pinned(addrs.into()), self.tls.clone()));
+        let io = match connector.call(uri).await {
+            Ok(io) => io,
             Err(e) => return Outcome::Retry(None, format!("connect: {e}")),
         };
-        let _ = stream.set_nodelay(true);
         let (mut sender, conn) =
-            match hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream))
-                .await
-            {
+            match hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await {
                 Ok(x) => x,
                 Err(e) => return Outcome::Retry(None, format!("handshake: {e}")),
             };
-        let mut req = http::Request::post(url.path_and_query.as_str())
-            .header(http::header::HOST, url.authority.as_str())
+        let mut req = http::Request::post(target.path_and_query())
+            .header(http::header::HOST, target.authority())
             .header(http::header::CONTENT_TYPE, "application/a2a+json")
             .header(http::header::USER_AGENT, "gauntlet-reference");
         if let Some((scheme, creds)) = config.auth.as_ref().filter(|_| self.send_auth) {
@@ -271,9 +299,21 @@ impl Pusher {
             Err(e) => return Outcome::Refused(format!("request: {e}")),
         };
         let mut conn = std::pin::pin!(conn);
-        let resp = tokio::select! {
-            r = sender.send_request(req) => r,
-            c = &mut conn => return Outcome::Retry(None, format!("connection ended early: {c:?}")),
+        let mut send = std::pin::pin!(sender.send_request(req));
+        let mut conn_ended = false;
+        // The connection task may end in the same poll that hands over the answer (a receiver
+        // that closes after answering): the answer is then already waiting in `send`, and an
+        // error there tells a real failure apart. Only `send` decides the outcome.
+        let resp = loop {
+            tokio::select! {
+                r = &mut send => break r,
+                c = &mut conn, if !conn_ended => {
+                    if self.fault == Some(Fault::PushRetryAfterClose) {
+                        return Outcome::Retry(None, format!("connection ended early: {c:?}"));
+                    }
+                    conn_ended = true;
+                }
+            }
         };
         match resp {
             Ok(resp) => {
@@ -285,7 +325,17 @@ impl Pusher {
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(Duration::from_secs);
                 match status {
-                    200..=299 => Outcome::Done,
+                    200..=299 => {
+                        if self.fault == Some(Fault::PushRetryAfterClose) && !conn_ended {
+                            // The old bug, deterministically: a close right after the 2xx
+                            // counts as a failed attempt.
+                            let closed = tokio::time::timeout(CLOSE_GRACE, &mut conn).await;
+                            if closed.is_ok() {
+                                return Outcome::Retry(None, "connection closed after 2xx".into());
+                            }
+                        }
+                        Outcome::Done
+                    }
                     408 | 429 | 500..=599 => Outcome::Retry(retry_after, format!("HTTP {status}")),
                     // Redirects are not followed (SSRF), other 4xx will not improve on retry.
                     _ => Outcome::Refused(format!("HTTP {status}")),
@@ -296,94 +346,231 @@ impl Pusher {
     }
 }
 
+/// Fault [`Fault::PushRetryAfterClose`] only: how long after a 2xx it watches for the close.
+const CLOSE_GRACE: Duration = Duration::from_millis(200);
+
 enum Outcome {
     Done,
     Retry(Option<Duration>, String),
     Refused(String),
 }
 
-/// The pieces of an `http(s)://` URL the client needs.
+/// A webhook URL read the way the delivery client reads it (WHATWG URL parsing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Url {
-    pub(crate) scheme: String,
-    pub(crate) host: String,
-    pub(crate) port: u16,
-    pub(crate) authority: String,
-    pub(crate) path_and_query: String,
+pub(crate) struct Target {
+    url: url::Url,
+    tls: bool,
+    port: u16,
 }
 
-/// Parses an absolute http/https URL (no user info).
-pub(crate) fn parse_url(s: &str) -> Option<Url> {
-    let uri: http::Uri = s.parse().ok()?;
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return None,
-    };
-    let authority = uri.authority()?;
-    if authority.as_str().contains('@') {
-        return None;
+impl Target {
+    /// Parses an absolute `http`/`https` URL with a host and no user info.
+    pub(crate) fn parse(s: &str) -> Result<Self, String> {
+        const SHAPE: &str = "must be an absolute http or https URL";
+        let url = url::Url::parse(s).map_err(|e| format!("{SHAPE} ({e})"))?;
+        let tls = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            _ => return Err(SHAPE.to_owned()),
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry user info".to_owned());
+        }
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| SHAPE.to_owned())?;
+        if url.host().is_none_or(|h| matches!(h, Host::Domain(""))) {
+            return Err(SHAPE.to_owned());
+        }
+        Ok(Self { url, tls, port })
     }
-    let host = authority
-        .host()
+
+    fn host(&self) -> Host<&str> {
+        self.url.host().unwrap_or(Host::Domain(""))
+    }
+
+    /// `host[:port]` as sent in `Host` (serialised: `0x7f000001` reads `127.0.0.1`).
+    fn authority(&self) -> &str {
+        &self.url[Position::BeforeHost..Position::AfterPort]
+    }
+
+    fn path_and_query(&self) -> &str {
+        match &self.url[Position::BeforePath..Position::AfterQuery] {
+            "" => "/",
+            p => p,
+        }
+    }
+}
+
+/// The SSRF guard as configured.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Guard {
+    on: bool,
+    /// Fault [`Fault::SsrfStandardSpellingsOnly`]: the old registration check.
+    standard_spellings_only: bool,
+}
+
+impl Guard {
+    pub(crate) fn new(config: &Config) -> Self {
+        Self {
+            on: !config.allow_private_webhooks,
+            standard_spellings_only: config.fault == Some(Fault::SsrfStandardSpellingsOnly),
+        }
+    }
+
+    /// The addresses a delivery attempt may connect to: every address the host denotes or
+    /// resolves to, all of them public unless the guard is off.
+    async fn addresses(&self, t: &Target) -> Result<Vec<SocketAddr>, Outcome> {
+        if self.on {
+            if let Some(why) = refuse_host(&t.host()) {
+                return Err(Outcome::Refused(why));
+            }
+        }
+        let ips = match t.host() {
+            Host::Ipv4(ip) => vec![IpAddr::V4(ip)],
+            Host::Ipv6(ip) => vec![IpAddr::V6(ip)],
+            Host::Domain(name) => match hosts_file(name) {
+                listed if !listed.is_empty() => listed,
+                _ => match tokio::net::lookup_host((name, t.port)).await {
+                    Ok(a) => a.map(|a| a.ip()).collect(),
+                    Err(e) => return Err(Outcome::Retry(None, format!("resolve: {e}"))),
+                },
+            },
+        };
+        if self.on {
+            check_addrs(&t.host(), &ips).map_err(Outcome::Refused)?;
+        }
+        if ips.is_empty() {
+            return Err(Outcome::Retry(None, "resolves to no address".into()));
+        }
+        Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, t.port))
+            .collect())
+    }
+}
+
+/// Registration-time check of a webhook URL: its shape always, its addresses when the guard
+/// is on. A name the resolver cannot answer for in time is accepted: every delivery attempt
+/// checks again before it connects.
+pub(crate) fn check_url(s: &str, guard: Guard) -> Result<Target, String> {
+    if guard.on && guard.standard_spellings_only {
+        return standard_spellings_check(s);
+    }
+    let t = Target::parse(s)?;
+    if !guard.on {
+        return Ok(t);
+    }
+    if let Some(why) = refuse_host(&t.host()) {
+        return Err(why);
+    }
+    if let Host::Domain(name) = t.host() {
+        match resolve_now(name) {
+            Ok(ips) => check_addrs(&t.host(), &ips)?,
+            Err(e) => tracing::debug!(%name, "webhook host not resolved at registration: {e}"),
+        }
+    }
+    Ok(t)
+}
+
+/// Fault [`Fault::SsrfStandardSpellingsOnly`]: only dotted-quad and standard IPv6 literals and
+/// the name `localhost` are recognised, as the guard once did.
+fn standard_spellings_check(s: &str) -> Result<Target, String> {
+    let t = Target::parse(s)?;
+    let raw = s.parse::<http::Uri>().ok();
+    let host = raw
+        .as_ref()
+        .and_then(|u| u.host())
+        .unwrap_or_default()
         .trim_start_matches('[')
         .trim_end_matches(']');
-    if host.is_empty() {
-        return None;
+    let literal = host.parse::<IpAddr>().ok().filter(|ip| forbidden_ip(*ip));
+    if literal.is_some() || host.eq_ignore_ascii_case("localhost") {
+        return Err(format!("{host} is an internal address"));
     }
-    Some(Url {
-        scheme,
-        host: host.to_owned(),
-        port: authority.port_u16().unwrap_or(default_port),
-        authority: authority.as_str().to_owned(),
-        path_and_query: uri
-            .path_and_query()
-            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
-    })
+    Ok(t)
 }
 
-/// Create-time check of a webhook URL. With `allow_private` only the shape is checked.
-pub(crate) fn check_url(s: &str, allow_private: bool) -> Result<Url, String> {
-    let url = parse_url(s).ok_or_else(|| "must be an absolute http or https URL".to_owned())?;
-    if allow_private {
-        return Ok(url);
-    }
-    let host = url.host.to_ascii_lowercase();
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        if forbidden_ip(ip) {
-            return Err(format!(
-                "{ip} is a loopback, private, link-local or otherwise internal address"
-            ));
+/// Why a host is refused before any lookup: an internal literal, or a name that is internal by
+/// definition (`localhost`, `*.internal`, … with or without the trailing root dot).
+fn refuse_host(host: &Host<&str>) -> Option<String> {
+    let ip = match host {
+        Host::Ipv4(ip) => IpAddr::V4(*ip),
+        Host::Ipv6(ip) => IpAddr::V6(*ip),
+        Host::Domain(d) => {
+            let name = d.trim_end_matches('.');
+            let internal = name.is_empty()
+                || name == "localhost"
+                || [".localhost", ".internal", ".local", ".home.arpa"]
+                    .iter()
+                    .any(|suffix| name.ends_with(suffix));
+            return internal.then(|| format!("{d} names an internal host"));
         }
-    } else if host == "localhost"
-        || host.ends_with(".localhost")
-        || host == "metadata.google.internal"
-        || host.ends_with(".internal")
-    {
-        return Err(format!("{host} names an internal host"));
+    };
+    forbidden_ip(ip)
+        .then(|| format!("{ip} is a loopback, private, link-local or otherwise internal address"))
+}
+
+fn check_addrs(host: &Host<&str>, ips: &[IpAddr]) -> Result<(), String> {
+    match ips.iter().find(|ip| forbidden_ip(**ip)) {
+        Some(ip) => Err(format!("{host} resolves to {ip}, an internal address")),
+        None => Ok(()),
     }
-    Ok(url)
+}
+
+/// Addresses the hosts file gives `name`. Read first so that a name it lists never causes a
+/// query to leave the machine (the system resolver would answer from it all the same).
+fn hosts_file(name: &str) -> Vec<IpAddr> {
+    let name = name.trim_end_matches('.');
+    let Ok(text) = std::fs::read_to_string("/etc/hosts") else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split('#').next()?.split_whitespace();
+            let ip: IpAddr = fields.next()?.parse().ok()?;
+            fields.any(|n| n.eq_ignore_ascii_case(name)).then_some(ip)
+        })
+        .collect()
+}
+
+/// Resolves `name` for registration, which is synchronous: on a helper thread, waited for at
+/// most [`RESOLVE_DEADLINE`] (outside the runtime's core threads where it has several).
+fn resolve_now(name: &str) -> Result<Vec<IpAddr>, String> {
+    let listed = hosts_file(name);
+    if !listed.is_empty() {
+        return Ok(listed);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = name.to_owned();
+    std::thread::Builder::new()
+        .name("webhook-resolve".into())
+        .spawn(move || {
+            let r = (owned.as_str(), 0).to_socket_addrs();
+            let _ = tx.send(r.map(|a| a.map(|s| s.ip()).collect::<Vec<_>>()));
+        })
+        .map_err(|e| format!("resolver thread: {e}"))?;
+    let wait = || rx.recv_timeout(RESOLVE_DEADLINE);
+    let got = match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
+    };
+    match got {
+        Ok(Ok(ips)) => Ok(ips),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    }
 }
 
 /// True for addresses a webhook must never reach: loopback, private, link-local, unspecified,
-/// multicast, broadcast, unique-local, CGNAT and cloud metadata endpoints.
+/// multicast, broadcast, reserved, documentation and benchmarking ranges, unique-local, CGNAT
+/// and cloud metadata endpoints — and IPv6 forms that carry such an IPv4 address.
 pub(crate) fn forbidden_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return forbidden_v4(v4);
-            }
-            let seg0 = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (seg0 & 0xfe00) == 0xfc00 // unique-local fc00::/7 (includes fd00::/8, fd00:ec2::254)
-                || v6 == Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0xa9fe, 0xa9fe)
-            // NAT64 of 169.254.169.254
-        }
+        IpAddr::V6(v6) => forbidden_v6(v6),
     }
 }
 
@@ -395,9 +582,124 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         || ip.is_unspecified()
         || ip.is_multicast()
         || ip.is_broadcast()
+        || ip.is_documentation() // 192.0.2/24, 198.51.100/24, 203.0.113/24
         || o[0] == 0 // "this network"
         || (o[0] == 100 && (o[1] & 0xc0) == 64) // CGNAT 100.64/10, incl. 100.100.100.200 metadata
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments 192.0.0/24
+        || (o[0] == 192 && o[1] == 88 && o[2] == 99) // 6to4 relay anycast
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
         || o[0] >= 240 // reserved
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        // IPv4-compatible ::a.b.c.d (deprecated; includes :: and ::1): never a webhook.
+        [0, 0, 0, 0, 0, 0, _, _] => true,
+        // IPv4-mapped ::ffff:a.b.c.d and IPv4-translated ::ffff:0:a.b.c.d.
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
+            forbidden_v4(v4(hi, lo))
+        }
+        // NAT64 well-known prefix 64:ff9b::/96 reaches the IPv4 address it carries.
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => forbidden_v4(v4(hi, lo)),
+        // Local-use NAT64 64:ff9b:1::/48: translated inside the operator's network.
+        [0x64, 0xff9b, 1, ..] => true,
+        // 6to4 2002:a.b.c.d::/48 tunnels to the IPv4 address it carries.
+        [0x2002, hi, lo, ..] => forbidden_v4(v4(hi, lo)),
+        // Teredo 2001::/32 carries an obfuscated client address: refused outright.
+        [0x2001, 0, ..] => true,
+        // Documentation 2001:db8::/32, discard-only 100::/64.
+        [0x2001, 0xdb8, ..] | [0x100, 0, 0, 0, ..] => true,
+        [seg0, ..] => {
+            ip.is_multicast()
+                || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (seg0 & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated)
+                || (seg0 & 0xfe00) == 0xfc00 // unique-local fc00::/7 (includes fd00:ec2::254)
+        }
+    }
+}
+
+/// The client TLS settings for https webhooks: the webpki roots plus the configured private
+/// CAs, ring as the crypto provider.
+fn client_tls(extra_cas: &[Vec<u8>]) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for der in extra_cas {
+        if let Err(e) = roots.add(CertificateDer::from(der.clone())) {
+            tracing::warn!("webhook CA certificate not usable: {e}");
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
+        Ok(b) => b.with_root_certificates(roots).with_no_client_auth(),
+        // Unreachable with ring, which supports every default version; fall back loudly.
+        Err(e) => {
+            tracing::error!("webhook TLS settings: {e}; using the process default provider");
+            rustls::ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        }
+    };
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(tls)
+}
+
+/// Reads the `CERTIFICATE` blocks of a PEM text as DER; an error when there is none or one is
+/// malformed or not usable as a trust anchor.
+pub(crate) fn parse_ca_pem(pem: &str) -> Result<Vec<Vec<u8>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+    if certs.is_empty() {
+        return Err("no CERTIFICATE block in the PEM text".to_owned());
+    }
+    let mut check = rustls::RootCertStore::empty();
+    for c in &certs {
+        check
+            .add(c.clone())
+            .map_err(|e| format!("not a usable CA certificate: {e}"))?;
+    }
+    Ok(certs.into_iter().map(|c| c.to_vec()).collect())
+}
+
+/// The inner connector under hyper-rustls: connects to the addresses the guard approved, in
+/// order, and never resolves anything itself, so what was checked is what is reached.
+#[derive(Clone)]
+struct Pinned(Arc<[SocketAddr]>);
+
+impl Service<http::Uri> for Pinned {
+    type Response = TokioIo<TcpStream>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = std::io::Result<Self::Response>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Uri) -> Self::Future {
+        let addrs = self.0.clone();
+        Box::pin(async move {
+            let mut last = std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address");
+            for a in addrs.iter() {
+                match TcpStream::connect(a).await {
+                    Ok(s) => {
+                        let _ = s.set_nodelay(true);
+                        return Ok(TokioIo::new(s));
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -432,6 +734,15 @@ mod tests {
             assert!(forbidden_ip(ip.parse().unwrap()), "{ip}");
         }
         for ip in [
+            "::ffff:169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a00:1::1",
+            "198.19.255.255",
+            "192.0.0.8",
+        ] {
+            assert!(forbidden_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
             "8.8.8.8",
             "172.32.0.1",
             "93.184.216.34",
@@ -442,22 +753,95 @@ mod tests {
         }
     }
 
+    fn guard(on: bool) -> Guard {
+        Guard {
+            on,
+            standard_spellings_only: false,
+        }
+    }
+
     #[test]
     fn create_time_check_covers_literals_names_and_shape() {
-        assert!(check_url("http://127.0.0.1:8080/hook", false).is_err());
-        assert!(check_url("http://[::1]/hook", false).is_err());
-        assert!(check_url("http://localhost/hook", false).is_err());
-        assert!(check_url("http://metadata.google.internal/", false).is_err());
-        assert!(check_url("ftp://example.com/", false).is_err());
-        assert!(check_url("not a url", false).is_err());
-        assert!(check_url("http://user:pw@example.com/", false).is_err());
-        assert!(check_url("https://example.com/hook", false).is_ok());
-        assert!(check_url("http://127.0.0.1:8080/hook", true).is_ok());
-        let u = check_url("http://[::1]:9/a?b=c", true).unwrap();
+        let on = guard(true);
+        assert!(check_url("http://127.0.0.1:8080/hook", on).is_err());
+        assert!(check_url("http://[::1]/hook", on).is_err());
+        assert!(check_url("http://localhost/hook", on).is_err());
+        assert!(check_url("http://metadata.google.internal/", on).is_err());
+        assert!(check_url("ftp://example.com/", on).is_err());
+        assert!(check_url("not a url", on).is_err());
+        assert!(check_url("http://user:pw@example.com/", on).is_err());
+        // Public literals only: a name would make the test ask a resolver off this machine.
+        assert!(check_url("https://93.184.216.34/hook", on).is_ok());
+        assert!(check_url("http://[2606:4700::1111]:8443/", on).is_ok());
+        assert!(check_url("http://127.0.0.1:8080/hook", guard(false)).is_ok());
+        let u = check_url("http://[::1]:9/a?b=c", guard(false)).unwrap();
         assert_eq!(
-            (u.host.as_str(), u.port, u.path_and_query.as_str()),
-            ("::1", 9, "/a?b=c")
+            (u.authority(), u.port, u.path_and_query()),
+            ("[::1]:9", 9, "/a?b=c")
         );
+        let u = check_url("HTTP://0x7f000001", guard(false)).unwrap();
+        assert_eq!((u.authority(), u.path_and_query()), ("127.0.0.1", "/"));
+    }
+
+    #[test]
+    fn other_spellings_of_internal_addresses_are_refused_at_registration() {
+        for url in [
+            "http://0/",
+            "http://0:9/",
+            "http://2130706433/",
+            "http://0177.0.0.1/",
+            "http://0x7f000001/",
+            "http://0x7f.1/",
+            "http://127.1/",
+            "http://localhost./",
+            "http://LOCALHOST/",
+            "http://foo.localhost./",
+            "http://167772161/",
+            "http://0xa9fea9fe/",
+            "http://0251.0376.0251.0376/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[::ffff:0:127.0.0.1]/",
+            "http://[::127.0.0.1]/",
+            "http://[::10.0.0.1]/",
+            "http://[64:ff9b::127.0.0.1]/",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "http://[fec0::1]/",
+            "https://192.0.2.1/",
+            "https://198.18.0.1/",
+        ] {
+            assert!(check_url(url, guard(true)).is_err(), "{url} was accepted");
+        }
+        for url in [
+            "http://[64:ff9b::8.8.8.8]/",
+            "http://[2002:808:808::1]/",
+            "http://0x08080808/",
+        ] {
+            assert!(check_url(url, guard(true)).is_ok(), "{url} was refused");
+        }
+    }
+
+    #[test]
+    fn the_hosts_file_answers_for_the_names_it_lists() {
+        // Every Linux hosts file lists localhost; the guard reads it without any query.
+        if std::path::Path::new("/etc/hosts").exists() {
+            assert!(hosts_file("localhost").iter().all(|ip| forbidden_ip(*ip)));
+        }
+        assert!(hosts_file("no-such-name.invalid").is_empty());
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_certificates() {
+        assert!(parse_ca_pem("").is_err());
+        assert!(
+            parse_ca_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_err()
+        );
+        let ca = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        assert_eq!(parse_ca_pem(&ca.cert.pem()).unwrap().len(), 1);
     }
 
     fn hook_config(url: String) -> PushConfig {
@@ -534,9 +918,9 @@ mod tests {
 
     #[test]
     fn config_round_trips_in_the_flat_shape() {
-        let m = json!({"url":"https://example.com/h","token":"tok",
+        let m = json!({"url":"https://93.184.216.34/h","token":"tok",
                        "authentication":{"scheme":"Bearer","credentials":"c"},"x":1});
-        let c = PushConfig::parse(m.as_object().unwrap(), "t1", "", false).unwrap();
+        let c = PushConfig::parse(m.as_object().unwrap(), "t1", "", &Config::default()).unwrap();
         assert!(!c.id.is_empty());
         let v = c.to_value();
         assert_eq!(v["taskId"], "t1");
@@ -545,10 +929,12 @@ mod tests {
             json!({"scheme":"Bearer","credentials":"c"})
         );
         let bad = json!({"url":"http://10.0.0.1/"});
-        let e = PushConfig::parse(bad.as_object().unwrap(), "t", "", false).unwrap_err();
+        let e =
+            PushConfig::parse(bad.as_object().unwrap(), "t", "", &Config::default()).unwrap_err();
         assert_eq!(e.field_violations[0].0, "url");
         let missing = json!({"id":"x"});
-        let e = PushConfig::parse(missing.as_object().unwrap(), "t", "p.", false).unwrap_err();
+        let e = PushConfig::parse(missing.as_object().unwrap(), "t", "p.", &Config::default())
+            .unwrap_err();
         assert_eq!(e.field_violations[0].0, "p.url");
     }
 }

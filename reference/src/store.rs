@@ -476,7 +476,7 @@ impl Shared {
                 m,
                 &task_id,
                 "configuration.taskPushNotificationConfig.",
-                self.config.allow_private_webhooks,
+                &self.config,
             )?),
             None => None,
         };
@@ -537,7 +537,7 @@ impl Shared {
                 m,
                 &entry.id,
                 "configuration.taskPushNotificationConfig.",
-                self.config.allow_private_webhooks,
+                &self.config,
             )?),
             None => None,
         };
@@ -779,7 +779,7 @@ impl Shared {
         let m = validate::params(p)?;
         let task_id = validate::req_str(m, "taskId", "task_id", "taskId")?;
         let e = self.lookup(ctx, task_id)?;
-        let cfg = PushConfig::parse(m, &e.id, "", self.config.allow_private_webhooks)?;
+        let cfg = PushConfig::parse(m, &e.id, "", &self.config)?;
         let mut g = e.lock();
         let cfg = self.attach_push(&mut g, cfg);
         Ok(Reply::Json(cfg.to_value()))

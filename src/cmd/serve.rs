@@ -25,6 +25,9 @@ pub struct Args {
     /// Allow webhooks on loopback and private addresses (turns the SSRF guard off).
     #[arg(long)]
     pub allow_private_webhooks: bool,
+    /// Trust the CA certificates in this PEM file for https:// webhooks, besides the webpki roots.
+    #[arg(long, value_name = "FILE")]
+    pub webhook_ca: Option<std::path::PathBuf>,
     /// Declare an extension every request must activate.
     #[arg(long, value_name = "URI")]
     pub required_extension: Option<String>,
@@ -61,6 +64,15 @@ pub async fn run(args: Args) -> u8 {
         builder = builder.max_body_bytes(n);
     }
     builder.config_mut().required_extension = args.required_extension;
+    if let Some(path) = &args.webhook_ca {
+        let added = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| builder.config_mut().trust_webhook_ca_pem(&pem));
+        if let Err(e) = added {
+            eprintln!("gauntlet serve: --webhook-ca {}: {e}", path.display());
+            return crate::EXIT_USAGE;
+        }
+    }
     let server = match builder.bind(addr).await {
         Ok(s) => s,
         Err(e) => {

@@ -18,6 +18,7 @@ pub mod net;
 pub mod push;
 pub mod race;
 pub mod streams;
+pub mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -30,6 +31,7 @@ pub static ALL: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
         &disconnect::SCENARIOS[..],
         &race::SCENARIOS[..],
         &push::SCENARIOS[..],
+        &webhooks::SCENARIOS[..],
         &net::SCENARIOS[..],
         &malformed::SCENARIOS[..],
         &lifecycle::SCENARIOS[..],

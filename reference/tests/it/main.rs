@@ -3,12 +3,16 @@
 mod auth;
 mod card;
 mod fuzz;
+mod hooks;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
 mod methods;
 mod perf;
 mod push;
+mod push_close;
+mod push_ssrf;
+mod push_tls;
 mod sse;
 mod support;
 mod versions;
