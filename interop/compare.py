@@ -24,7 +24,10 @@ change is explained in the log.
 An expectation file may also list, under `unstable`, results whose verdict
 depends on timing (`{"case", "bindings", "reason"}`): such a result may pass
 or deviate from run to run. It is printed when it deviates, never counted as
-a change, and never listed under a section. `--write-skeleton` writes the observed
+a change, and never listed under a section. `suspected_suite_bugs` has the same
+shape (plus `verdict`): results the suite gets wrong on this server, pending a fix
+in the suite; they are printed, never counted, and may disappear without notice.
+`--write-skeleton` writes the observed
 deviations in expectation-file form (reasons left as TODO) to start or
 refresh a file by hand.
 
@@ -101,6 +104,7 @@ def compare(
     observed: dict[str, dict],
     all_names: set[str],
     unstable: dict[str, dict],
+    suspected: dict[str, dict],
 ) -> int:
     """Prints the diff of one section; returns the number of changes."""
     changes = 0
@@ -109,6 +113,12 @@ def compare(
         print(
             f'  unstable {section} {name}: {r.get("verdict")} — {r.get("summary", "")}'
             f' (timing-dependent: {unstable[name].get("reason", "")})'
+        )
+    for name in sorted(set(observed) & set(suspected)):
+        r = observed.pop(name)
+        print(
+            f'  suite?   {section} {name}: {r.get("verdict")} — {r.get("summary", "")}'
+            f' (suspected suite bug: {suspected[name].get("reason", "")})'
         )
     new = sorted(set(observed) - set(expected))
     fixed = sorted(set(expected) - set(observed))
@@ -199,6 +209,7 @@ def main() -> int:
         sections.append(('chaos', ns.chaos_json))
 
     unstable = expected_deviations(exp.get('unstable', []))
+    suspected = expected_deviations(exp.get('suspected_suite_bugs', []))
     total_changes = 0
     summary = []
     skel: dict[str, list[dict]] = {}
@@ -209,7 +220,7 @@ def main() -> int:
         names = {result_name(r) for r in results}
         print(f'{section}: {len(results)} results, {len(observed)} deviations'
               f' observed, {len(expected)} expected')
-        changes = compare(section, expected, observed, names, unstable)
+        changes = compare(section, expected, observed, names, unstable, suspected)
         total_changes += changes
         summary.append(f'{section} {changes} changed')
         skel[section] = skeleton(observed)

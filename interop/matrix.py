@@ -9,7 +9,9 @@ A REPORT is `FILE` or `TITLE=FILE`; each gets its own table, under its title
 when one is given. `--deviations` adds, per report, a table of every FAIL /
 NON-STRICT / ERROR result with its summary. `--into DOC` writes the output
 into DOC between the lines `<!-- matrix ... -->` and `<!-- /matrix -->`
-(docs/interop.md) instead of printing it. Standard library only.
+(docs/interop.md) instead of printing it; with `--block NAME`, between
+`<!-- matrix-NAME: ... -->` and `<!-- /matrix-NAME -->` (one block per SDK).
+Standard library only.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ def main() -> int:
     parser.add_argument('reports', nargs='+', metavar='REPORT')
     parser.add_argument('--deviations', action='store_true')
     parser.add_argument('--into', metavar='DOC')
+    parser.add_argument('--block', metavar='NAME')
     ns = parser.parse_args()
 
     lines: list[str] = [LEGEND]
@@ -110,9 +113,12 @@ def main() -> int:
         return 0
     doc = Path(ns.into)
     old = doc.read_text(encoding='utf-8')
-    pattern = re.compile(r'(<!-- matrix[^\n]*-->\n).*?(<!-- /matrix -->\n)', re.S)
+    tag = f'matrix-{ns.block}' if ns.block else 'matrix'
+    pattern = re.compile(
+        rf'(<!-- {re.escape(tag)}:[^\n]*-->\n).*?(<!-- /{re.escape(tag)} -->\n)', re.S
+    )
     if not pattern.search(old):
-        print(f'matrix: no <!-- matrix --> block in {doc}', file=sys.stderr)
+        print(f'matrix: no <!-- {tag}: --> block in {doc}', file=sys.stderr)
         return 2
     doc.write_text(
         pattern.sub(lambda m: m.group(1) + text + m.group(2), old), encoding='utf-8'
