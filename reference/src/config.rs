@@ -40,6 +40,15 @@ pub struct Config {
     pub push_timeout: Duration,
     /// Deliberate bug for negative controls. Never set in production.
     pub fault: Option<Fault>,
+
+    // ---- Memory bounds (the store's byte budget) ----
+    /// Byte budget of the task store: every task's history, artifacts and a per-task overhead
+    /// estimate. Over it, the oldest finished tasks are evicted; running tasks never are, and
+    /// once only running tasks remain, new messages are refused (`--max-store-bytes`).
+    pub max_store_bytes: usize,
+    /// Bytes one task may hold in history and artifacts. A message that would exceed it is
+    /// refused with InvalidParams; an agent that would exceed it fails the task.
+    pub max_task_bytes: usize,
 }
 
 impl Default for Config {
@@ -61,9 +70,19 @@ impl Default for Config {
             push_initial_backoff: Duration::from_millis(100),
             push_timeout: Duration::from_secs(10),
             fault: None,
+
+            max_store_bytes: DEFAULT_MAX_STORE_BYTES,
+            max_task_bytes: DEFAULT_MAX_TASK_BYTES,
         }
     }
 }
+
+/// Default of [`Config::max_store_bytes`]: 512 MiB.
+pub const DEFAULT_MAX_STORE_BYTES: usize = 512 * 1024 * 1024;
+
+/// Default of [`Config::max_task_bytes`]: 16 MiB, room for a long conversation of 1 MiB
+/// messages or a `stream` run at its cap many times over.
+pub const DEFAULT_MAX_TASK_BYTES: usize = 16 * 1024 * 1024;
 
 /// A realistic bug the reference can be told to have, so tests can prove the suite catches it.
 /// Each names the checklist group that must catch it.
@@ -109,6 +128,14 @@ pub enum Fault {
     LeakOtherTenantsTasks,
     /// Chaos: a lagging subscriber silently loses events instead of being cut off.
     DropLaggingSilently,
+
+    // ---- Memory and id-echo faults ----
+    /// JRPC: numeric ids are parsed as `f64` and re-encoded (`1e-25` → `9.999999999999999e-26`).
+    IdReencoded,
+    /// Chaos: every stored artifact chunk also keeps a 4 KiB scratch copy (a per-chunk leak).
+    FatStoredChunks,
+    /// Chaos: every stream subscriber keeps its own unbounded copy of each event it is sent.
+    SubscriberBacklog,
 }
 
 impl Fault {
@@ -134,6 +161,9 @@ impl Fault {
         Fault::PushNoAuth,
         Fault::LeakOtherTenantsTasks,
         Fault::DropLaggingSilently,
+        Fault::IdReencoded,
+        Fault::FatStoredChunks,
+        Fault::SubscriberBacklog,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -159,6 +189,9 @@ impl Fault {
             Fault::PushNoAuth => "push-no-auth",
             Fault::LeakOtherTenantsTasks => "leak-other-tenants-tasks",
             Fault::DropLaggingSilently => "drop-lagging-silently",
+            Fault::IdReencoded => "id-reencoded",
+            Fault::FatStoredChunks => "fat-stored-chunks",
+            Fault::SubscriberBacklog => "subscriber-backlog",
         }
     }
 }

@@ -6,6 +6,7 @@ mod fuzz;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
+mod memory;
 mod methods;
 mod perf;
 mod push;
