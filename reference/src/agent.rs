@@ -383,6 +383,8 @@ mod tests {
         let p = |t: &str| Command::parse("m1", Some(t));
         assert_eq!(p("  Stream 5 20 "), Command::Stream { n: 5, ms: 20 });
         assert_eq!(p("stream"), Command::Stream { n: 1, ms: 0 });
+        // The documented cap (fixtures/test-agent.md §2): one request stores at most this much.
+        assert_eq!(p("stream 20001"), Command::Stream { n: 20_000, ms: 0 });
         assert_eq!(
             p("stream 999999999999999999999 -3"),
             Command::Stream {

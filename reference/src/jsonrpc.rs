@@ -294,7 +294,10 @@ async fn process(
             format!("{name} streams its answer and cannot be part of a batch"),
         ));
     }
-    let params = match obj.remove("params").map(|raw| serde_json::from_str(raw.get())) {
+    let params = match obj
+        .remove("params")
+        .map(|raw| serde_json::from_str(raw.get()))
+    {
         Some(Ok(Value::Object(m))) => Value::Object(m),
         None | Some(Ok(Value::Null)) if method == Method::GetExtendedAgentCard => {
             Value::Object(Map::new())

@@ -200,7 +200,11 @@ pub(crate) struct Json(Box<str>);
 impl Json {
     pub(crate) fn encode(v: &Value) -> Json {
         // Serializing a Value cannot fail: its keys are strings.
-        Json(serde_json::to_string(v).unwrap_or_default().into_boxed_str())
+        Json(
+            serde_json::to_string(v)
+                .unwrap_or_default()
+                .into_boxed_str(),
+        )
     }
 
     pub(crate) fn decode(&self) -> Value {

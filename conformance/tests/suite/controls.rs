@@ -72,7 +72,12 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
-const JUDGED_BY_CHAOS: &[Fault] = &[Fault::DropLaggingSilently];
+const JUDGED_BY_CHAOS: &[Fault] = &[
+    Fault::DropLaggingSilently,
+    Fault::IdReencoded,
+    Fault::FatStoredChunks,
+    Fault::SubscriberBacklog,
+];
 
 const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
 

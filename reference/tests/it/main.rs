@@ -3,6 +3,7 @@
 mod auth;
 mod card;
 mod fuzz;
+mod ids;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
@@ -10,6 +11,8 @@ mod memory;
 mod methods;
 mod perf;
 mod push;
+mod shutdown;
 mod sse;
 mod support;
+mod tenants;
 mod versions;
