@@ -132,9 +132,10 @@ pub enum Fault {
     // ---- Memory and id-echo faults ----
     /// JRPC: numeric ids are parsed as `f64` and re-encoded (`1e-25` → `9.999999999999999e-26`).
     IdReencoded,
-    /// Chaos: every stored artifact chunk also keeps a 4 KiB scratch copy (a per-chunk leak).
+    /// Chaos: every stored artifact chunk also keeps a 1 KiB scratch buffer (a per-chunk leak).
     FatStoredChunks,
-    /// Chaos: every stream subscriber keeps its own unbounded copy of each event it is sent.
+    /// Chaos: every stream subscriber keeps its own unbounded copy of each later event of its
+    /// task, even after it was cut off for lagging (a per-subscriber backlog).
     SubscriberBacklog,
 }
 

@@ -440,7 +440,7 @@ impl Shared {
             let bytes = encode_event(&ev(e, &g.data));
             if self.fault(Fault::SubscriberBacklog) {
                 // An unbounded per-subscriber copy of every event, never trimmed.
-                for _ in 0..g.subs.len() {
+                for _ in 0..g.backlogs {
                     g.ballast.push(bytes.to_vec());
                 }
             }
@@ -545,7 +545,7 @@ impl Shared {
         }
         if self.fault(Fault::FatStoredChunks) {
             // A scratch copy per chunk that nothing ever frees (filled, so it is resident).
-            g.ballast.push(vec![0xA5; 4096]);
+            g.ballast.push(vec![0xA5; 1024]);
         }
         // The event is built before the chunk moves into the task; both happen under the lock,
         // so no reader can see the event before the state.
@@ -593,6 +593,9 @@ impl Shared {
             wrap("task", e.to_value(&g.data, self.render, None, true))
         };
         let _ = tx.try_send(StreamItem::Event(encode_event(&first)));
+        if self.fault(Fault::SubscriberBacklog) {
+            g.backlogs += 1;
+        }
         // After shutdown the stream gets its snapshot and ends at once.
         if !*self.shutdown.borrow() {
             g.subs.push(Subscriber::new(tx, close_on_interrupt));

@@ -313,12 +313,14 @@ pub(crate) struct Inner {
     pub(crate) accepted_output: Vec<String>,
     /// Memory the FatStoredChunks and SubscriberBacklog faults hold on to (never counted).
     pub(crate) ballast: Vec<Vec<u8>>,
+    /// Subscribers ever registered, for the SubscriberBacklog fault.
+    pub(crate) backlogs: usize,
 }
 
 impl Inner {
     /// True when some stream or push queue would receive an event.
     pub(crate) fn listening(&self) -> bool {
-        !self.subs.is_empty() || self.push.iter().any(|s| s.queue.is_some())
+        !self.subs.is_empty() || self.backlogs > 0 || self.push.iter().any(|s| s.queue.is_some())
     }
 }
 
@@ -363,6 +365,7 @@ impl TaskEntry {
                 push: Vec::new(),
                 accepted_output: Vec::new(),
                 ballast: Vec::new(),
+                backlogs: 0,
             }),
             state,
             changed: Notify::new(),
