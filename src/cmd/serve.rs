@@ -31,6 +31,10 @@ pub struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, value_name = "N")]
     pub max_body_bytes: Option<usize>,
+    /// Byte budget of the task store (default 512 MiB); the oldest finished tasks are evicted
+    /// to stay within it.
+    #[arg(long, value_name = "N")]
+    pub max_store_bytes: Option<usize>,
     /// Inject a deliberate bug (for testing the suite).
     #[arg(long, value_name = "NAME", hide = true)]
     pub fault: Option<Fault>,
@@ -61,6 +65,9 @@ pub async fn run(args: Args) -> u8 {
         builder = builder.max_body_bytes(n);
     }
     builder.config_mut().required_extension = args.required_extension;
+    if let Some(n) = args.max_store_bytes {
+        builder.config_mut().max_store_bytes = n;
+    }
     let server = match builder.bind(addr).await {
         Ok(s) => s,
         Err(e) => {
