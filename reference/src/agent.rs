@@ -17,8 +17,10 @@ use crate::config::Fault;
 use crate::store::Shared;
 use crate::task::{text_part, Artifact, State, TaskEntry};
 
-/// Largest `N` of `stream N`.
-pub(crate) const MAX_CHUNKS: u64 = 100_000;
+/// Largest `N` of `stream N` (larger values are clamped to it). 20,000 chunks are what the
+/// largest scenario asks for (CHAOS-SLOW-001); stored compactly they take well under 1 MiB, so
+/// no single request can make the agent hold more than a bounded, small amount.
+pub(crate) const MAX_CHUNKS: u64 = 20_000;
 /// Largest `MS` of any command.
 pub(crate) const MAX_MS: u64 = 60_000;
 
@@ -201,9 +203,9 @@ impl Run {
             .add_artifact(&self.entry, chunk, append, last, true)
     }
 
-    /// Waits `ms`; false if the task ended (canceled) or the server is shutting down meanwhile.
+    /// Waits `ms`; false if the task ended (canceled) or the shutdown grace ran out meanwhile.
     async fn sleep(&self, ms: u64) -> bool {
-        let mut shutdown = self.shared.shutdown_rx();
+        let mut shutdown = self.shared.abandon_rx();
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(ms)) => !self.entry.state().is_terminal(),
             _ = self.entry.wait_until(State::is_terminal) => false,
@@ -381,6 +383,8 @@ mod tests {
         let p = |t: &str| Command::parse("m1", Some(t));
         assert_eq!(p("  Stream 5 20 "), Command::Stream { n: 5, ms: 20 });
         assert_eq!(p("stream"), Command::Stream { n: 1, ms: 0 });
+        // The documented cap (fixtures/test-agent.md §2): one request stores at most this much.
+        assert_eq!(p("stream 20001"), Command::Stream { n: 20_000, ms: 0 });
         assert_eq!(
             p("stream 999999999999999999999 -3"),
             Command::Stream {

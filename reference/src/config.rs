@@ -43,6 +43,15 @@ pub struct Config {
     pub webhook_ca: Vec<Vec<u8>>,
     /// Deliberate bug for negative controls. Never set in production.
     pub fault: Option<Fault>,
+
+    // ---- Memory bounds (the store's byte budget) ----
+    /// Byte budget of the task store: every task's history, artifacts and a per-task overhead
+    /// estimate. Over it, the oldest finished tasks are evicted; running tasks never are, and
+    /// once only running tasks remain, new messages are refused (`--max-store-bytes`).
+    pub max_store_bytes: usize,
+    /// Bytes one task may hold in history and artifacts. A message that would exceed it is
+    /// refused with InvalidParams; an agent that would exceed it fails the task.
+    pub max_task_bytes: usize,
 }
 
 impl Default for Config {
@@ -65,6 +74,9 @@ impl Default for Config {
             push_timeout: Duration::from_secs(10),
             webhook_ca: Vec::new(),
             fault: None,
+
+            max_store_bytes: DEFAULT_MAX_STORE_BYTES,
+            max_task_bytes: DEFAULT_MAX_TASK_BYTES,
         }
     }
 }
@@ -79,6 +91,12 @@ impl Config {
         Ok(n)
     }
 }
+/// Default of [`Config::max_store_bytes`]: 512 MiB.
+pub const DEFAULT_MAX_STORE_BYTES: usize = 512 * 1024 * 1024;
+
+/// Default of [`Config::max_task_bytes`]: 16 MiB, room for a long conversation of 1 MiB
+/// messages or a `stream` run at its cap many times over.
+pub const DEFAULT_MAX_TASK_BYTES: usize = 16 * 1024 * 1024;
 
 /// A realistic bug the reference can be told to have, so tests can prove the suite catches it.
 /// Each names the checklist group that must catch it.
@@ -134,6 +152,14 @@ pub enum Fault {
     /// PUSH-012 (chaos): the registration guard only knows standard spellings (dotted quads,
     /// plain IPv6 literals, `localhost`).
     SsrfStandardSpellingsOnly,
+    // ---- Memory and id-echo faults ----
+    /// JRPC: numeric ids are parsed as `f64` and re-encoded (`1e-25` → `9.999999999999999e-26`).
+    IdReencoded,
+    /// Chaos: every stored artifact chunk also keeps a 1 KiB scratch buffer (a per-chunk leak).
+    FatStoredChunks,
+    /// Chaos: every stream subscriber keeps its own unbounded copy of each later event of its
+    /// task, even after it was cut off for lagging (a per-subscriber backlog).
+    SubscriberBacklog,
 }
 
 impl Fault {
@@ -163,6 +189,9 @@ impl Fault {
         Fault::PushRetryAfterClose,
         Fault::PushHttpsDropped,
         Fault::SsrfStandardSpellingsOnly,
+        Fault::IdReencoded,
+        Fault::FatStoredChunks,
+        Fault::SubscriberBacklog,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -192,6 +221,9 @@ impl Fault {
             Fault::PushRetryAfterClose => "push-retry-after-close",
             Fault::PushHttpsDropped => "push-https-dropped",
             Fault::SsrfStandardSpellingsOnly => "ssrf-standard-spellings-only",
+            Fault::IdReencoded => "id-reencoded",
+            Fault::FatStoredChunks => "fat-stored-chunks",
+            Fault::SubscriberBacklog => "subscriber-backlog",
         }
     }
 }

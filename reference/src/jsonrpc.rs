@@ -4,6 +4,9 @@
 //! (-32601), params (-32602), `A2A-Version` (-32009), required extension (-32008), then the call.
 //! Batches and notifications follow JSON-RPC 2.0. JSON-RPC errors travel with HTTP 200, except
 //! authentication (401, answered before any of this) and an oversized body (413).
+//!
+//! The envelope is read as raw JSON first, so a request's `id` is echoed byte for byte (JRPC-002):
+//! `1e-25`, `12345678901234567890123` and `-0` would not survive a trip through `f64`/`i64`.
 
 use std::io::Write;
 
@@ -11,6 +14,7 @@ use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CONNECTION};
 use http::{Method as HttpMethod, Request, Response, StatusCode};
 use hyper::body::Incoming;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::config::Fault;
@@ -87,6 +91,33 @@ enum Outcome {
     Stream(Bytes, EventStream),
 }
 
+/// A request `id` exactly as it was sent: a string, a number or `null`, never re-encoded.
+#[derive(Clone, Copy)]
+struct Id<'a> {
+    raw: &'a str,
+}
+
+impl<'a> Id<'a> {
+    const NULL: Id<'static> = Id { raw: "null" };
+
+    /// Accepts the JSON-RPC id types (string, number, null); anything else is None.
+    fn parse(raw: &'a RawValue) -> Option<Id<'a>> {
+        let raw = raw.get().trim();
+        match raw.as_bytes().first()? {
+            b'"' | b'-' | b'0'..=b'9' => Some(Id { raw }),
+            b'n' => Some(Id::NULL),
+            _ => None,
+        }
+    }
+
+    fn is_number(self) -> bool {
+        !matches!(self.raw.as_bytes().first(), Some(b'"' | b'n'))
+    }
+}
+
+/// A request object's members as raw JSON (the last of duplicate keys wins, as with a map).
+type Members<'a> = std::collections::HashMap<String, &'a RawValue>;
+
 /// The header-derived checks, done once per HTTP request and applied per request object in
 /// the §1.5 order.
 struct Checks {
@@ -129,7 +160,7 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
             return res;
         }
     };
-    let value: Value = match serde_json::from_slice(&bytes) {
+    let value: &RawValue = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
             let e = A2aError::new(ErrorKind::ParseError, format!("the body is not JSON: {e}"));
@@ -142,9 +173,14 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     };
     let activated = checks.extensions.clone().unwrap_or_default();
     let ctx = ctx(caller, activated.clone());
-    let mut res = match value {
-        Value::Array(entries) => batch(app, &checks, &ctx, entries).await,
-        single => match process(app, &checks, &ctx, single, false).await {
+    let batched = match value.get().starts_with('[') {
+        // Already known to be valid JSON, so an array always splits into its elements.
+        true => serde_json::from_str::<Vec<&RawValue>>(value.get()).ok(),
+        false => None,
+    };
+    let mut res = match batched {
+        Some(entries) => batch(app, &checks, &ctx, entries).await,
+        None => match process(app, &checks, &ctx, value, false).await {
             Outcome::Silent => no_content(),
             Outcome::Json(body) => full(StatusCode::OK, APPLICATION_JSON, Bytes::from(body)),
             Outcome::Stream(id, stream) => sse::response(app, stream, Framing::JsonRpc(id)),
@@ -158,7 +194,7 @@ async fn batch(
     app: &App,
     checks: &Checks,
     ctx: &CallCtx,
-    entries: Vec<Value>,
+    entries: Vec<&RawValue>,
 ) -> Response<ResBody> {
     if entries.is_empty() {
         let e = A2aError::new(
@@ -195,38 +231,44 @@ async fn process(
     app: &App,
     checks: &Checks,
     ctx: &CallCtx,
-    entry: Value,
+    entry: &RawValue,
     in_batch: bool,
 ) -> Outcome {
-    let Value::Object(mut obj) = entry else {
+    let Ok(mut obj) = serde_json::from_str::<Members<'_>>(entry.get()) else {
         let e = A2aError::new(ErrorKind::InvalidRequest, "a request must be a JSON object");
-        return Outcome::Json(render_error(app, &Value::Null, e));
+        return Outcome::Json(render_error(app, Id::NULL, e));
     };
     let id = match obj.remove("id") {
         None => None,
-        Some(v @ (Value::Null | Value::String(_) | Value::Number(_))) => Some(v),
-        Some(_) => {
-            let e = A2aError::new(
-                ErrorKind::InvalidRequest,
-                "`id` must be a string, a number or null",
-            );
-            return Outcome::Json(render_error(app, &Value::Null, e));
-        }
+        Some(raw) => match Id::parse(raw) {
+            Some(id) => Some(id),
+            None => {
+                let e = A2aError::new(
+                    ErrorKind::InvalidRequest,
+                    "`id` must be a string, a number or null",
+                );
+                return Outcome::Json(render_error(app, Id::NULL, e));
+            }
+        },
     };
-    let fail = |e: A2aError| match &id {
+    let fail = |e: A2aError| match id {
         Some(id) => Outcome::Json(render_error(app, id, e)),
         None => Outcome::Silent,
     };
     // Envelope errors are answered even for id-less objects: they are not valid notifications.
-    let envelope =
-        |e: A2aError| Outcome::Json(render_error(app, id.as_ref().unwrap_or(&Value::Null), e));
-    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+    let envelope = |e: A2aError| Outcome::Json(render_error(app, id.unwrap_or(Id::NULL), e));
+    let member = |obj: &Members<'_>, key: &str| -> Option<Value> {
+        obj.get(key)
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+    };
+    if member(&obj, "jsonrpc").as_ref().and_then(Value::as_str) != Some("2.0") {
         return envelope(A2aError::new(
             ErrorKind::InvalidRequest,
             "`jsonrpc` must be \"2.0\"",
         ));
     }
-    let Some(name) = obj.get("method").and_then(Value::as_str) else {
+    let method_name = member(&obj, "method");
+    let Some(name) = method_name.as_ref().and_then(Value::as_str) else {
         return envelope(A2aError::new(
             ErrorKind::InvalidRequest,
             "`method` must be a string",
@@ -252,12 +294,17 @@ async fn process(
             format!("{name} streams its answer and cannot be part of a batch"),
         ));
     }
-    let params = match obj.remove("params") {
-        Some(Value::Object(m)) => Value::Object(m),
-        None | Some(Value::Null) if method == Method::GetExtendedAgentCard => {
+    let params = match obj
+        .remove("params")
+        .map(|raw| serde_json::from_str(raw.get()))
+    {
+        Some(Ok(Value::Object(m))) => Value::Object(m),
+        None | Some(Ok(Value::Null)) if method == Method::GetExtendedAgentCard => {
             Value::Object(Map::new())
         }
-        None | Some(Value::Null) => return fail(A2aError::invalid_field("params", "is required")),
+        None | Some(Ok(Value::Null)) => {
+            return fail(A2aError::invalid_field("params", "is required"))
+        }
         Some(_) => return fail(A2aError::invalid_field("params", "must be an object")),
     };
     if let Err(e) = &checks.version {
@@ -267,7 +314,7 @@ async fn process(
         return fail(e.clone());
     }
     let Some(op) = method.op(params) else {
-        return match (crate::card::extended(app), &id) {
+        return match (crate::card::extended(app), id) {
             (_, None) => Outcome::Silent,
             (Ok(card), Some(id)) => Outcome::Json(render_result(app, id, &card)),
             (Err(e), Some(id)) => Outcome::Json(render_error(app, id, e)),
@@ -278,34 +325,42 @@ async fn process(
         return Outcome::Silent; // a notification's result (even a stream) is dropped
     };
     match result {
-        Ok(Reply::Json(v)) => Outcome::Json(render_value(app, &id, &v)),
-        Ok(Reply::Empty) => Outcome::Json(render_result(app, &id, b"null")),
-        Ok(Reply::Stream(stream)) => Outcome::Stream(Bytes::from(id_bytes(app, &id)), stream),
-        Err(e) => Outcome::Json(render_error(app, &id, e)),
+        Ok(Reply::Json(v)) => Outcome::Json(render_value(app, id, &v)),
+        Ok(Reply::Empty) => Outcome::Json(render_result(app, id, b"null")),
+        Ok(Reply::Stream(stream)) => Outcome::Stream(Bytes::from(id_bytes(app, id)), stream),
+        Err(e) => Outcome::Json(render_error(app, id, e)),
     }
 }
 
 /// The id as it goes on the wire (IdTypeNotEchoed turns numbers into strings).
-fn id_bytes(app: &App, id: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16);
+fn id_bytes(app: &App, id: Id<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(id.raw.len() + 2);
     write_id(app, &mut out, id);
     out
 }
 
-fn write_id(app: &App, out: &mut Vec<u8>, id: &Value) {
-    let written = match id {
-        Value::Number(n) if app.fault(Fault::IdTypeNotEchoed) => {
-            serde_json::to_writer(&mut *out, &n.to_string())
+fn write_id(app: &App, out: &mut Vec<u8>, id: Id<'_>) {
+    if app.fault(Fault::IdReencoded) {
+        // The classic bug: the id goes through a `Value` (f64/i64) and is printed anew.
+        match serde_json::from_str::<Value>(id.raw) {
+            Ok(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Err(_) => out.extend_from_slice(b"null"),
         }
-        other => serde_json::to_writer(&mut *out, other),
-    };
-    if written.is_err() {
-        out.extend_from_slice(b"null");
+        return;
+    }
+    let quote = id.is_number() && app.fault(Fault::IdTypeNotEchoed);
+    if quote {
+        out.push(b'"');
+    }
+    // The request's own bytes: RawValue has already checked they are one valid JSON value.
+    out.extend_from_slice(id.raw.as_bytes());
+    if quote {
+        out.push(b'"');
     }
 }
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}` around already-serialized result bytes.
-fn render_result(app: &App, id: &Value, result: &[u8]) -> Vec<u8> {
+fn render_result(app: &App, id: Id<'_>, result: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(result.len() + 48);
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
     write_id(app, &mut out, id);
@@ -316,7 +371,7 @@ fn render_result(app: &App, id: &Value, result: &[u8]) -> Vec<u8> {
 }
 
 /// `{"jsonrpc":"2.0","id":…,"result":…}`, serializing `result` straight into the buffer.
-fn render_value(app: &App, id: &Value, result: &Value) -> Vec<u8> {
+fn render_value(app: &App, id: Id<'_>, result: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
     write_id(app, &mut out, id);
@@ -329,7 +384,7 @@ fn render_value(app: &App, id: &Value, result: &Value) -> Vec<u8> {
 }
 
 /// `{"jsonrpc":"2.0","id":…,"error":…}`.
-fn render_error(app: &App, id: &Value, e: A2aError) -> Vec<u8> {
+fn render_error(app: &App, id: Id<'_>, e: A2aError) -> Vec<u8> {
     let e = faulted(&app.config, e);
     tracing::debug!(error = %e, "JSON-RPC error");
     let mut out = Vec::with_capacity(256);
@@ -346,6 +401,6 @@ pub(crate) fn error_response(app: &App, status: StatusCode, e: A2aError) -> Resp
     full(
         status,
         APPLICATION_JSON,
-        Bytes::from(render_error(app, &Value::Null, e)),
+        Bytes::from(render_error(app, Id::NULL, e)),
     )
 }

@@ -154,6 +154,11 @@ impl ServerHandle {
         self.app.streams.load(Ordering::Relaxed)
     }
 
+    /// Bytes the task store accounts to its tasks (kept under `Config::max_store_bytes`).
+    pub fn stored_bytes(&self) -> usize {
+        self.app.service.stored_bytes()
+    }
+
     /// Graceful shutdown: stop accepting, end open SSE streams cleanly, let in-flight requests
     /// finish, bounded by the configured deadline. Returns once the port is released.
     pub async fn shutdown(mut self) {

@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::error::A2aError;
 
-/// Who is calling. Tasks and push configs are scoped to the caller's identity.
+/// Who is calling. Tasks and push configs are scoped to the caller's identity (and to the
+/// request's `tenant`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Caller {
     /// The authenticated identity (index-free token name), or None when authentication is off.
@@ -145,5 +146,10 @@ impl Service {
     /// Number of open stream subscriptions (a gauge for chaos scenarios and tests).
     pub fn open_streams(&self) -> usize {
         self.inner.open_streams()
+    }
+
+    /// Bytes the task store accounts to its tasks, against `Config::max_store_bytes`.
+    pub fn stored_bytes(&self) -> usize {
+        self.inner.stored_bytes()
     }
 }

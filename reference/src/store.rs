@@ -3,11 +3,21 @@
 //!
 //! The task map is one `RwLock<HashMap>` held only for a lookup or an insert; all per-task work
 //! happens under that task's own lock (see [`crate::task`]), and no lock is ever held across an
-//! await. Terminal tasks are retained up to [`MAX_RETAINED`], oldest evicted first, so a
-//! long benchmark cannot exhaust memory; an evicted task reads as TaskNotFound (§3.3.1).
+//! await.
+//!
+//! Memory is bounded in bytes: every task's history, artifacts and an estimate of its fixed
+//! overhead ([`TASK_OVERHEAD`]) count against `Config::max_store_bytes`. A write that would
+//! exceed the budget first evicts the oldest finished tasks (and no more than [`MAX_RETAINED`]
+//! finished tasks are kept in any case); running tasks are never evicted. A task is capped at
+//! `Config::max_task_bytes`. A request message that cannot be stored is refused with
+//! InvalidParams; agent output that cannot be stored fails the task. An evicted task reads as
+//! TaskNotFound (§3.3.1).
+//!
+//! Tasks are scoped to their owner's identity *and* to the `tenant` they were created under: a
+//! task is invisible (TaskNotFound) to another identity and under another tenant (ERR-007).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
@@ -21,11 +31,15 @@ use crate::config::{Config, Fault};
 use crate::error::{A2aError, ErrorKind};
 use crate::push::{PushConfig, PushSlot, Pusher};
 use crate::service::{CallCtx, EventStream, Op, Reply, StreamItem};
-use crate::task::{Artifact, Render, State, Status, TaskData, TaskEntry};
+use crate::task::{self as model, Artifact, Json, Render, State, Status, TaskData, TaskEntry};
 use crate::validate::{self, Obj};
 
 /// Terminal tasks kept before the oldest is forgotten.
 pub(crate) const MAX_RETAINED: usize = 50_000;
+
+/// Estimated fixed bytes of one task beyond its history and artifacts: the entry, its ids, its
+/// index and retirement slots and the allocator's share (measured: `benches/README.md`).
+pub(crate) const TASK_OVERHEAD: usize = 1024;
 
 /// Streams of instant commands are filled inline only when their buffer surely holds every
 /// event (task, working, artifact, terminal and slack); otherwise the agent is spawned.
@@ -47,9 +61,14 @@ pub(crate) struct Shared {
     retired: Mutex<VecDeque<Arc<str>>>,
     /// How many terminal tasks to keep ([`MAX_RETAINED`]; smaller in tests).
     retain: usize,
+    /// Bytes accounted to all stored tasks.
+    used: AtomicUsize,
     seq: AtomicU64,
     gauge: Gauge,
     shutdown: watch::Sender<bool>,
+    /// Set a little before the shutdown deadline: running agents stop and blocked sends answer
+    /// with the task as it is, while their connections can still carry the answer.
+    abandon: watch::Sender<bool>,
     pusher: Pusher,
 }
 
@@ -73,9 +92,11 @@ impl Store {
                 tasks: RwLock::new(TaskIndex::default()),
                 retired: Mutex::new(VecDeque::new()),
                 retain: MAX_RETAINED,
+                used: AtomicUsize::new(0),
                 seq: AtomicU64::new(0),
                 gauge: Gauge::default(),
                 shutdown,
+                abandon: watch::channel(false).0,
             }),
         }
     }
@@ -124,9 +145,24 @@ impl Store {
         s
     }
 
+    /// Graceful shutdown: streams and push delivery end now; running agents and blocked sends
+    /// get until shortly before the shutdown deadline to finish (see [`grace`]).
     pub(crate) fn close_streams(&self) {
         let s = &self.shared;
         s.shutdown.send_replace(true);
+        let abandon = s.abandon.clone();
+        let grace = grace(s.config.shutdown_deadline);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    abandon.send_replace(true);
+                });
+            }
+            Err(_) => {
+                abandon.send_replace(true);
+            }
+        }
         for e in s.entries(None) {
             let mut g = e.lock();
             g.subs.clear();
@@ -139,6 +175,30 @@ impl Store {
     pub(crate) fn open_streams(&self) -> usize {
         self.shared.gauge.get()
     }
+
+    pub(crate) fn stored_bytes(&self) -> usize {
+        self.shared.used.load(Ordering::Relaxed)
+    }
+}
+
+/// Which byte limit a write ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    Task,
+    Store,
+}
+
+/// The `tenant` of a request (absent and empty are the same: no tenant).
+fn tenant_of(p: &Value) -> Option<&str> {
+    p.get("tenant")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+}
+
+/// How long in-flight work may continue after shutdown starts: the deadline less a margin
+/// (a fifth of it, at most one second) in which the answers are written.
+fn grace(deadline: std::time::Duration) -> std::time::Duration {
+    deadline.saturating_sub((deadline / 5).min(std::time::Duration::from_secs(1)))
 }
 
 fn encode_event(v: &Value) -> Bytes {
@@ -178,8 +238,9 @@ fn decode_cursor(token: &str) -> Option<(i64, u64)> {
 }
 
 impl Shared {
-    pub(crate) fn shutdown_rx(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+    /// Fires when running agents must stop (shortly before the shutdown deadline).
+    pub(crate) fn abandon_rx(&self) -> watch::Receiver<bool> {
+        self.abandon.subscribe()
     }
 
     fn fault(&self, f: Fault) -> bool {
@@ -218,18 +279,20 @@ impl Shared {
         }
     }
 
-    fn visible(&self, e: &TaskEntry, ctx: &CallCtx) -> bool {
-        e.owner == ctx.caller.identity || self.fault(Fault::LeakOtherTenantsTasks)
+    fn visible(&self, e: &TaskEntry, ctx: &CallCtx, tenant: Option<&str>) -> bool {
+        (e.owner == ctx.caller.identity && e.tenant.as_deref() == tenant)
+            || self.fault(Fault::LeakOtherTenantsTasks)
     }
 
-    /// The task if it exists *and* belongs to the caller; otherwise exactly TaskNotFound.
-    fn lookup(&self, ctx: &CallCtx, id: &str) -> Result<Arc<TaskEntry>, A2aError> {
+    /// The task if it exists *and* belongs to the caller and the request's tenant; otherwise
+    /// exactly TaskNotFound.
+    fn lookup(&self, ctx: &CallCtx, p: &Value, id: &str) -> Result<Arc<TaskEntry>, A2aError> {
         let found = {
             let index = self.tasks.read().unwrap_or_else(|p| p.into_inner());
             index.by_id.get(id).cloned()
         };
         match found {
-            Some(e) if self.visible(&e, ctx) => Ok(e),
+            Some(e) if self.visible(&e, ctx, tenant_of(p)) => Ok(e),
             _ => Err(A2aError::task_not_found(id)),
         }
     }
@@ -244,10 +307,14 @@ impl Shared {
         index.by_id.insert(e.id.clone(), e);
     }
 
-    fn retire(&self, id: &Arc<str>) {
+    /// A task became terminal: trim its buffers and make it evictable (oldest first).
+    fn retire(&self, e: &TaskEntry) {
+        let freed = e.lock().data.trim();
+        e.bytes.fetch_sub(freed, Ordering::Relaxed);
+        self.used.fetch_sub(freed, Ordering::Relaxed);
         let evict = {
             let mut r = self.retired.lock().unwrap_or_else(|p| p.into_inner());
-            r.push_back(id.clone());
+            r.push_back(e.id.clone());
             if r.len() > self.retain {
                 r.pop_front()
             } else {
@@ -255,16 +322,100 @@ impl Shared {
             }
         };
         if let Some(old) = evict {
-            let mut index = self.tasks.write().unwrap_or_else(|p| p.into_inner());
-            if let Some(e) = index.by_id.remove(&old) {
-                if let Some(list) = index.by_context.get_mut(&e.context_id) {
-                    list.retain(|t| t.id != old);
-                    if list.is_empty() {
-                        index.by_context.remove(&e.context_id);
-                    }
+            self.forget(&old);
+        }
+    }
+
+    /// Drops a task from the index and gives its bytes back to the budget.
+    fn forget(&self, id: &str) {
+        let mut index = self.tasks.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = index.by_id.remove(id) {
+            if let Some(list) = index.by_context.get_mut(&e.context_id) {
+                list.retain(|t| *t.id != *id);
+                if list.is_empty() {
+                    index.by_context.remove(&e.context_id);
                 }
             }
+            self.used
+                .fetch_sub(e.bytes.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+    }
+
+    /// Takes `n` bytes from the budget, evicting the oldest finished tasks as needed. False when
+    /// only running tasks are left and `n` still does not fit.
+    fn reserve(&self, n: usize) -> bool {
+        let budget = self.config.max_store_bytes;
+        loop {
+            let used = self.used.load(Ordering::Relaxed);
+            if used.saturating_add(n) <= budget {
+                if self
+                    .used
+                    .compare_exchange(used, used + n, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    return true;
+                }
+                continue;
+            }
+            let oldest = self
+                .retired
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            match oldest {
+                Some(id) => self.forget(&id),
+                None => return false,
+            }
+        }
+    }
+
+    /// Accounts `n` more bytes to task `e` (locked by the caller) within both limits.
+    fn charge(&self, e: &TaskEntry, n: usize) -> Result<(), Limit> {
+        if e.bytes.load(Ordering::Relaxed).saturating_add(n) > self.config.max_task_bytes {
+            return Err(Limit::Task);
+        }
+        if !self.reserve(n) {
+            return Err(Limit::Store);
+        }
+        e.bytes.fetch_add(n, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Accounts small, agent-made bytes (status messages) that are never refused.
+    fn charge_anyway(&self, e: &TaskEntry, n: usize) {
+        e.bytes.fetch_add(n, Ordering::Relaxed);
+        self.used.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Gives back bytes of task `e` (an artifact replaced by a smaller one).
+    fn refund(&self, e: &TaskEntry, n: usize) {
+        e.bytes.fetch_sub(n, Ordering::Relaxed);
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// The answer to a request message that does not fit. InvalidParams: A2A 1.0.1 has no
+    /// quota error, the envelope is valid (so not -32600) and the body met the transport limit
+    /// (so not 413); SEC-005 names -32602 among the size-limit answers, and both bindings map it
+    /// the same way (400 INVALID_ARGUMENT).
+    fn too_big(&self, limit: Limit, task_id: &str, n: usize) -> A2aError {
+        let (name, bytes, what) = match limit {
+            Limit::Task => (
+                "max-task-bytes",
+                self.config.max_task_bytes,
+                format!("task {task_id} would hold more than its limit of"),
+            ),
+            Limit::Store => (
+                "max-store-bytes",
+                self.config.max_store_bytes,
+                "the task store is full of running tasks; its budget is".to_owned(),
+            ),
+        };
+        A2aError::invalid_field(
+            "message",
+            format!("cannot be stored ({n} bytes): {what} {bytes} bytes"),
+        )
+        .with_meta("limit", name)
+        .with_meta("limitBytes", bytes.to_string())
     }
 
     fn history_arg(&self, h: Option<usize>) -> Option<usize> {
@@ -287,6 +438,12 @@ impl Shared {
         // Nobody listening (the common blocking send): skip serializing altogether.
         if g.listening() {
             let bytes = encode_event(&ev(e, &g.data));
+            if self.fault(Fault::SubscriberBacklog) {
+                // An unbounded per-subscriber copy of every event, never trimmed.
+                for _ in 0..g.backlogs {
+                    g.ballast.push(bytes.to_vec());
+                }
+            }
             bus::publish(&mut g.subs, &bytes, state, self.policy);
             for slot in &g.push {
                 if let Some(q) = &slot.queue {
@@ -314,7 +471,9 @@ impl Shared {
         msg: Option<Value>,
     ) {
         if let Some(m) = &msg {
-            g.data.history.push(m.clone());
+            let stored = Json::encode(m);
+            self.charge_anyway(e, stored.cost());
+            g.data.history.push(stored);
         }
         g.data.status = Status::new(state, msg);
         let render = self.render;
@@ -335,7 +494,7 @@ impl Shared {
         self.transition(e, &mut g, state, msg);
         drop(g);
         if state.is_terminal() {
-            self.retire(&e.id);
+            self.retire(e);
         }
         true
     }
@@ -364,10 +523,40 @@ impl Shared {
                 return true;
             }
         }
+        let encoded = model::encode_parts(&chunk.parts);
+        let cost = g.data.merge_cost(&chunk, encoded.len(), append);
+        if let Err(limit) = self.charge(e, cost) {
+            // The agent's output cannot be kept: the task fails, saying which limit it met.
+            let why = match limit {
+                Limit::Task => format!(
+                    "the task's output exceeds this server's limit of {} bytes per task",
+                    self.config.max_task_bytes
+                ),
+                Limit::Store => format!(
+                    "the server's task store is full ({} bytes of running tasks)",
+                    self.config.max_store_bytes
+                ),
+            };
+            let msg = model::agent_message(&e.context_id, Some(&e.id), vec![model::text_part(why)]);
+            self.transition(e, &mut g, State::Failed, Some(msg));
+            drop(g);
+            self.retire(e);
+            return false;
+        }
+        if self.fault(Fault::FatStoredChunks) {
+            // A scratch copy per chunk that nothing ever frees (filled, so it is resident).
+            g.ballast.push(vec![0xA5; 1024]);
+        }
         // The event is built before the chunk moves into the task; both happen under the lock,
         // so no reader can see the event before the state.
         let ev = (publish && g.listening()).then(|| e.artifact_event(&chunk, append, last_chunk));
-        g.data.merge(chunk, append);
+        let delta = g.data.merge(&chunk, encoded, append);
+        // Charged the bound; settle to what the merge really cost.
+        if let Ok(d) = usize::try_from(delta) {
+            self.refund(e, cost.saturating_sub(d));
+        } else {
+            self.refund(e, cost + delta.unsigned_abs());
+        }
         if let Some(ev) = ev {
             self.commit(e, &mut g, |_, _| ev, None);
         }
@@ -404,6 +593,9 @@ impl Shared {
             wrap("task", e.to_value(&g.data, self.render, None, true))
         };
         let _ = tx.try_send(StreamItem::Event(encode_event(&first)));
+        if self.fault(Fault::SubscriberBacklog) {
+            g.backlogs += 1;
+        }
         // After shutdown the stream gets its snapshot and ends at once.
         if !*self.shutdown.borrow() {
             g.subs.push(Subscriber::new(tx, close_on_interrupt));
@@ -451,7 +643,7 @@ impl Shared {
             ));
         }
         if sp.message.task_id.is_some() {
-            return self.follow_up(ctx, sp, stream).await;
+            return self.follow_up(ctx, p, sp, stream).await;
         }
         let cmd = Command::parse(&sp.message.message_id, sp.message.first_text.as_deref());
         let context_id: Arc<str> = match &sp.message.context_id {
@@ -480,19 +672,24 @@ impl Shared {
             )?),
             None => None,
         };
+        let first = Json::encode(&sp.message.take_for_task(&task_id, &context_id));
+        let cost = TASK_OVERHEAD + first.cost();
         let data = TaskData {
             status: Status::new(State::Submitted, None),
             artifacts: Vec::new(),
-            history: vec![sp.message.take_for_task(&task_id, &context_id)],
+            history: vec![first],
         };
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let entry = Arc::new(TaskEntry::new(
             task_id,
             context_id,
             ctx.caller.identity.clone(),
+            tenant_of(p).map(Into::into),
             seq,
             data,
         ));
+        self.charge(&entry, cost)
+            .map_err(|l| self.too_big(l, &entry.id, cost))?;
         let es = {
             let mut g = entry.lock();
             g.accepted_output = std::mem::take(&mut sp.accepted_output);
@@ -519,11 +716,12 @@ impl Shared {
     async fn follow_up(
         self: &Arc<Self>,
         ctx: &CallCtx,
+        p: &Value,
         mut sp: validate::SendParams,
         stream: bool,
     ) -> Result<Reply, A2aError> {
         let task_id = sp.message.task_id.as_deref().unwrap_or_default();
-        let entry = self.lookup(ctx, task_id)?;
+        let entry = self.lookup(ctx, p, task_id)?;
         if let Some(c) = &sp.message.context_id {
             if **c != *entry.context_id && !self.fault(Fault::ContextMismatchAccepted) {
                 return Err(A2aError::invalid_field(
@@ -553,15 +751,16 @@ impl Shared {
                 )
                 .with_meta("taskId", task_id));
             }
+            let stored = Json::encode(&sp.message.take_for_task(&entry.id, &entry.context_id));
+            self.charge(&entry, stored.cost())
+                .map_err(|l| self.too_big(l, &entry.id, stored.cost()))?;
             if let Some(cfg) = push {
                 self.attach_push(&mut g, cfg);
             }
             if !sp.accepted_output.is_empty() {
                 g.accepted_output = std::mem::take(&mut sp.accepted_output);
             }
-            g.data
-                .history
-                .push(sp.message.take_for_task(&entry.id, &entry.context_id));
+            g.data.history.push(stored);
             let resume = st.is_interrupted();
             if resume {
                 self.transition(&entry, &mut g, State::Working, None);
@@ -624,9 +823,10 @@ impl Shared {
     }
 
     /// Waits until the task is terminal or interrupted (what a blocking send returns on), or
-    /// until shutdown, so a blocked `hang` send does not hold up a graceful stop.
+    /// until the shutdown grace ends, so a send in flight at shutdown still finishes when it
+    /// can, and a blocked `hang` send is answered before its connection is dropped.
     async fn wait_settled(&self, e: &TaskEntry) {
-        let mut shutdown = self.shutdown_rx();
+        let mut shutdown = self.abandon_rx();
         tokio::select! {
             _ = e.wait_until(|s| s.is_terminal() || s.is_interrupted()) => {}
             _ = shutdown.wait_for(|s| *s) => {}
@@ -639,7 +839,7 @@ impl Shared {
         let m = validate::params(p)?;
         let id = validate::req_str(m, "id", "id", "id")?;
         let history = validate::history_length(m, "historyLength")?;
-        let e = self.lookup(ctx, id)?;
+        let e = self.lookup(ctx, p, id)?;
         Ok(Reply::Json(self.snapshot(&e, history)))
     }
 
@@ -684,7 +884,7 @@ impl Shared {
         let mut rows: Vec<(i64, u64, Arc<TaskEntry>)> = self
             .entries(context)
             .into_iter()
-            .filter(|e| self.visible(e, ctx))
+            .filter(|e| self.visible(e, ctx, tenant_of(p)))
             .filter_map(|e| {
                 let (st, ts) = {
                     let g = e.lock();
@@ -729,7 +929,7 @@ impl Shared {
         let m = validate::params(p)?;
         let id = validate::req_str(m, "id", "id", "id")?;
         validate::opt_obj(m, "metadata", "metadata", "metadata")?;
-        let e = self.lookup(ctx, id)?;
+        let e = self.lookup(ctx, p, id)?;
         let mut g = e.lock();
         let st = g.data.status.state;
         match st {
@@ -747,7 +947,7 @@ impl Shared {
                 self.transition(&e, &mut g, State::Canceled, None);
                 let v = e.to_value(&g.data, self.render, None, true);
                 drop(g);
-                self.retire(&e.id);
+                self.retire(&e);
                 return Ok(Reply::Json(v));
             }
         }
@@ -757,7 +957,7 @@ impl Shared {
     fn subscribe(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
         let m = validate::params(p)?;
         let id = validate::req_str(m, "id", "id", "id")?;
-        let e = self.lookup(ctx, id)?;
+        let e = self.lookup(ctx, p, id)?;
         let mut g = e.lock();
         let st = g.data.status.state;
         if st.is_terminal() {
@@ -778,7 +978,7 @@ impl Shared {
     fn create_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
         let m = validate::params(p)?;
         let task_id = validate::req_str(m, "taskId", "task_id", "taskId")?;
-        let e = self.lookup(ctx, task_id)?;
+        let e = self.lookup(ctx, p, task_id)?;
         let cfg = PushConfig::parse(m, &e.id, "", &self.config)?;
         let mut g = e.lock();
         let cfg = self.attach_push(&mut g, cfg);
@@ -795,7 +995,7 @@ impl Shared {
     fn get_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
         let m = validate::params(p)?;
         let (task_id, id) = self.push_ids(m)?;
-        let e = self.lookup(ctx, task_id)?;
+        let e = self.lookup(ctx, p, task_id)?;
         let g = e.lock();
         match g.push.iter().find(|s| s.config.id == id) {
             Some(s) => Ok(Reply::Json(s.config.to_value())),
@@ -818,7 +1018,7 @@ impl Shared {
                 A2aError::invalid_field("pageToken", "is not a token this server issued")
             })?,
         };
-        let e = self.lookup(ctx, task_id)?;
+        let e = self.lookup(ctx, p, task_id)?;
         let g = e.lock();
         let configs: Vec<Value> = g
             .push
@@ -841,7 +1041,7 @@ impl Shared {
     fn delete_push(&self, ctx: &CallCtx, p: &Value) -> Result<Reply, A2aError> {
         let m = validate::params(p)?;
         let (task_id, id) = self.push_ids(m)?;
-        let e = self.lookup(ctx, task_id)?;
+        let e = self.lookup(ctx, p, task_id)?;
         let mut g = e.lock();
         if let Some(pos) = g.push.iter().position(|s| s.config.id == id) {
             g.push[pos].kill();

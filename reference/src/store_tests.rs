@@ -1069,7 +1069,11 @@ async fn a_message_to_a_busy_task_joins_its_history_and_waits() {
 
 #[tokio::test]
 async fn shutdown_releases_a_blocked_send() {
-    let s = default_service();
+    // The grace ends shortly before the deadline; a short deadline keeps the test fast.
+    let s = service(Config {
+        shutdown_deadline: Duration::from_millis(200),
+        ..Config::default()
+    });
     let waiter = {
         let s = s.clone();
         tokio::spawn(async move { task(&s, &anon(), "hang").await })

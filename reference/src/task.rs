@@ -4,8 +4,13 @@
 //! subscribers and push queues, so a state change, the event it produces and every delivery of
 //! that event happen in one critical section: subscribers see events in state order, and a
 //! snapshot taken under the lock is never older than an event already delivered.
+//!
+//! Stored messages and artifact parts are kept in their serialized JSON form ([`Json`],
+//! [`StoredArtifact`]): a small part costs its bytes plus a few bytes of framing, where a
+//! `serde_json::Value` tree of it would cost ten to thirty times as much. Every stored byte is
+//! counted ([`TaskEntry::bytes`]), so the store can keep to a byte budget.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
@@ -181,12 +186,122 @@ impl Artifact {
     }
 }
 
+/// Estimated bytes of one stored [`Json`] beyond its text: the boxed pointer in its vector and
+/// the allocator's header and rounding.
+pub(crate) const JSON_OVERHEAD: usize = 32;
+
+/// Estimated bytes of one [`StoredArtifact`] beyond its ids and parts.
+pub(crate) const ARTIFACT_OVERHEAD: usize = std::mem::size_of::<StoredArtifact>() + 64;
+
+/// One JSON value kept serialized (a history message).
+#[derive(Debug, Clone)]
+pub(crate) struct Json(Box<str>);
+
+impl Json {
+    pub(crate) fn encode(v: &Value) -> Json {
+        // Serializing a Value cannot fail: its keys are strings.
+        Json(
+            serde_json::to_string(v)
+                .unwrap_or_default()
+                .into_boxed_str(),
+        )
+    }
+
+    pub(crate) fn decode(&self) -> Value {
+        // The text came from `encode`, so it always parses.
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    /// Accounted bytes: the text plus [`JSON_OVERHEAD`].
+    pub(crate) fn cost(&self) -> usize {
+        self.0.len() + JSON_OVERHEAD
+    }
+}
+
+/// An artifact as stored: its parts serialized back to back, separated by one space, in a
+/// single buffer. A chunk of `stream` costs its JSON text plus one byte and its share of the
+/// buffer's growth slack (trimmed when the task ends).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredArtifact {
+    artifact_id: Box<str>,
+    name: Option<Box<str>>,
+    parts: Vec<u8>,
+}
+
+impl StoredArtifact {
+    fn new(chunk: &Artifact, encoded: Vec<u8>) -> Self {
+        let mut parts = encoded;
+        parts.shrink_to_fit();
+        Self {
+            artifact_id: chunk.artifact_id.as_str().into(),
+            name: chunk.name.as_deref().map(Into::into),
+            parts,
+        }
+    }
+
+    /// Accounted bytes: ids, the parts buffer's capacity and [`ARTIFACT_OVERHEAD`].
+    pub(crate) fn cost(&self) -> usize {
+        ARTIFACT_OVERHEAD
+            + self.artifact_id.len()
+            + self.name.as_ref().map_or(0, |n| n.len())
+            + self.parts.capacity()
+    }
+
+    /// Appends already-encoded parts, growing the buffer by half its size at a time.
+    fn append(&mut self, encoded: &[u8]) {
+        let need = self.parts.len() + 1 + encoded.len();
+        if need > self.parts.capacity() {
+            let want = need.max(self.parts.capacity() + self.parts.capacity() / 2);
+            self.parts.reserve_exact(want - self.parts.len());
+        }
+        if !self.parts.is_empty() {
+            self.parts.push(b' ');
+        }
+        self.parts.extend_from_slice(encoded);
+    }
+
+    /// Gives back the growth slack (the artifact is complete).
+    pub(crate) fn trim(&mut self) {
+        self.parts.shrink_to_fit();
+    }
+
+    pub(crate) fn to_value(&self) -> Value {
+        let mut m = Map::with_capacity(3);
+        m.insert(
+            "artifactId".to_owned(),
+            Value::String(self.artifact_id.to_string()),
+        );
+        if let Some(n) = &self.name {
+            m.insert("name".to_owned(), Value::String(n.to_string()));
+        }
+        let parts = serde_json::Deserializer::from_slice(&self.parts)
+            .into_iter::<Value>()
+            .filter_map(Result::ok)
+            .collect();
+        m.insert("parts".to_owned(), Value::Array(parts));
+        Value::Object(m)
+    }
+}
+
+/// Serializes a chunk's parts in the stored form (space-separated).
+pub(crate) fn encode_parts(parts: &[Value]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 * parts.len());
+    for p in parts {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        // Serializing a Value cannot fail: its keys are strings.
+        let _ = serde_json::to_writer(&mut out, p);
+    }
+    out
+}
+
 /// The mutable part of a task.
 #[derive(Debug)]
 pub(crate) struct TaskData {
     pub(crate) status: Status,
-    pub(crate) artifacts: Vec<Artifact>,
-    pub(crate) history: Vec<Value>,
+    pub(crate) artifacts: Vec<StoredArtifact>,
+    pub(crate) history: Vec<Json>,
 }
 
 /// Everything behind a task's lock.
@@ -196,12 +311,16 @@ pub(crate) struct Inner {
     pub(crate) push: Vec<PushSlot>,
     /// `acceptedOutputModes` of the latest send (empty: anything goes).
     pub(crate) accepted_output: Vec<String>,
+    /// Memory the FatStoredChunks and SubscriberBacklog faults hold on to (never counted).
+    pub(crate) ballast: Vec<Vec<u8>>,
+    /// Subscribers ever registered, for the SubscriberBacklog fault.
+    pub(crate) backlogs: usize,
 }
 
 impl Inner {
     /// True when some stream or push queue would receive an event.
     pub(crate) fn listening(&self) -> bool {
-        !self.subs.is_empty() || self.push.iter().any(|s| s.queue.is_some())
+        !self.subs.is_empty() || self.backlogs > 0 || self.push.iter().any(|s| s.queue.is_some())
     }
 }
 
@@ -210,8 +329,12 @@ pub(crate) struct TaskEntry {
     pub(crate) id: Arc<str>,
     pub(crate) context_id: Arc<str>,
     pub(crate) owner: Option<Arc<str>>,
+    /// The `tenant` the task was created under (None: no tenant). Tasks are scoped to it.
+    pub(crate) tenant: Option<Arc<str>>,
     /// Creation order, the deterministic tie-breaker of ListTasks.
     pub(crate) seq: u64,
+    /// Bytes accounted to this task in the store's budget (changed under the task lock).
+    pub(crate) bytes: AtomicUsize,
     inner: Mutex<Inner>,
     /// A copy of the current state's number, readable without the lock.
     state: AtomicU8,
@@ -224,6 +347,7 @@ impl TaskEntry {
         id: Arc<str>,
         context_id: Arc<str>,
         owner: Option<Arc<str>>,
+        tenant: Option<Arc<str>>,
         seq: u64,
         data: TaskData,
     ) -> Self {
@@ -232,12 +356,16 @@ impl TaskEntry {
             id,
             context_id,
             owner,
+            tenant,
             seq,
+            bytes: AtomicUsize::new(0),
             inner: Mutex::new(Inner {
                 data,
                 subs: Vec::new(),
                 push: Vec::new(),
                 accepted_output: Vec::new(),
+                ballast: Vec::new(),
+                backlogs: 0,
             }),
             state,
             changed: Notify::new(),
@@ -294,7 +422,12 @@ impl TaskEntry {
         if artifacts && !data.artifacts.is_empty() {
             m.insert(
                 "artifacts".to_owned(),
-                Value::Array(data.artifacts.iter().map(Artifact::to_value).collect()),
+                Value::Array(
+                    data.artifacts
+                        .iter()
+                        .map(StoredArtifact::to_value)
+                        .collect(),
+                ),
             );
         }
         let keep = history.unwrap_or(usize::MAX).min(data.history.len());
@@ -302,7 +435,7 @@ impl TaskEntry {
             let from = data.history.len() - keep;
             m.insert(
                 "history".to_owned(),
-                Value::Array(data.history[from..].to_vec()),
+                Value::Array(data.history[from..].iter().map(Json::decode).collect()),
             );
         }
         Value::Object(m)
@@ -349,18 +482,64 @@ fn data_state_number(d: &TaskData) -> u8 {
 }
 
 impl TaskData {
-    /// Merges one chunk into `artifacts`: `append` extends an artifact with the same id,
-    /// otherwise the chunk replaces it (or is added).
-    pub(crate) fn merge(&mut self, chunk: Artifact, append: bool) {
-        match self
+    /// Merges one chunk (its parts already in `encoded`, from [`encode_parts`]) into
+    /// `artifacts`: `append` extends an artifact with the same id, otherwise the chunk replaces
+    /// it (or is added). Returns the change in accounted bytes.
+    pub(crate) fn merge(&mut self, chunk: &Artifact, encoded: Vec<u8>, append: bool) -> isize {
+        let found = self
             .artifacts
             .iter_mut()
-            .find(|a| a.artifact_id == chunk.artifact_id)
-        {
-            Some(a) if append => a.parts.extend(chunk.parts),
-            Some(a) => *a = chunk,
-            None => self.artifacts.push(chunk),
+            .find(|a| *a.artifact_id == *chunk.artifact_id);
+        match found {
+            Some(a) => {
+                let before = a.cost() as isize;
+                if append {
+                    a.append(&encoded);
+                } else {
+                    *a = StoredArtifact::new(chunk, encoded);
+                }
+                a.cost() as isize - before
+            }
+            None => {
+                let a = StoredArtifact::new(chunk, encoded);
+                let cost = a.cost() as isize;
+                self.artifacts.push(a);
+                cost
+            }
         }
+    }
+
+    /// What merging a chunk of `encoded_len` bytes would add at most (the growth of the
+    /// artifact's buffer included), for the budget check made before [`TaskData::merge`].
+    pub(crate) fn merge_cost(&self, chunk: &Artifact, encoded_len: usize, append: bool) -> usize {
+        let found = self
+            .artifacts
+            .iter()
+            .find(|a| *a.artifact_id == *chunk.artifact_id);
+        match found {
+            Some(a) if append => {
+                let need = a.parts.len() + 1 + encoded_len;
+                if need > a.parts.capacity() {
+                    need.max(a.parts.capacity() + a.parts.capacity() / 2) - a.parts.capacity()
+                } else {
+                    0
+                }
+            }
+            _ => {
+                ARTIFACT_OVERHEAD
+                    + chunk.artifact_id.len()
+                    + chunk.name.as_ref().map_or(0, String::len)
+                    + encoded_len
+            }
+        }
+    }
+
+    /// Gives back every artifact buffer's growth slack; returns the bytes freed.
+    pub(crate) fn trim(&mut self) -> usize {
+        let before: usize = self.artifacts.iter().map(StoredArtifact::cost).sum();
+        self.artifacts.iter_mut().for_each(StoredArtifact::trim);
+        let after: usize = self.artifacts.iter().map(StoredArtifact::cost).sum();
+        before - after
     }
 }
 
@@ -398,9 +577,11 @@ mod tests {
                 ts_ms: 0,
             },
             artifacts: Vec::new(),
-            history: (0..history).map(|i| json!({"messageId": i})).collect(),
+            history: (0..history)
+                .map(|i| Json::encode(&json!({"messageId": i})))
+                .collect(),
         };
-        TaskEntry::new("t".into(), "c".into(), None, 0, data)
+        TaskEntry::new("t".into(), "c".into(), None, None, 0, data)
     }
 
     #[test]
@@ -463,12 +644,20 @@ mod tests {
             name: None,
             parts: vec![text_part(t)],
         };
-        g.data.merge(chunk("1"), false);
-        g.data.merge(chunk("2"), true);
+        let merge = |d: &mut TaskData, t: &str, append| {
+            let c = chunk(t);
+            let enc = encode_parts(&c.parts);
+            let bound = d.merge_cost(&c, enc.len(), append) as isize;
+            let delta = d.merge(&c, enc, append);
+            assert!(delta <= bound, "{delta} > {bound}");
+        };
+        merge(&mut g.data, "1", false);
+        merge(&mut g.data, "2", true);
         assert_eq!(g.data.artifacts.len(), 1);
-        assert_eq!(g.data.artifacts[0].parts.len(), 2);
-        g.data.merge(chunk("3"), false);
-        assert_eq!(g.data.artifacts[0].parts, vec![text_part("3")]);
+        let parts = |d: &TaskData| d.artifacts[0].to_value()["parts"].clone();
+        assert_eq!(parts(&g.data), json!([text_part("1"), text_part("2")]));
+        merge(&mut g.data, "3", false);
+        assert_eq!(parts(&g.data), json!([text_part("3")]));
     }
 
     #[test]

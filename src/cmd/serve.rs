@@ -34,6 +34,10 @@ pub struct Args {
     /// Largest accepted request body, in bytes.
     #[arg(long, value_name = "N")]
     pub max_body_bytes: Option<usize>,
+    /// Byte budget of the task store (default 512 MiB); the oldest finished tasks are evicted
+    /// to stay within it.
+    #[arg(long, value_name = "N")]
+    pub max_store_bytes: Option<usize>,
     /// Inject a deliberate bug (for testing the suite).
     #[arg(long, value_name = "NAME", hide = true)]
     pub fault: Option<Fault>,
@@ -72,6 +76,9 @@ pub async fn run(args: Args) -> u8 {
             eprintln!("gauntlet serve: --webhook-ca {}: {e}", path.display());
             return crate::EXIT_USAGE;
         }
+    }
+    if let Some(n) = args.max_store_bytes {
+        builder.config_mut().max_store_bytes = n;
     }
     let server = match builder.bind(addr).await {
         Ok(s) => s,

@@ -14,6 +14,7 @@ pub mod common;
 pub mod disconnect;
 pub mod lifecycle;
 pub mod malformed;
+pub mod memory;
 pub mod net;
 pub mod push;
 pub mod race;
@@ -34,6 +35,7 @@ pub static ALL: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
         &webhooks::SCENARIOS[..],
         &net::SCENARIOS[..],
         &malformed::SCENARIOS[..],
+        &memory::SCENARIOS[..],
         &lifecycle::SCENARIOS[..],
     ]
     .concat()

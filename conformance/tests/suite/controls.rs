@@ -77,6 +77,9 @@ const JUDGED_BY_CHAOS: &[Fault] = &[
     Fault::PushRetryAfterClose,
     Fault::PushHttpsDropped,
     Fault::SsrfStandardSpellingsOnly,
+    Fault::IdReencoded,
+    Fault::FatStoredChunks,
+    Fault::SubscriberBacklog,
 ];
 
 const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
