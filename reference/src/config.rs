@@ -24,8 +24,16 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// Largest accepted request body, in bytes (413 / -32600 beyond it).
     pub max_body_bytes: usize,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take to send its request headers (408 when it has started one;
+    /// an idle keep-alive connection is closed after this long).
     pub header_read_timeout: Duration,
+    /// How long a request body may take, on top of the per-byte credit of `min_body_rate`
+    /// (408 and close beyond it).
+    pub body_read_timeout: Duration,
+    /// Minimum sustained body transfer rate, in bytes per second, past `body_read_timeout`.
+    pub min_body_rate: u64,
+    /// Open connections beyond which new ones get an immediate 503 and are closed.
+    pub max_connections: usize,
     /// Events buffered per stream subscriber before a lagging subscriber is cut off.
     pub subscriber_buffer: usize,
     /// Idle time after which an SSE stream gets a keep-alive comment.
@@ -54,6 +62,9 @@ impl Default for Config {
             allow_private_webhooks: false,
             max_body_bytes: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            min_body_rate: 16 * 1024,
+            max_connections: 4096,
             subscriber_buffer: 1024,
             keepalive: Duration::from_secs(15),
             shutdown_deadline: Duration::from_secs(5),
@@ -109,6 +120,17 @@ pub enum Fault {
     LeakOtherTenantsTasks,
     /// Chaos: a lagging subscriber silently loses events instead of being cut off.
     DropLaggingSilently,
+
+    // --- HTTP layer under a hostile network (chaos `hostile` family) ---
+    /// KEEP: an error answered before the body is read closes the keep-alive connection
+    /// without `Connection: close`.
+    SilentEarlyClose,
+    /// BODY: no body-read deadline; a stalled body holds its connection forever.
+    NoBodyTimeout,
+    /// FLOOD: at the connection limit new connections wait unanswered in the backlog.
+    StallAtConnectionLimit,
+    /// HOST: a missing, duplicate or invalid `Host` is accepted.
+    NoHostCheck,
 }
 
 impl Fault {
@@ -134,6 +156,11 @@ impl Fault {
         Fault::PushNoAuth,
         Fault::LeakOtherTenantsTasks,
         Fault::DropLaggingSilently,
+        // HTTP layer under a hostile network
+        Fault::SilentEarlyClose,
+        Fault::NoBodyTimeout,
+        Fault::StallAtConnectionLimit,
+        Fault::NoHostCheck,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -159,6 +186,11 @@ impl Fault {
             Fault::PushNoAuth => "push-no-auth",
             Fault::LeakOtherTenantsTasks => "leak-other-tenants-tasks",
             Fault::DropLaggingSilently => "drop-lagging-silently",
+            // HTTP layer under a hostile network
+            Fault::SilentEarlyClose => "silent-early-close",
+            Fault::NoBodyTimeout => "no-body-timeout",
+            Fault::StallAtConnectionLimit => "stall-at-connection-limit",
+            Fault::NoHostCheck => "no-host-check",
         }
     }
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod card;
 mod fuzz;
+mod hostile;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
