@@ -419,6 +419,84 @@ mod tests {
         assert!(logs_contain("shutdown deadline reached"));
     }
 
+    /// Set in the child process of the EMFILE test.
+    const EMFILE_CHILD: &str = "GAUNTLET_EMFILE_CHILD";
+
+    #[test]
+    fn regression_the_accept_loop_survives_running_out_of_file_descriptors() {
+        // The descriptor limit is lowered for a child copy of this test binary only, so no
+        // other test shares the shortage.
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(exe)
+            .args([
+                "--exact",
+                "server::tests::emfile_child_keeps_serving_after_accept_fails",
+                "--nocapture",
+            ])
+            .env(EMFILE_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran nothing: {stdout}"
+        );
+    }
+
+    #[tokio::test]
+    #[traced_test]
+    async fn emfile_child_keeps_serving_after_accept_fails() {
+        if std::env::var_os(EMFILE_CHILD).is_none() {
+            return; // only meaningful under the parent's lowered descriptor limit
+        }
+        let server = Server::builder()
+            .max_connections(100_000)
+            .bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let mut held = Vec::new();
+        // Each client costs this process two descriptors (its socket and the accepted one), so
+        // the server runs out long before 200 clients.
+        for _ in 0..200 {
+            match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr)).await {
+                Ok(Ok(tcp)) => held.push(tcp),
+                _ => break,
+            }
+        }
+        let seen = tokio::time::timeout(Duration::from_secs(10), async {
+            while !logs_contain("accept failed") {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(
+            seen.is_ok(),
+            "accept never failed with {} clients",
+            held.len()
+        );
+        drop(held);
+        let served = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut tcp = TcpStream::connect(addr).await.unwrap();
+            tcp.write_all(b"GET /.well-known/agent-card.json HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = [0u8; 12];
+            tcp.read_exact(&mut head).await.unwrap();
+            head
+        })
+        .await
+        .expect("served again after the shortage");
+        assert_eq!(&served, b"HTTP/1.1 200");
+        assert!(logs_contain("accepting again"));
+        server.shutdown().await;
+    }
+
     #[tokio::test]
     #[traced_test]
     async fn an_idle_server_shuts_down_without_warnings() {
