@@ -24,8 +24,16 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// Largest accepted request body, in bytes (413 / -32600 beyond it).
     pub max_body_bytes: usize,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take to send its request headers (408 when it has started one;
+    /// an idle keep-alive connection is closed after this long).
     pub header_read_timeout: Duration,
+    /// How long a request body may take, on top of the per-byte credit of `min_body_rate`
+    /// (408 and close beyond it).
+    pub body_read_timeout: Duration,
+    /// Minimum sustained body transfer rate, in bytes per second, past `body_read_timeout`.
+    pub min_body_rate: u64,
+    /// Open connections beyond which new ones get an immediate 503 and are closed.
+    pub max_connections: usize,
     /// Events buffered per stream subscriber before a lagging subscriber is cut off.
     pub subscriber_buffer: usize,
     /// Idle time after which an SSE stream gets a keep-alive comment.
@@ -66,6 +74,9 @@ impl Default for Config {
             allow_private_webhooks: false,
             max_body_bytes: 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            min_body_rate: 16 * 1024,
+            max_connections: 4096,
             subscriber_buffer: 1024,
             keepalive: Duration::from_secs(15),
             shutdown_deadline: Duration::from_secs(5),
@@ -160,6 +171,16 @@ pub enum Fault {
     /// Chaos: every stream subscriber keeps its own unbounded copy of each later event of its
     /// task, even after it was cut off for lagging (a per-subscriber backlog).
     SubscriberBacklog,
+    // --- HTTP layer under a hostile network (chaos `hostile` family) ---
+    /// KEEP: an error answered before the body is read closes the keep-alive connection
+    /// without `Connection: close`.
+    SilentEarlyClose,
+    /// BODY: no body-read deadline; a stalled body holds its connection forever.
+    NoBodyTimeout,
+    /// FLOOD: at the connection limit new connections wait unanswered in the backlog.
+    StallAtConnectionLimit,
+    /// HOST: a missing, duplicate or invalid `Host` is accepted.
+    NoHostCheck,
 }
 
 impl Fault {
@@ -192,6 +213,11 @@ impl Fault {
         Fault::IdReencoded,
         Fault::FatStoredChunks,
         Fault::SubscriberBacklog,
+        // HTTP layer under a hostile network
+        Fault::SilentEarlyClose,
+        Fault::NoBodyTimeout,
+        Fault::StallAtConnectionLimit,
+        Fault::NoHostCheck,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -224,6 +250,11 @@ impl Fault {
             Fault::IdReencoded => "id-reencoded",
             Fault::FatStoredChunks => "fat-stored-chunks",
             Fault::SubscriberBacklog => "subscriber-backlog",
+            // HTTP layer under a hostile network
+            Fault::SilentEarlyClose => "silent-early-close",
+            Fault::NoBodyTimeout => "no-body-timeout",
+            Fault::StallAtConnectionLimit => "stall-at-connection-limit",
+            Fault::NoHostCheck => "no-host-check",
         }
     }
 }

@@ -1,9 +1,17 @@
 //! HTTP front door: one handler for every request on the port, the response body type, and the
-//! checks both bindings share (body limit, content type, `A2A-Version`, `A2A-Extensions`).
+//! checks both bindings share (`Host`, body limit and read deadline, content type,
+//! `A2A-Version`, `A2A-Extensions`).
 //!
 //! Routing is by path alone: the card at `/.well-known/agent-card.json`, JSON-RPC at `/`, and
 //! everything else is the REST binding (which answers 404 for paths it does not know).
+//!
+//! Framing honesty lives here too: a request whose body a handler never read gets
+//! `Connection: close` on its answer (hyper would otherwise close the connection silently once
+//! the unread body outgrows its buffer), and a body that stalls or trickles below the minimum
+//! rate is cut off with 408. HTTP-layer errors carry the route's binding error shape
+//! ([`transport_error`]).
 
+use std::cell::Cell;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,11 +21,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{Request, Response, StatusCode};
+use http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
+};
+use http::{Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::auth::Auth;
 use crate::card::Cards;
@@ -146,46 +157,132 @@ pub(crate) fn to_bytes(v: &serde_json::Value) -> Bytes {
     Bytes::from(serde_json::to_vec(v).unwrap_or_default())
 }
 
+/// The future hyper polls per request: boxed once, so the connection can be taken apart after
+/// it ends (hyper's `poll_without_shutdown` wants an `Unpin` service future).
+pub(crate) type Answer =
+    Pin<Box<dyn Future<Output = Result<Response<ResBody>, Infallible>> + Send>>;
+
 /// The single entry point hyper calls for every request.
-pub(crate) async fn handle(
-    app: Arc<App>,
-    req: Request<Incoming>,
-) -> Result<Response<ResBody>, Infallible> {
-    let path = req.uri().path();
-    if path == crate::card::CARD_PATH {
-        return Ok(crate::card::serve_public(&app, &req));
+pub(crate) fn handle(app: Arc<App>, req: Request<Incoming>) -> Answer {
+    Box::pin(async move { Ok(answer(&app, req).await) })
+}
+
+async fn answer(app: &App, req: Request<Incoming>) -> Response<ResBody> {
+    let rpc = req.uri().path() == "/";
+    let has_body = !req.body().is_end_stream();
+    let scope = RequestScope {
+        timing: BodyTiming::of(&app.config),
+        body: Cell::new(BodyState::Unread),
+    };
+    let (mut res, body) = REQUEST
+        .scope(scope, async {
+            let res = dispatch(app, req, rpc).await;
+            (res, REQUEST.with(|s| s.body.get()))
+        })
+        .await;
+    if has_body && body == BodyState::Unread && !app.fault(Fault::SilentEarlyClose) {
+        // The unread body cannot be skipped reliably, so hyper will close: say so.
+        res.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    let rpc = path == "/";
+    if rpc && body == BodyState::TimedOut {
+        // JSON-RPC errors travel with 200; a transport timeout is the HTTP layer's 408.
+        *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    }
+    res
+}
+
+async fn dispatch(app: &App, req: Request<Incoming>, rpc: bool) -> Response<ResBody> {
+    if let Err(e) = check_host(&app.config, &req) {
+        return if rpc {
+            crate::jsonrpc::error_response(app, StatusCode::BAD_REQUEST, e)
+        } else {
+            crate::rest::error_response(app, e)
+        };
+    }
+    if req.uri().path() == crate::card::CARD_PATH {
+        return crate::card::serve_public(app, &req);
+    }
     let caller = match app.auth.check(req.headers()) {
         Ok(caller) => caller,
-        Err(e) => return Ok(crate::auth::challenge(&app, rpc, e)),
+        Err(e) => return crate::auth::challenge(app, rpc, e),
     };
-    let answer = CatchPanic(Box::pin(async {
+    let inner = async {
         if rpc {
-            crate::jsonrpc::handle(&app, req, caller).await
+            crate::jsonrpc::handle(app, req, caller).await
         } else {
-            crate::rest::handle(&app, req, caller).await
+            crate::rest::handle(app, req, caller).await
         }
-    }))
-    .await;
-    Ok(answer.unwrap_or_else(|| {
+    };
+    tokio::pin!(inner);
+    CatchPanic(inner).await.unwrap_or_else(|| {
         // A bug behind the seam must not cost the client its connection without an answer.
         let e = A2aError::new(
             ErrorKind::Internal,
             "internal error while handling the request",
         );
         if rpc {
-            crate::jsonrpc::error_response(&app, StatusCode::INTERNAL_SERVER_ERROR, e)
+            crate::jsonrpc::error_response(app, StatusCode::INTERNAL_SERVER_ERROR, e)
         } else {
-            crate::rest::error_response(&app, e)
+            crate::rest::error_response(app, e)
         }
-    }))
+    })
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request needs exactly one `Host`, and any `Host` must be a valid
+/// `uri-host [":" port]` (empty is valid: a target without authority).
+fn check_host<B>(config: &Config, req: &Request<B>) -> Result<(), A2aError> {
+    if config.fault == Some(Fault::NoHostCheck) {
+        return Ok(());
+    }
+    let mut hosts = req.headers().get_all(HOST).iter();
+    let problem = match (hosts.next(), hosts.next()) {
+        (None, _) if req.version() >= Version::HTTP_11 => "the request has no Host header",
+        (None, _) => return Ok(()),
+        (Some(_), Some(_)) => "the request has more than one Host header",
+        (Some(v), None) if !valid_host(v.as_bytes()) => "the Host header is not a valid host",
+        (Some(_), None) => return Ok(()),
+    };
+    Err(A2aError::new(
+        ErrorKind::InvalidRequest,
+        format!("{problem} (RFC 9112 §3.2)"),
+    ))
+}
+
+/// `uri-host [":" port]` of RFC 3986: an IP literal in brackets, or reg-name / IPv4 characters.
+fn valid_host(v: &[u8]) -> bool {
+    let (host, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        let Some(end) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let literal = &rest[..end];
+        if literal.is_empty()
+            || !literal
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return false;
+        }
+        (&[][..], &rest[end + 1..])
+    } else {
+        match v.iter().position(|&b| b == b':') {
+            Some(i) => (&v[..i], &v[i..]),
+            None => (v, &[][..]),
+        }
+    };
+    let reg_name = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(b);
+    let port_ok = match port {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    host.iter().all(reg_name) && port_ok
 }
 
 /// Resolves to None instead of unwinding when the inner future panics.
-struct CatchPanic<F>(Pin<Box<F>>);
+struct CatchPanic<'a, F>(Pin<&'a mut F>);
 
-impl<F: Future> Future for CatchPanic<F> {
+impl<F: Future> Future for CatchPanic<'_, F> {
     type Output = Option<F::Output>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -215,12 +312,88 @@ const DRAIN_BUDGET: usize = 4 * 1024 * 1024;
 /// How long that draining may take.
 const DRAIN_TIME: Duration = Duration::from_secs(1);
 
+tokio::task_local! {
+    /// Per-request facts shared by the front door and the body reader, so both bindings get the
+    /// read deadline and report whether they read the body without threading it through.
+    static REQUEST: RequestScope;
+}
+
+struct RequestScope {
+    timing: Option<BodyTiming>,
+    body: Cell<BodyState>,
+}
+
+/// What became of a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyState {
+    /// No handler read it.
+    Unread,
+    /// Read, or refused by [`read_body`] (which then decided about the connection itself).
+    Settled,
+    /// It stalled or trickled below the minimum rate.
+    TimedOut,
+}
+
+/// The body-read deadline: `base` for the whole body plus `1 / min_rate` seconds per byte
+/// received, so a slow but steady upload of a large body is not cut off.
+#[derive(Debug, Clone, Copy)]
+struct BodyTiming {
+    base: Duration,
+    min_rate: u64,
+}
+
+impl BodyTiming {
+    fn of(config: &Config) -> Option<Self> {
+        (config.fault != Some(Fault::NoBodyTimeout)).then_some(BodyTiming {
+            base: config.body_read_timeout,
+            min_rate: config.min_body_rate.max(1),
+        })
+    }
+
+    fn deadline(self, start: Instant, received: usize) -> Instant {
+        let credit =
+            Duration::from_micros((received as u64).saturating_mul(1_000_000) / self.min_rate);
+        start + self.base + credit
+    }
+}
+
+fn settle(state: BodyState) {
+    let _ = REQUEST.try_with(|s| s.body.set(state));
+}
+
+/// Metadata key marking a body-read timeout, so a binding can answer it with 408.
+pub(crate) const BODY_TIMEOUT_META: &str = "bodyReadTimeout";
+
+/// The HTTP status a [`BodyError`] calls for when it is not the error kind's own: 408 for a
+/// body-read timeout.
+pub(crate) fn body_error_status(e: &A2aError) -> Option<StatusCode> {
+    e.metadata
+        .iter()
+        .any(|(k, _)| k == BODY_TIMEOUT_META)
+        .then_some(StatusCode::REQUEST_TIMEOUT)
+}
+
 /// Reads a request body, enforcing `limit` both on `Content-Length` (before reading) and on the
-/// bytes actually received (chunked bodies, lying lengths).
+/// bytes actually received (chunked bodies, lying lengths), and the body-read deadline.
 pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Incoming,
     limit: usize,
+) -> Result<Bytes, BodyError> {
+    let timing = REQUEST.try_with(|s| s.timing).ok().flatten();
+    let result = read_body_within(headers, body, limit, timing).await;
+    settle(match &result {
+        Err(e) if body_error_status(&e.error).is_some() => BodyState::TimedOut,
+        _ => BodyState::Settled,
+    });
+    result
+}
+
+async fn read_body_within(
+    headers: &HeaderMap,
+    body: Incoming,
+    limit: usize,
+    timing: Option<BodyTiming>,
 ) -> Result<Bytes, BodyError> {
     let too_large = |n: &dyn std::fmt::Display| {
         A2aError::new(
@@ -245,10 +418,36 @@ pub(crate) async fn read_body(
             });
         }
     }
+    let start = Instant::now();
     let mut first: Option<Bytes> = None;
     let mut rest: Option<BytesMut> = None;
     let mut total = 0usize;
-    while let Some(frame) = body.frame().await {
+    loop {
+        let next = match timing {
+            None => body.frame().await,
+            Some(t) => {
+                match tokio::time::timeout_at(t.deadline(start, total), body.frame()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        let waited = start.elapsed();
+                        return Err(BodyError {
+                        error: A2aError::new(
+                            ErrorKind::InvalidRequest,
+                            format!(
+                                "the request body was not received in time ({total} bytes in {} ms; at least {} bytes/s are required after the first {} ms)",
+                                waited.as_millis(),
+                                t.min_rate,
+                                t.base.as_millis()
+                            ),
+                        )
+                        .with_meta(BODY_TIMEOUT_META, format!("{}ms", t.base.as_millis())),
+                        close: true,
+                    });
+                    }
+                }
+            }
+        };
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| BodyError {
             error: A2aError::new(
                 ErrorKind::InvalidRequest,
@@ -302,6 +501,48 @@ async fn drain(body: &mut Incoming) -> bool {
         true
     };
     tokio::time::timeout(DRAIN_TIME, all).await.unwrap_or(false)
+}
+
+/// A complete raw HTTP/1.1 error response for the connection layer (408 on a half-sent head,
+/// 503 above the connection limit), in the error shape of the route named by `head` (the first
+/// bytes of the request, possibly partial): a JSON-RPC error object for `/`, otherwise the REST
+/// `{"error":{code,status,message}}`. Always `Connection: close`.
+pub(crate) fn transport_error(head: &[u8], status: StatusCode, message: &str) -> Vec<u8> {
+    let target = head.split(|&b| b == b' ').nth(1).unwrap_or_default();
+    let path = target.split(|&b| b == b'?').next().unwrap_or_default();
+    let e = A2aError::new(ErrorKind::InvalidRequest, message);
+    let (content_type, body) = if path == b"/" {
+        let mut error = e.to_jsonrpc();
+        if status.is_server_error() {
+            error["code"] = serde_json::Value::from(ErrorKind::Internal.jsonrpc_code());
+        }
+        (
+            "application/json",
+            serde_json::json!({"jsonrpc": "2.0", "id": null, "error": error}),
+        )
+    } else {
+        let mut body = e.to_rest();
+        body["error"]["code"] = serde_json::Value::from(status.as_u16());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            body["error"]["status"] = serde_json::Value::from("UNAVAILABLE");
+        }
+        ("application/a2a+json", body)
+    };
+    let body = to_bytes(&body);
+    let retry = if status == StatusCode::SERVICE_UNAVAILABLE {
+        "retry-after: 1\r\n"
+    } else {
+        ""
+    };
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{retry}connection: close\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    out
 }
 
 /// Accepts `application/json` and `application/a2a+json` (parameters allowed); a missing header
@@ -447,16 +688,82 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_resolves_to_none() {
-        let ok = CatchPanic(Box::pin(async { 7 })).await;
+        let ok = std::pin::pin!(async { 7 });
+        let ok = CatchPanic(ok).await;
         assert_eq!(ok, Some(7));
-        let caught = CatchPanic(Box::pin(async {
+        let caught = std::pin::pin!(async {
             if ok.is_some() {
                 panic!("deliberate");
             }
             0
-        }))
-        .await;
+        });
+        let caught = CatchPanic(caught).await;
         assert_eq!(caught, None);
+    }
+
+    #[test]
+    fn host_values_follow_rfc_3986() {
+        for ok in [
+            "x",
+            "127.0.0.1:7420",
+            "[::1]:80",
+            "[::1]",
+            "a-b.example",
+            "",
+            "h:",
+        ] {
+            assert!(valid_host(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "a b",
+            "user@host",
+            "host:port",
+            "[::1",
+            "[]",
+            "[::1]x",
+            "h/p",
+            "a:1:2",
+        ] {
+            assert!(!valid_host(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn transport_errors_take_the_routes_error_shape() {
+        let raw = transport_error(
+            b"POST / HTTP/1.1\r\nHo",
+            StatusCode::REQUEST_TIMEOUT,
+            "late",
+        );
+        let text = String::from_utf8(raw).unwrap();
+        assert!(
+            text.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("connection: close\r\n"));
+        let body: serde_json::Value =
+            serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], -32600);
+        assert!(body["id"].is_null());
+
+        let raw = transport_error(b"GET /tasks", StatusCode::SERVICE_UNAVAILABLE, "full");
+        let text = String::from_utf8(raw).unwrap();
+        assert!(text.contains("retry-after: 1\r\n"), "{text}");
+        let body: serde_json::Value =
+            serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], 503);
+        assert_eq!(body["error"]["status"], "UNAVAILABLE");
+    }
+
+    #[test]
+    fn the_body_deadline_grows_with_the_bytes_received() {
+        let t = BodyTiming {
+            base: Duration::from_secs(1),
+            min_rate: 1000,
+        };
+        let start = Instant::now();
+        assert_eq!(t.deadline(start, 0), start + Duration::from_secs(1));
+        assert_eq!(t.deadline(start, 500), start + Duration::from_millis(1500));
     }
 
     #[test]

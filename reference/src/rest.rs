@@ -14,8 +14,9 @@ use serde_json::{Map, Value};
 use crate::config::Fault;
 use crate::error::{A2aError, ErrorKind};
 use crate::http::{
-    activated_extensions, check_content_type, check_version, ctx, echo_extensions, faulted, full,
-    read_body, to_bytes, App, BodyError, ResBody, APPLICATION_A2A_JSON,
+    activated_extensions, body_error_status, check_content_type, check_version, ctx,
+    echo_extensions, faulted, full, read_body, to_bytes, App, BodyError, ResBody,
+    APPLICATION_A2A_JSON,
 };
 use crate::service::{Caller, Op, Reply};
 use crate::sse::{self, Framing};
@@ -106,7 +107,10 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(BodyError { error, close }) => {
-            let mut res = error_response(app, error);
+            let mut res = match body_error_status(&error) {
+                Some(status) => error_response_with_status(app, error, status),
+                None => error_response(app, error),
+            };
             if close {
                 res.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));

@@ -4,16 +4,25 @@
 //! accepted sockets, explicit backlog) and handed to tokio, so a server can be stopped and started
 //! on the same port a thousand times in a row. Shutdown goes through a `tokio::sync::watch`
 //! sender held by the [`ServerHandle`].
+//!
+//! Each connection's end is owned here too: above `max_connections` a new connection gets an
+//! immediate 503; a head not finished within the header timeout gets 408 (hyper would close
+//! silently); and every close is a lingering one (FIN, then the client's leftovers are read and
+//! discarded for a bounded time), so a final answer is not destroyed by a reset. Accept errors
+//! (EMFILE) back off and the loop keeps serving.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::StatusCode;
+
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use socket2::{Domain, Protocol, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -73,6 +82,11 @@ impl ServerBuilder {
     /// Sets the request body limit.
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.config.max_body_bytes = n;
+        self
+    }
+    /// Sets the connection limit (503 beyond it).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
         self
     }
     /// Sets the per-subscriber event buffer.
@@ -202,6 +216,15 @@ fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 
 const BACKLOG: i32 = 1024;
 
+/// How long accepting pauses after an error such as EMFILE.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
+/// Upper bound on lingering after a close: how long the client's leftovers are read...
+const LINGER_TIME: Duration = Duration::from_millis(500);
+/// ... and how many bytes of them.
+const LINGER_BYTES: usize = 1024 * 1024;
+/// How long a connection-layer answer (408) may take to write.
+const ANSWER_TIME: Duration = Duration::from_millis(100);
+
 async fn accept_loop(
     listener: TcpListener,
     app: Arc<App>,
@@ -209,14 +232,27 @@ async fn accept_loop(
     connections: Arc<AtomicUsize>,
 ) {
     let mut conns = JoinSet::new();
+    let limit = app.config.max_connections;
+    let stall = app.fault(Fault::StallAtConnectionLimit);
+    let mut failing = false;
     loop {
+        // The fault leaves new connections waiting in the backlog while the server is full.
+        let full = stall && connections.load(Ordering::Relaxed) >= limit;
         tokio::select! {
             biased;
             // Err means the handle is gone: stop as well.
             _ = stopped(&mut stop) => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if !full => match accepted {
                 Ok((stream, _)) => {
+                    if failing {
+                        tracing::info!("accepting again");
+                        failing = false;
+                    }
+                    if connections.load(Ordering::Relaxed) >= limit {
+                        refuse(&stream);
+                        continue;
+                    }
                     // Small writes (SSE events, short answers) must leave at once.
                     let _ = stream.set_nodelay(true);
                     conns.spawn(serve_connection(
@@ -227,10 +263,14 @@ async fn accept_loop(
                     ));
                 }
                 Err(e) => {
-                    // Out of descriptors and similar: back off briefly instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
+                    // Out of descriptors and similar: back off instead of spinning, keep serving
+                    // the open connections, and say it once per episode.
+                    if !failing {
+                        tracing::warn!(error = %e, "accept failed; backing off");
+                        failing = true;
+                    }
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                        _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
                         _ = stopped(&mut stop) => break,
                     }
                 }
@@ -253,6 +293,21 @@ async fn accept_loop(
     }
 }
 
+/// Answers a connection above the limit with 503 at once, without a task: whatever the client
+/// already sent is read (it names the route's error shape and avoids a reset), the answer is
+/// written without waiting, and the socket is closed.
+fn refuse(stream: &TcpStream) {
+    let mut head = [0u8; 512];
+    let n = stream.try_read(&mut head).unwrap_or(0);
+    let answer = crate::http::transport_error(
+        &head[..n],
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is at its connection limit; retry later",
+    );
+    let _ = stream.try_write(&answer);
+    let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
+}
+
 async fn serve_connection(
     stream: TcpStream,
     app: Arc<App>,
@@ -266,21 +321,71 @@ async fn serve_connection(
         .keep_alive(true);
     let handler = app.clone();
     let service = service_fn(move |req| crate::http::handle(handler.clone(), req));
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        res = conn.as_mut() => {
-            if let Err(e) = res {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        }
+    let mut conn = builder.serve_connection(TokioIo::new(stream), service);
+    let mut stopping = false;
+    let ended = tokio::select! {
+        res = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => res,
         _ = stopped(&mut stop) => {
-            conn.as_mut().graceful_shutdown();
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error during shutdown");
-            }
+            stopping = true;
+            std::pin::Pin::new(&mut conn).graceful_shutdown();
+            std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)).await
+        }
+    };
+    let parts = conn.into_parts();
+    let mut answer = None;
+    if let Err(e) = ended {
+        // A head was started but not finished in time: say 408 instead of vanishing. With no
+        // bytes of a new request the connection was idle, and closing it is the idle timeout.
+        if e.is_timeout() && !parts.read_buf.is_empty() {
+            answer = Some(crate::http::transport_error(
+                &parts.read_buf,
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request head was not received within {} ms",
+                    app.config.header_read_timeout.as_millis()
+                ),
+            ));
+        } else {
+            tracing::debug!(error = %e, "connection ended with an error");
         }
     }
+    // A graceful shutdown lets in-flight requests finish reading, so there is nothing to wait
+    // for; lingering would only hold the shutdown up for clients that keep idle connections.
+    let linger_for = if stopping || *stop.borrow() {
+        Duration::ZERO
+    } else {
+        LINGER_TIME
+    };
+    tokio::select! {
+        _ = linger(parts.io.into_inner(), answer, linger_for) => {}
+        _ = stopped(&mut stop) => {}
+    }
+}
+
+/// Closes `stream` in stages: `answer` (if any), FIN, then the client's leftovers are read and
+/// discarded until it closes too, within `time` and [`LINGER_BYTES`]. Closing with unread
+/// input would send a reset that can destroy the last answer before the client reads it.
+async fn linger(mut stream: TcpStream, answer: Option<Vec<u8>>, time: Duration) {
+    let close = async {
+        if let Some(answer) = answer {
+            stream.write_all(&answer).await?;
+        }
+        stream.shutdown().await?;
+        if time.is_zero() {
+            return Ok(());
+        }
+        let mut sink = [0u8; 1024];
+        let mut seen = 0usize;
+        while seen <= LINGER_BYTES {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => seen += n,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    // Writing the answer gets its own bound even when lingering is skipped.
+    let _ = tokio::time::timeout(time.max(ANSWER_TIME), close).await;
 }
 
 /// Resolves once shutdown was requested (or the handle is gone).
@@ -317,6 +422,84 @@ mod tests {
         tcp.write_all(b"{").await.unwrap();
         server.shutdown().await;
         assert!(logs_contain("shutdown deadline reached"));
+    }
+
+    /// Set in the child process of the EMFILE test.
+    const EMFILE_CHILD: &str = "GAUNTLET_EMFILE_CHILD";
+
+    #[test]
+    fn regression_the_accept_loop_survives_running_out_of_file_descriptors() {
+        // The descriptor limit is lowered for a child copy of this test binary only, so no
+        // other test shares the shortage.
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+            .arg(exe)
+            .args([
+                "--exact",
+                "server::tests::emfile_child_keeps_serving_after_accept_fails",
+                "--nocapture",
+            ])
+            .env(EMFILE_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the child ran nothing: {stdout}"
+        );
+    }
+
+    #[tokio::test]
+    #[traced_test]
+    async fn emfile_child_keeps_serving_after_accept_fails() {
+        if std::env::var_os(EMFILE_CHILD).is_none() {
+            return; // only meaningful under the parent's lowered descriptor limit
+        }
+        let server = Server::builder()
+            .max_connections(100_000)
+            .bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let addr = server.local_addr();
+        let mut held = Vec::new();
+        // Each client costs this process two descriptors (its socket and the accepted one), so
+        // the server runs out long before 200 clients.
+        for _ in 0..200 {
+            match tokio::time::timeout(Duration::from_secs(5), TcpStream::connect(addr)).await {
+                Ok(Ok(tcp)) => held.push(tcp),
+                _ => break,
+            }
+        }
+        let seen = tokio::time::timeout(Duration::from_secs(10), async {
+            while !logs_contain("accept failed") {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(
+            seen.is_ok(),
+            "accept never failed with {} clients",
+            held.len()
+        );
+        drop(held);
+        let served = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut tcp = TcpStream::connect(addr).await.unwrap();
+            tcp.write_all(b"GET /.well-known/agent-card.json HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = [0u8; 12];
+            tcp.read_exact(&mut head).await.unwrap();
+            head
+        })
+        .await
+        .expect("served again after the shortage");
+        assert_eq!(&served, b"HTTP/1.1 200");
+        assert!(logs_contain("accepting again"));
+        server.shutdown().await;
     }
 
     #[tokio::test]

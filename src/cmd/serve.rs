@@ -38,6 +38,9 @@ pub struct Args {
     /// to stay within it.
     #[arg(long, value_name = "N")]
     pub max_store_bytes: Option<usize>,
+    /// Open connections beyond which new ones get an immediate 503.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Inject a deliberate bug (for testing the suite).
     #[arg(long, value_name = "NAME", hide = true)]
     pub fault: Option<Fault>,
@@ -66,6 +69,9 @@ pub async fn run(args: Args) -> u8 {
     }
     if let Some(n) = args.max_body_bytes {
         builder = builder.max_body_bytes(n);
+    }
+    if let Some(n) = args.max_connections {
+        builder = builder.max_connections(n);
     }
     builder.config_mut().required_extension = args.required_extension;
     if let Some(path) = &args.webhook_ca {

@@ -5,6 +5,7 @@ mod card;
 mod fuzz;
 mod hooks;
 mod ids;
+mod hostile;
 mod jsonrpc;
 mod lifecycle;
 mod limits;
