@@ -104,3 +104,42 @@ fn list_shows_every_checklist_group_and_the_chaos_scenarios() {
         assert!(stdout.contains(id), "{id} missing from `gauntlet list`");
     }
 }
+
+#[test]
+fn a_selection_of_nothing_is_one_sentence_pointing_to_list_and_exit_code_2() {
+    for args in [
+        &["check", "--only", "NOPE-*"][..],
+        &["check", "--binding", "jsonrpc", "--only", "REST-*"][..],
+        &["chaos", "--only", "CHAOS-NOPE-*"][..],
+    ] {
+        let out = gauntlet(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let lines = stderr_lines(&out);
+        assert_eq!(lines.len(), 1, "{args:?}: {lines:?}");
+        assert!(
+            lines[0].contains("selects no") && lines[0].contains("list"),
+            "{lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_server_that_requires_a_token_is_one_sentence_and_exit_code_2() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let server = runtime
+        .block_on(
+            gauntlet_reference::Server::builder()
+                .bearer("secret-token")
+                .bind(([127, 0, 0, 1], 0).into()),
+        )
+        .expect("the reference binds");
+    let out = gauntlet(&["check", &server.base_url()]);
+    assert_eq!(out.status.code(), Some(2));
+    let lines = stderr_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("gauntlet: the server requires authentication: pass --token"),
+        "{lines:?}"
+    );
+    runtime.block_on(server.shutdown());
+}

@@ -1,5 +1,7 @@
 //! What a case sees: the target (card, interfaces, capabilities), its binding, a client that
-//! records into the case's own transcript, run-unique ids and scaled deadlines.
+//! records into the case's own transcript, run-unique ids and scaled deadlines. It also owns the
+//! classification of unmet needs ([`Unmet`]): not declared (NOT-APPLICABLE) or applicable but
+//! unobservable from here (UNTESTED).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,53 +45,123 @@ pub struct Target {
     pub loopback: bool,
 }
 
+/// Why a [`Need`] is unmet, which decides the verdict of the rows that need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmet {
+    /// The card does not declare the capability (or declares the one that excludes the
+    /// row): the row does not apply, NOT-APPLICABLE with this reason.
+    NotDeclared(String),
+    /// The row applies, but the suite cannot observe it from here: UNTESTED, with the reason
+    /// and what would make it judgeable.
+    Unobservable {
+        /// What is missing.
+        reason: String,
+        /// What would make the row judgeable (a flag, a skill, a deployment).
+        help: String,
+    },
+}
+
+impl Unmet {
+    /// The one-sentence reason (without the help).
+    pub fn reason(&self) -> &str {
+        match self {
+            Unmet::NotDeclared(r) | Unmet::Unobservable { reason: r, .. } => r,
+        }
+    }
+}
+
+/// What makes a test-agent row judgeable.
+pub const HELP_TEST_AGENT: &str =
+    "add the gauntlet-test-agent skill to the card (fixtures/test-agent.md)";
+/// What makes a two-identity row judgeable.
+pub const HELP_TWO_IDENTITIES: &str = "pass --token twice, one token per identity";
+/// What makes a webhook-delivery row judgeable.
+pub const HELP_LOCAL_WEBHOOK: &str =
+    "run the target on loopback so it can reach the suite's webhook receiver";
+
 impl Target {
-    /// Whether `need` is met; `Err(reason)` explains why not.
+    /// Whether `need` is met; `Err(reason)` explains why not (see [`Target::unmet`] for which
+    /// verdict that reason gives).
     pub fn check(&self, need: Need) -> Result<(), String> {
-        let (met, reason) = match need {
-            Need::TestAgent => (
+        match self.unmet(need) {
+            None => Ok(()),
+            Some(u) => Err(u.reason().to_owned()),
+        }
+    }
+
+    /// `None` when `need` is met; else whether the row does not apply (the card does not
+    /// declare the capability) or applies but cannot be observed from here.
+    pub fn unmet(&self, need: Need) -> Option<Unmet> {
+        let not_declared =
+            |met: bool, reason: &str| (!met).then(|| Unmet::NotDeclared(reason.to_owned()));
+        let unobservable = |met: bool, reason: &str, help: &str| {
+            (!met).then(|| Unmet::Unobservable {
+                reason: reason.to_owned(),
+                help: help.to_owned(),
+            })
+        };
+        match need {
+            Need::TestAgent => unobservable(
                 self.test_agent,
                 "the card does not advertise the gauntlet-test-agent skill",
+                HELP_TEST_AGENT,
             ),
-            Need::Streaming => (
+            Need::Streaming => not_declared(
                 self.streaming,
                 "the card does not declare capabilities.streaming",
             ),
-            Need::NoStreaming => (
+            Need::NoStreaming => not_declared(
                 !self.streaming,
                 "the card declares capabilities.streaming, so the refusal path cannot be exercised",
             ),
-            Need::Push => (
+            Need::Push => not_declared(
                 self.push,
                 "the card does not declare capabilities.pushNotifications",
             ),
-            Need::NoPush => (
+            Need::NoPush => not_declared(
                 !self.push,
                 "the card declares capabilities.pushNotifications, so the refusal path cannot be exercised",
             ),
-            Need::ExtendedCard => (
+            Need::ExtendedCard => not_declared(
                 self.extended_card,
                 "the card does not declare capabilities.extendedAgentCard",
             ),
-            Need::Auth => (self.auth, "the card declares no security schemes"),
-            Need::TwoIdentities => (
+            Need::Auth => not_declared(self.auth, "the card declares no security schemes"),
+            // Without declared security every caller is the same identity: nothing to isolate.
+            Need::TwoIdentities if !self.auth && self.tokens.len() < 2 => Some(Unmet::NotDeclared(
+                "the card declares no security schemes, so there is only one identity".to_owned(),
+            )),
+            Need::TwoIdentities => unobservable(
                 self.tokens.len() >= 2,
                 "two identities are needed (pass --token twice)",
+                HELP_TWO_IDENTITIES,
             ),
-            Need::RequiredExtension => (
+            Need::RequiredExtension => not_declared(
                 !self.required_extensions.is_empty(),
                 "the card declares no extension with required: true",
             ),
-            Need::LocalWebhook => (
+            Need::LocalWebhook => unobservable(
                 self.loopback,
                 "the target is not on loopback, so it cannot reach the suite's local webhook receiver",
+                HELP_LOCAL_WEBHOOK,
             ),
-        };
-        if met {
-            Ok(())
-        } else {
-            Err(reason.to_owned())
         }
+    }
+
+    /// The verdict-deciding unmet need of a row needing `needs`: any undeclared capability
+    /// makes it NOT-APPLICABLE (first one wins); else any unobservable need makes it UNTESTED.
+    pub fn unmet_of(&self, needs: &[Need]) -> Option<Unmet> {
+        let mut unobservable = None;
+        for need in needs {
+            match self.unmet(*need) {
+                Some(u @ Unmet::NotDeclared(_)) => return Some(u),
+                Some(u) => {
+                    unobservable.get_or_insert(u);
+                }
+                None => {}
+            }
+        }
+        unobservable
     }
 
     /// Reads the facts from an agent card fetched from `base_url`. `tokens` are the user's

@@ -39,6 +39,10 @@ pub enum RunError {
     /// The options are inconsistent.
     #[error("{0}")]
     Usage(String),
+    /// The server refuses unauthenticated calls (HTTP 401) and no token, or no accepted one,
+    /// was given: every case would only see the refusal.
+    #[error("{0}")]
+    AuthRequired(String),
 }
 
 /// Why a lifecycle operation (start/stop of the server under test) failed.

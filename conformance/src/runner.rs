@@ -1,6 +1,7 @@
 //! The runner: discovers the target, selects cases, runs each on each applicable binding with a
 //! fresh context, and emits [`RunEvent`]s that reporters consume. It knows nothing about A2A
-//! beyond the card discovery it needs to build the [`Target`](crate::context::Target).
+//! beyond the card discovery it needs to build the [`Target`](crate::context::Target) and one
+//! authentication preflight ([`preflight`]).
 //!
 //! The level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — lives
 //! here and only here: [`final_verdict`].
@@ -8,15 +9,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 use crate::case::{Binding, Bindings, Case, Exec, Level, Need, Outcome, Verdict};
-use crate::context::{Ctx, Target};
+use crate::context::{Ctx, Target, Unmet};
 use crate::errors::{ProbeError, RunError};
 use crate::probe::{parse_url, Probe, RawRequest, Transcript};
 use crate::report::{CaseResult, Deviation, RunReport};
-use crate::spec::PROTOCOL_VERSION;
+use crate::spec::{Method, PROTOCOL_VERSION};
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -232,6 +233,48 @@ pub async fn discover(
     Ok(target)
 }
 
+/// Refuses a run that could only see authentication refusals: one cheap call (GetTask of an
+/// id no server holds, on the first declared binding, with the first `--token` if any) must not
+/// be answered HTTP 401. Any other answer, or none, lets the cases judge.
+pub async fn preflight(target: &Arc<Target>, timeout_scale: f64) -> Result<(), RunError> {
+    let Some(binding) = target.bindings().first().copied() else {
+        return Ok(());
+    };
+    let ctx = Ctx::new(
+        target.clone(),
+        binding,
+        Transcript::new(),
+        timeout_scale,
+        new_run_id(),
+    );
+    let id = ctx.unique("gauntlet-auth-probe");
+    let Ok(answer) = ctx
+        .client()
+        .call(Method::GetTask, json!({ "id": id }))
+        .await
+    else {
+        // An unreachable interface is for the cases to report, with evidence.
+        return Ok(());
+    };
+    if answer.raw.status != 401 {
+        return Ok(());
+    }
+    let challenge = answer
+        .raw
+        .header("www-authenticate")
+        .map(|c| format!(" with WWW-Authenticate: {c}"))
+        .unwrap_or_default();
+    let seen = format!(
+        "GetTask on {} answered HTTP 401{challenge}",
+        target.url(binding).unwrap_or_default()
+    );
+    Err(RunError::AuthRequired(if target.tokens.is_empty() {
+        format!("the server requires authentication: pass --token ({seen})")
+    } else {
+        format!("the server refused the first --token: pass one it accepts ({seen})")
+    }))
+}
+
 /// "Connection refused (os error 111)" → "connection refused".
 fn plain_io_reason(reason: &str) -> String {
     let r = reason.split(" (os error").next().unwrap_or(reason);
@@ -284,7 +327,36 @@ pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Pl
             });
         }
     }
+    if out.is_empty() {
+        return Err(RunError::Usage(format!(
+            "{} selects no case: `gauntlet check --list` without it lists what can run",
+            selection_flags(opts)
+        )));
+    }
     Ok(out)
+}
+
+/// The selecting flags in effect, as typed: `--only 'JRPC-9*' --binding rest`.
+fn selection_flags(opts: &RunOptions) -> String {
+    let mut flags: Vec<String> = opts
+        .only
+        .iter()
+        .map(|g| format!("--only {}", crate::probe::transcript::quote(g)))
+        .collect();
+    if let Some(bs) = &opts.bindings {
+        flags.extend(bs.iter().map(|b| format!("--binding {}", b.short())));
+    }
+    if opts.level != Level::May {
+        flags.push(format!(
+            "--level {}",
+            opts.level.as_str().to_ascii_lowercase()
+        ));
+    }
+    if flags.is_empty() {
+        "the catalogue".to_owned()
+    } else {
+        flags.join(" ")
+    }
 }
 
 /// A run-unique token for ids (time-based, so two runs against one server never collide).
@@ -330,12 +402,8 @@ pub async fn run_planned(
         expected: outcome.expected,
         observed: outcome.observed,
         deviations,
-        // Evidence is only worth its memory when something needs explaining.
-        transcript: if verdict == Verdict::Pass {
-            Vec::new()
-        } else {
-            transcript.exchanges()
-        },
+        // Every verdict keeps its evidence, so a pass can be audited too; bounded per result.
+        transcript: transcript.bounded(),
         duration: started.elapsed(),
     }
 }
@@ -367,10 +435,10 @@ async fn judge(
             None => return Outcome::not_applicable("the card declares no usable interface"),
         },
     };
-    for need in case.needs {
-        if let Err(reason) = target.check(*need) {
-            return Outcome::not_applicable(reason);
-        }
+    match target.unmet_of(case.needs) {
+        Some(Unmet::NotDeclared(reason)) => return Outcome::not_applicable(reason),
+        Some(Unmet::Unobservable { reason, help }) => return Outcome::untested(reason, help),
+        None => {}
     }
     let ctx = Ctx::new(
         target.clone(),
@@ -506,6 +574,7 @@ pub async fn run(
 ) -> Result<RunReport, RunError> {
     let target = Arc::new(discover(base_url, opts.tokens.clone(), opts.timeout_scale).await?);
     let planned = plan(cases, &target, opts)?;
+    preflight(&target, opts.timeout_scale).await?;
     Ok(run_plan(target, planned, opts, reporter).await)
 }
 

@@ -4,8 +4,11 @@
 //! `GAUNTLET_TARGET=http://… cargo nextest run -p gauntlet-conformance --test target` judges
 //! that server; without the variable the embedded reference is started on 127.0.0.1:0 (webhooks
 //! on loopback allowed). Discovery happens before tests are listed, so the list matches the
-//! card. A FAIL, or an ERROR on a MUST, fails the test; NOT-APPLICABLE is reported as ignored
-//! with its reason (marked ignored up front when the reason is known before running).
+//! card. A FAIL, or an ERROR on a MUST, fails the test; NOT-APPLICABLE and UNTESTED are
+//! reported as ignored — never passed — with the reason (and, for UNTESTED, what would make the
+//! row judgeable), and marked ignored up front when an unmet need already decides it (run with
+//! `--ignored` to see the reasons). A server that answers 401 to the suite's credentials stops
+//! the harness before any test is listed.
 //! `GAUNTLET_TOKENS` (comma-separated) and `GAUNTLET_TIMEOUT_SCALE` mirror the CLI flags.
 
 use std::process::ExitCode;
@@ -13,6 +16,7 @@ use std::sync::Arc;
 
 use gauntlet_conformance::case::{Exec, Level, Verdict};
 use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::report::untested_text;
 use gauntlet_conformance::runner::{self, RunOptions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
@@ -65,6 +69,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = runtime.block_on(runner::preflight(&target, scale)) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
     let opts = RunOptions {
         timeout_scale: scale,
         tokens,
@@ -82,9 +90,11 @@ fn main() -> ExitCode {
     let trials: Vec<Trial> = planned
         .into_iter()
         .map(|p| {
+            // Decided before running: not automatable, or an unmet need (NOT-APPLICABLE or
+            // UNTESTED alike; both are ignored, neither passes).
             let known_skip = match p.case.exec {
                 Exec::Manual(_) => true,
-                Exec::Run(_) => p.case.needs.iter().any(|n| target.check(*n).is_err()),
+                Exec::Run(_) => target.unmet_of(p.case.needs).is_some(),
             };
             let (target, opts, handle, run_id) =
                 (target.clone(), opts.clone(), handle.clone(), run_id.clone());
@@ -98,14 +108,7 @@ fn main() -> ExitCode {
                     }
                     Verdict::NotApplicable => Ok(Completion::ignored_with(r.summary)),
                     // Never a pass: shown as ignored, with what would make it judgeable.
-                    Verdict::Untested => Ok(Completion::ignored_with(format!(
-                        "UNTESTED: {}{}",
-                        r.summary,
-                        r.expected
-                            .as_deref()
-                            .map(|e| format!(" ({e})"))
-                            .unwrap_or_default()
-                    ))),
+                    Verdict::Untested => Ok(Completion::ignored_with(untested_text(&r))),
                     Verdict::Error if r.level != Level::Must => {
                         println!("ERROR (not a MUST): {}", r.summary);
                         Ok(Completion::Completed)

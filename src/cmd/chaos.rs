@@ -87,6 +87,14 @@ pub async fn run(args: Args) -> u8 {
         Some(Some(d)) => Some(d),
         None => None,
     };
+    if gauntlet_chaos::runner::select(&args.only).is_empty() {
+        let flags: Vec<String> = args.only.iter().map(|g| format!("--only {g}")).collect();
+        eprintln!(
+            "gauntlet: {} selects no chaos scenario: `gauntlet list` lists them",
+            flags.join(" ")
+        );
+        return EXIT_USAGE;
+    }
     let order = match parse_order(&args.order) {
         Ok(o) => o,
         Err(msg) => {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use gauntlet_conformance::case::{Binding, Level};
 use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::context::Unmet;
 use gauntlet_conformance::errors::RunError;
 use gauntlet_conformance::report::human::HumanReporter;
 use gauntlet_conformance::runner::{self, RunOptions};
@@ -139,7 +140,7 @@ fn usage(e: &RunError) -> u8 {
     EXIT_USAGE
 }
 
-/// `--list`: what would run, and what would be skipped and why.
+/// `--list`: what would run, and what would not be judged and why (see `Target::unmet_of`).
 async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunOptions) -> u8 {
     let target = match runner::discover(url, opts.tokens.clone(), opts.timeout_scale).await {
         Ok(t) => Arc::new(t),
@@ -151,13 +152,13 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
     };
     let mut out = String::new();
     for p in &planned {
-        let skip = p
-            .case
-            .needs
-            .iter()
-            .find_map(|n| target.check(*n).err())
-            .map(|r| format!("  (skipped: {r})"))
-            .unwrap_or_default();
+        let skip = match target.unmet_of(p.case.needs) {
+            None => String::new(),
+            Some(Unmet::NotDeclared(r)) => format!("  (not applicable: {r})"),
+            Some(Unmet::Unobservable { reason, help }) => {
+                format!("  (untested: {reason}; to judge it: {help})")
+            }
+        };
         let _ = writeln!(
             out,
             "{:<20} {:<6} {}{skip}",

@@ -1,11 +1,11 @@
 //! The HTML report (`--html FILE`): one self-contained page (inline CSS, no scripts, no external
-//! resources) with the verdict, a case × binding matrix, and each failure's evidence. Every piece
-//! of server-controlled text is escaped.
+//! resources) with the verdict, a case × binding matrix, the rows not judged with their reasons,
+//! and each failure's evidence. Every piece of server-controlled text is escaped.
 
 use std::fmt::Write as _;
 
 use crate::case::{Binding, Verdict};
-use crate::report::{CaseResult, RunReport};
+use crate::report::{not_judged, CaseResult, RunReport};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -95,6 +95,8 @@ pub fn render(report: &RunReport) -> String {
                     Verdict::Fail | Verdict::NonStrict | Verdict::Error
                 ) {
                     format!("<a href=\"#{}\">{}</a>", anchor(r), r.verdict.as_str())
+                } else if matches!(r.verdict, Verdict::NotApplicable | Verdict::Untested) {
+                    format!("<a href=\"#not-judged\">{}</a>", r.verdict.as_str())
                 } else {
                     r.verdict.as_str().to_owned()
                 };
@@ -118,6 +120,31 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     let _ = writeln!(h, "</table>");
+
+    let groups = not_judged(report);
+    if !groups.is_empty() {
+        let _ = writeln!(h, "<h2 id=\"not-judged\">Not judged</h2>\n<ul>");
+    }
+    for g in &groups {
+        let names: Vec<String> = g.rows.iter().map(|r| escape(&r.name())).collect();
+        let help = g
+            .help
+            .map(|x| format!("<br>to judge: {}", escape(x)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<li><span class=\"{}\">{}</span> ({} rows, {} MUST): {}{help}<br><small>{}</small></li>",
+            class(g.verdict),
+            g.verdict.as_str(),
+            g.rows.len(),
+            g.musts(),
+            escape(g.reason),
+            names.join(" ")
+        );
+    }
+    if !groups.is_empty() {
+        let _ = writeln!(h, "</ul>");
+    }
 
     let failures: Vec<&CaseResult> = report
         .results

@@ -1,16 +1,17 @@
 //! The terminal report. While running: a one-line progress bar on a terminal, one plain line per
 //! result otherwise (logs, CI). At the end: every FAIL, NON-STRICT and ERROR with what was
-//! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; a
-//! per-area summary; the verdict; and, always last,
+//! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; every
+//! row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what would make it
+//! judgeable; a per-area summary; the verdict; and, always last,
 //! `gauntlet: N passed, N failed, N skipped` where passed = PASS + NON-STRICT + INFORMATIONAL,
-//! failed = FAIL + ERROR and skipped = NOT-APPLICABLE.
+//! failed = FAIL + ERROR and skipped = NOT-APPLICABLE + UNTESTED.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use crate::case::Verdict;
+use crate::case::{Level, Verdict};
 use crate::probe::transcript::truncate;
-use crate::report::{CaseResult, RunReport};
+use crate::report::{not_judged, CaseResult, RunReport};
 use crate::runner::{Reporter, RunEvent};
 
 /// Exchanges shown per failure; the JSON report has them all.
@@ -156,7 +157,7 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
         .filter(|r| {
             matches!(
                 r.verdict,
-                Verdict::Fail | Verdict::NonStrict | Verdict::Error | Verdict::Untested
+                Verdict::Fail | Verdict::NonStrict | Verdict::Error
             )
         })
         .collect();
@@ -211,6 +212,42 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
         }
         let _ = writeln!(out);
     }
+    let groups = not_judged(report);
+    if !groups.is_empty() {
+        let _ = writeln!(out, "Not judged:");
+    }
+    for g in &groups {
+        let rows = g.rows.len();
+        let plural = if rows == 1 { "" } else { "s" };
+        let musts = if g.verdict == Verdict::Untested {
+            format!(", {} MUST", g.musts())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {} ({rows} row{plural}{musts}): {}",
+            g.verdict.as_str(),
+            g.reason
+        );
+        if let Some(help) = g.help {
+            let _ = writeln!(out, "    to judge: {help}");
+        }
+        let mut line = String::from("   ");
+        for r in &g.rows {
+            let name = r.name();
+            if line.len() + name.len() + 1 > 100 {
+                let _ = writeln!(out, "{line}");
+                line = String::from("   ");
+            }
+            line.push(' ');
+            line.push_str(&name);
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if !groups.is_empty() {
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "Summary by area:");
     let _ = writeln!(
         out,
@@ -241,14 +278,19 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
     if report.conformant() {
         let _ = writeln!(
             out,
-            "CONFORMANT: {} passes every applicable MUST{when} ({} SHOULD warnings, {} errors on non-MUST rows).",
-            report.target, c.non_strict, c.errors
+            "CONFORMANT: {} passes every applicable MUST{when} ({} SHOULD warnings, {} errors and {} untested on non-MUST rows).",
+            report.target, c.non_strict, c.errors, c.untested
         );
     } else {
+        let untested_musts = report
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Untested && r.level == Level::Must)
+            .count();
         let _ = writeln!(
             out,
-            "NOT CONFORMANT: {} has {} MUST failures, {} errors and {} untested rows{when}.",
-            report.target, c.failed, c.errors, c.untested
+            "NOT CONFORMANT: {} has {} MUST failures, {} errors and {untested_musts} untested MUST rows{when}.",
+            report.target, c.failed, c.errors
         );
     }
     let _ = writeln!(out, "{}", report.summary_line());

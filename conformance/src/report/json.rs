@@ -1,4 +1,4 @@
-//! The JSON report (`--json FILE`). Its schema, `gauntlet-report/1`, is documented in
+//! The JSON report (`--json FILE`). Its schema, `gauntlet-report/2`, is documented in
 //! `conformance/REPORT.md`; any change to the shape bumps the schema name.
 
 use serde_json::{json, Value};
@@ -7,7 +7,7 @@ use crate::probe::Exchange;
 use crate::report::{CaseResult, RunReport};
 
 /// The schema identifier written in every report.
-pub const SCHEMA: &str = "gauntlet-report/1";
+pub const SCHEMA: &str = "gauntlet-report/2";
 
 /// The report as a JSON value.
 pub fn to_value(report: &RunReport) -> Value {
@@ -72,7 +72,8 @@ pub fn exchange_value(x: &Exchange) -> Value {
             "method": x.request.method,
             "url": x.request.url,
             "headers": pairs(&x.request.headers),
-            "body": String::from_utf8_lossy(&x.request.body),
+            "body": x.request_body_text(),
+            "bodyBytes": x.request_body_len,
         },
         "status": x.status,
         "headers": pairs(&x.headers),
@@ -80,6 +81,7 @@ pub fn exchange_value(x: &Exchange) -> Value {
         "events": x.events,
         "error": x.error,
         "elapsedMs": millis(x.elapsed),
+        "omittedBefore": x.omitted_before,
         "curl": x.curl(),
     })
 }

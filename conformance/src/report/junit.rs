@@ -1,7 +1,8 @@
 //! The JUnit XML report (`--junit FILE`), via quick-junit: one test suite per checklist group,
 //! one test case per case × binding. FAIL and ERROR are failures (`type` says which) carrying
-//! the evidence; NOT-APPLICABLE is skipped with its reason; NON-STRICT and INFORMATIONAL pass
-//! with a note.
+//! the evidence; NOT-APPLICABLE is skipped with its reason; UNTESTED is skipped (`type`
+//! UNTESTED) with its reason and what would make it judgeable; NON-STRICT and INFORMATIONAL
+//! pass with a note.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -31,9 +32,16 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
 fn test_case(r: &CaseResult) -> TestCase {
     let status = match r.verdict {
         Verdict::Pass | Verdict::NonStrict | Verdict::Informational => TestCaseStatus::success(),
-        Verdict::NotApplicable | Verdict::Untested => {
+        Verdict::NotApplicable => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(r.summary.as_str());
+            s
+        }
+        // Skipped, never passed: the row applies but could not be judged.
+        Verdict::Untested => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(super::untested_text(r));
+            s.set_type("UNTESTED");
             s
         }
         Verdict::Fail | Verdict::Error => {

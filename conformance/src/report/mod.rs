@@ -33,14 +33,14 @@ pub struct CaseResult {
     pub spec: String,
     /// One-line summary of what happened.
     pub summary: String,
-    /// What was acceptable (failures).
+    /// What was acceptable (failures); for UNTESTED, what would make the row judgeable.
     pub expected: Option<String>,
     /// What was seen (failures).
     pub observed: Option<String>,
     /// Every further deviation the case saw besides the one above, worst first, each with
     /// its own evidence (final verdicts, after level mapping).
     pub deviations: Vec<Deviation>,
-    /// Recorded exchanges (kept for failures and errors; may be empty for passes).
+    /// Recorded exchanges, for every verdict (bounded, see [`crate::probe::transcript`]).
     pub transcript: Vec<Exchange>,
     /// Wall time of the case.
     pub duration: Duration,
@@ -76,8 +76,66 @@ pub struct Tally {
     pub passed: usize,
     /// FAIL + ERROR.
     pub failed: usize,
-    /// NOT-APPLICABLE.
+    /// NOT-APPLICABLE + UNTESTED.
     pub skipped: usize,
+}
+
+/// An UNTESTED row in one line: `UNTESTED: why (to judge it: what would help)`. The case's
+/// `expected` holds what would help (see [`crate::case::Outcome::untested`]).
+pub fn untested_text(r: &CaseResult) -> String {
+    match &r.expected {
+        Some(help) => format!("UNTESTED: {} (to judge it: {help})", r.summary),
+        None => format!("UNTESTED: {}", r.summary),
+    }
+}
+
+/// Rows that were not judged (NOT-APPLICABLE or UNTESTED), grouped by their reason (and what
+/// would help) in first-seen order: the explanation every report gives for them.
+pub fn not_judged(report: &RunReport) -> Vec<NotJudged<'_>> {
+    let mut out: Vec<NotJudged<'_>> = Vec::new();
+    for r in &report.results {
+        if !matches!(r.verdict, Verdict::NotApplicable | Verdict::Untested) {
+            continue;
+        }
+        let help = (r.verdict == Verdict::Untested)
+            .then_some(r.expected.as_deref())
+            .flatten();
+        match out
+            .iter_mut()
+            .find(|g| g.verdict == r.verdict && g.reason == r.summary && g.help == help)
+        {
+            Some(g) => g.rows.push(r),
+            None => out.push(NotJudged {
+                verdict: r.verdict,
+                reason: &r.summary,
+                help,
+                rows: vec![r],
+            }),
+        }
+    }
+    // UNTESTED first: those count against conformance on MUST rows.
+    out.sort_by_key(|g| g.verdict != Verdict::Untested);
+    out
+}
+
+/// One reason why some rows were not judged.
+#[derive(Debug, Clone)]
+pub struct NotJudged<'a> {
+    /// NOT-APPLICABLE or UNTESTED.
+    pub verdict: Verdict,
+    /// Why.
+    pub reason: &'a str,
+    /// For UNTESTED: what would make the rows judgeable.
+    pub help: Option<&'a str>,
+    /// The rows, in catalogue order.
+    pub rows: Vec<&'a CaseResult>,
+}
+
+impl NotJudged<'_> {
+    /// How many of the rows are MUST rows (UNTESTED ones count against conformance).
+    pub fn musts(&self) -> usize {
+        self.rows.iter().filter(|r| r.level == Level::Must).count()
+    }
 }
 
 /// The checklist group of an id: `JRPC` for `JRPC-005`, `CHAOS` for `CHAOS-SLOW-001`.

@@ -90,7 +90,7 @@ fn every_unmet_need_says_why_in_one_sentence() {
         (Need::Auth, "the card declares no security schemes"),
         (
             Need::TwoIdentities,
-            "two identities are needed (pass --token twice)",
+            "the card declares no security schemes, so there is only one identity",
         ),
         (
             Need::RequiredExtension,

@@ -6,6 +6,7 @@ mod client;
 mod context;
 mod controls;
 mod curl;
+mod evidence;
 mod generated;
 mod probe;
 mod report;

@@ -131,7 +131,7 @@ fn the_plain_reporter_prints_one_line_per_result_then_the_report() {
 #[test]
 fn the_json_report_follows_the_documented_schema() {
     let v: Value = serde_json::from_str(&json::render(&synthetic())).expect("valid JSON");
-    assert_eq!(v["schema"], "gauntlet-report/1");
+    assert_eq!(v["schema"], "gauntlet-report/2");
     assert_eq!(v["conformant"], false);
     assert_eq!(
         v["summary"],

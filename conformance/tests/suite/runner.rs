@@ -1,5 +1,6 @@
-//! The runner with synthetic cases: selection, level mapping, N/A reasons, panics and hangs as
-//! ERROR, catalogue order, evidence only for non-passes, and discovery errors.
+//! The runner with synthetic cases: selection (and selecting nothing), level mapping, N/A and
+//! UNTESTED reasons, panics and hangs as ERROR, catalogue order, evidence for every verdict,
+//! discovery errors and the authentication preflight.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,9 +8,10 @@ use std::time::Duration;
 use gauntlet_conformance::case::{
     Binding, Bindings, Case, Exec, Judged, Level, Need, Outcome, Verdict,
 };
-use gauntlet_conformance::context::{Ctx, Target};
+use gauntlet_conformance::context::{Ctx, Target, Unmet};
 use gauntlet_conformance::errors::RunError;
 use gauntlet_conformance::probe::RawRequest;
+use gauntlet_conformance::report;
 use gauntlet_conformance::run_fn;
 use gauntlet_conformance::runner::{self, NoReporter, Reporter, RunEvent, RunOptions};
 use gauntlet_conformance::webhook::WebhookReceiver;
@@ -286,4 +288,224 @@ async fn a_server_without_a_card_is_not_a2a() {
         .await
         .expect_err("no card");
     assert!(matches!(err, RunError::NotA2a(_)));
+}
+
+async fn talks(ctx: Ctx) -> Judged {
+    let _ = ctx
+        .probe()
+        .send(RawRequest::new("GET", "http://127.0.0.1:9/"))
+        .await;
+    Ok(Outcome::pass("fine after one exchange"))
+}
+
+/// A card like the embedded reference's but without the test-agent skill, on loopback.
+fn target_without_test_agent() -> Arc<Target> {
+    let card = json!({
+        "name": "x",
+        "supportedInterfaces": [
+            {"url": "http://127.0.0.1:9/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}
+        ],
+        "capabilities": {"streaming": true, "pushNotifications": false},
+        "skills": [{"id": "echo", "name": "echo"}]
+    });
+    Arc::new(Target::from_card("http://127.0.0.1:9", card, Vec::new()))
+}
+
+#[tokio::test]
+async fn an_unobservable_need_is_untested_and_an_undeclared_one_not_applicable() {
+    let t = target_without_test_agent();
+    let with = |id, needs: &'static [Need]| {
+        let mut c = case(id, Level::Must, Bindings::Once, Exec::Run(run_fn!(passes)));
+        c.needs = needs;
+        c
+    };
+    let cases = [
+        with("STRM-001", &[Need::Streaming, Need::TestAgent]),
+        // Precedence: a capability the card does not declare makes the row not apply at all.
+        with("PUSH-002", &[Need::TestAgent, Need::Push]),
+        with("LIST-010", &[Need::TwoIdentities]),
+        with("CARD-001", &[Need::Streaming]),
+    ];
+    let opts = RunOptions::default();
+    let planned = runner::plan(&cases, &t, &opts).expect("plannable");
+    let report = runner::run_plan(t, planned, &opts, &mut NoReporter).await;
+    let got: Vec<(&str, Verdict)> = report
+        .results
+        .iter()
+        .map(|r| (r.id.as_str(), r.verdict))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("STRM-001", Verdict::Untested),
+            ("PUSH-002", Verdict::NotApplicable),
+            ("LIST-010", Verdict::NotApplicable),
+            ("CARD-001", Verdict::Pass),
+        ]
+    );
+    let untested = &report.results[0];
+    assert_eq!(
+        untested.summary,
+        "the card does not advertise the gauntlet-test-agent skill"
+    );
+    assert_eq!(
+        untested.expected.as_deref(),
+        Some("add the gauntlet-test-agent skill to the card (fixtures/test-agent.md)")
+    );
+    assert_eq!(
+        report.results[1].summary,
+        "the card does not declare capabilities.pushNotifications"
+    );
+    assert!(
+        !report.conformant(),
+        "an untested MUST row is never conformant"
+    );
+    assert_eq!(
+        report.summary_line(),
+        "gauntlet: 1 passed, 0 failed, 3 skipped"
+    );
+
+    let xml = report::junit::render(&report).expect("serialises");
+    assert_eq!(xml.matches("<skipped").count(), 3, "{xml}");
+    assert!(xml.contains("type=\"UNTESTED\""), "{xml}");
+    assert!(
+        xml.contains("UNTESTED: the card does not advertise the gauntlet-test-agent skill (to judge it: add the gauntlet-test-agent skill"),
+        "{xml}"
+    );
+    let text = report::human::render(&report);
+    assert!(
+        text.contains(
+            "UNTESTED (1 row, 1 MUST): the card does not advertise the gauntlet-test-agent skill"
+        ) && text.contains("to judge: add the gauntlet-test-agent skill"),
+        "{text}"
+    );
+    assert!(text.contains("1 untested MUST rows"), "{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&report::json::render(&report)).expect("valid JSON");
+    assert_eq!(v["counts"]["untested"], 1);
+    assert_eq!(v["results"][0]["verdict"], "UNTESTED");
+    assert_eq!(v["conformant"], false);
+}
+
+#[test]
+fn two_identities_without_declared_security_do_not_apply_but_with_it_are_untested() {
+    let card = |security: bool| {
+        let mut c = json!({"supportedInterfaces": [{"url": "http://127.0.0.1:9/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]});
+        if security {
+            c["securitySchemes"] =
+                json!({"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}});
+        }
+        c
+    };
+    let open = Target::from_card("http://127.0.0.1:9", card(false), Vec::new());
+    assert!(matches!(
+        open.unmet(Need::TwoIdentities),
+        Some(Unmet::NotDeclared(_))
+    ));
+    let secured = Target::from_card("http://127.0.0.1:9", card(true), vec!["one".into()]);
+    assert_eq!(
+        secured.unmet(Need::TwoIdentities),
+        Some(Unmet::Unobservable {
+            reason: "two identities are needed (pass --token twice)".into(),
+            help: "pass --token twice, one token per identity".into(),
+        })
+    );
+    let remote = Target::from_card("http://a2a.example", card(true), Vec::new());
+    assert!(matches!(
+        remote.unmet(Need::LocalWebhook),
+        Some(Unmet::Unobservable { ref help, .. }) if help.contains("loopback")
+    ));
+}
+
+#[test]
+fn a_selection_that_selects_nothing_is_a_usage_error_pointing_to_list() {
+    let t = target();
+    for opts in [
+        RunOptions {
+            only: vec!["NOPE-*".into()],
+            ..RunOptions::default()
+        },
+        RunOptions {
+            bindings: Some(vec![Binding::Rest]),
+            only: vec!["DATA-002".into()],
+            ..RunOptions::default()
+        },
+    ] {
+        let err = runner::plan(&catalogue(), &t, &opts).expect_err("nothing selected");
+        assert!(
+            matches!(err, RunError::Usage(ref m) if m.contains("selects no case") && m.contains("--list")),
+            "{err}"
+        );
+    }
+    let err = runner::plan(
+        &catalogue(),
+        &t,
+        &RunOptions {
+            bindings: Some(vec![Binding::Rest]),
+            only: vec!["DATA-002".into()],
+            ..RunOptions::default()
+        },
+    )
+    .expect_err("nothing selected");
+    assert!(
+        err.to_string()
+            .starts_with("--only DATA-002 --binding rest selects no case"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_pass_keeps_its_transcript() {
+    let t = target();
+    let c = case(
+        "DATA-001",
+        Level::Must,
+        Bindings::Once,
+        Exec::Run(run_fn!(talks)),
+    );
+    let planned = runner::plan(&[c], &t, &RunOptions::default()).expect("plannable");
+    let report = runner::run_plan(t, planned, &RunOptions::default(), &mut NoReporter).await;
+    assert_eq!(report.results[0].verdict, Verdict::Pass);
+    assert_eq!(report.results[0].transcript.len(), 1);
+}
+
+#[tokio::test]
+async fn a_server_that_requires_a_token_stops_the_run_with_one_sentence() {
+    let server = crate::reference(|b| b.bearer("token-a")).await;
+    let url = server.base_url();
+    let err = runner::run(&url, &catalogue(), &RunOptions::default(), &mut NoReporter)
+        .await
+        .expect_err("no token given");
+    assert!(matches!(err, RunError::AuthRequired(_)), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("the server requires authentication: pass --token ("),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("401") && msg.contains("WWW-Authenticate"),
+        "{msg}"
+    );
+    let target = Arc::new(
+        runner::discover(&url, vec!["wrong".into()], 1.0)
+            .await
+            .expect("the card is public"),
+    );
+    let err = runner::preflight(&target, 1.0)
+        .await
+        .expect_err("a token the server does not accept");
+    assert!(
+        err.to_string()
+            .starts_with("the server refused the first --token"),
+        "{err}"
+    );
+    let target = Arc::new(
+        runner::discover(&url, vec!["token-a".into()], 1.0)
+            .await
+            .expect("the card is public"),
+    );
+    runner::preflight(&target, 1.0)
+        .await
+        .expect("an accepted token lets the run start");
+    server.shutdown().await;
 }
