@@ -69,6 +69,19 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         Setup::TwoIdentities,
         None,
     ),
+    // Known misses: no case or scenario judges these yet (CONTROLS.md).
+    (
+        Fault::NoBodyTimeout,
+        &["CHAOS"],
+        Setup::Default,
+        Some("body-read slowloris is judged by the hostile chaos family, not landed yet"),
+    ),
+    (
+        Fault::StallAtConnectionLimit,
+        &["CHAOS"],
+        Setup::Default,
+        Some("connection flooding is judged by the hostile chaos family, not landed yet"),
+    ),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -85,12 +98,7 @@ const JUDGED_BY_CHAOS: &[Fault] = &[
 /// HTTP-layer faults whose controls are the reference's own regression tests
 /// (`reference/tests/it/hostile.rs`); the chaos family that judges them on any server is not
 /// in the catalogue yet.
-const JUDGED_BY_REFERENCE_TESTS: &[Fault] = &[
-    Fault::SilentEarlyClose,
-    Fault::NoBodyTimeout,
-    Fault::StallAtConnectionLimit,
-    Fault::NoHostCheck,
-];
+const JUDGED_BY_REFERENCE_TESTS: &[Fault] = &[Fault::SilentEarlyClose, Fault::NoHostCheck];
 
 const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
 
