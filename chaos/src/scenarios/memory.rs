@@ -274,6 +274,13 @@ async fn exact_ids(env: Env) -> Judged {
                 loose.push(format!("{id} → {seen}"));
                 continue;
             }
+            // JSON-RPC 2.0 §4: ids SHOULD NOT contain fractional parts, so refusing one as an
+            // Invalid Request (answered with a null id, as §5 requires) is no MUST violation.
+            let fractional = !id.starts_with('"') && id.contains(['.', 'e', 'E']);
+            if fractional && seen == "null" && text.contains("-32600") {
+                loose.push(format!("{id} refused as an Invalid Request"));
+                continue;
+            }
             return Err(Outcome::fail(
                 format!("{method}: the response id is not the request's id"),
                 format!("\"id\":{id} (the same value and type)"),
@@ -288,7 +295,7 @@ async fn exact_ids(env: Env) -> Judged {
         )))
     } else {
         Ok(Outcome::non_strict(
-            "ids echoed with their value but respelled",
+            "ids echoed with their value but respelled, or a fractional id refused",
             "the request's id bytes",
             loose.join(", "),
         ))
