@@ -109,6 +109,14 @@ pub enum Fault {
     LeakOtherTenantsTasks,
     /// Chaos: a lagging subscriber silently loses events instead of being cut off.
     DropLaggingSilently,
+    // Conformance controls (cases)
+    /// JRPC: a 0.3 method name (`message/send`) under `A2A-Version: 1.0` is answered with
+    /// -32603 and `"data": null` instead of -32601.
+    Legacy03MethodInternalError,
+    /// VER: `A2A-Version: 1.0.1` is refused (the patch number is taken into account).
+    RejectPatchVersion,
+    /// REST: error responses are labelled `application/problem+json`.
+    RestErrorProblemJson,
 }
 
 impl Fault {
@@ -134,6 +142,9 @@ impl Fault {
         Fault::PushNoAuth,
         Fault::LeakOtherTenantsTasks,
         Fault::DropLaggingSilently,
+        Fault::Legacy03MethodInternalError,
+        Fault::RejectPatchVersion,
+        Fault::RestErrorProblemJson,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -159,6 +170,9 @@ impl Fault {
             Fault::PushNoAuth => "push-no-auth",
             Fault::LeakOtherTenantsTasks => "leak-other-tenants-tasks",
             Fault::DropLaggingSilently => "drop-lagging-silently",
+            Fault::Legacy03MethodInternalError => "legacy-03-method-internal-error",
+            Fault::RejectPatchVersion => "reject-patch-version",
+            Fault::RestErrorProblemJson => "rest-error-problem-json",
         }
     }
 }
