@@ -375,19 +375,19 @@ async fn jrpc_004(ctx: Ctx) -> Judged {
     }
     let unknown = [
         (
-            "`NoSuchMethod`",
+            "method `NoSuchMethod`",
             envelope("NoSuchMethod", json!({}), json!(7)),
         ),
         (
-            "`sendMessage`",
+            "method `sendMessage`",
             envelope("sendMessage", json!({}), json!(7)),
         ),
         (
-            "the 0.3 name `message/send` with A2A-Version 1.0",
+            "0.3 method `message/send` under A2A-Version 1.0",
             legacy_send(&ctx, json!(7)),
         ),
         (
-            "the 0.3 name `tasks/get` with A2A-Version 1.0",
+            "0.3 method `tasks/get` under A2A-Version 1.0",
             envelope("tasks/get", json!({"id": ctx.unique("missing")}), json!(7)),
         ),
     ];
@@ -401,7 +401,7 @@ async fn jrpc_004(ctx: Ctx) -> Judged {
             &raw,
             ErrorCode::MethodNotFound,
             Some(&json!(7)),
-            &format!("method {what}"),
+            what,
         ));
     }
     checks.finish(
