@@ -627,3 +627,34 @@ async fn data_015(ctx: Ctx) -> Judged {
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_part_takes_a_media_type_the_card_accepts() {
+        let card = |modes: Value| json!({"defaultInputModes": modes, "skills": []});
+        assert_eq!(
+            raw_media_type(&card(json!(["text/plain", "application/octet-stream"]))).as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["text/plain"]))).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["*/*"]))).as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["text/*"]))).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(raw_media_type(&card(json!([]))), None);
+        // The test-agent skill's own modes win over the defaults.
+        let with_skill = json!({"defaultInputModes": ["application/octet-stream"],
+            "skills": [{"id": crate::spec::TEST_AGENT_SKILL, "inputModes": ["image/png"]}]});
+        assert_eq!(raw_media_type(&with_skill).as_deref(), Some("image/png"));
+    }
+}

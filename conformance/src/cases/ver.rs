@@ -220,7 +220,7 @@ fn one_dot_zero_answer(result: &Value) -> bool {
     fn has_03_marks(v: &Value) -> bool {
         match v {
             Value::Object(o) => o.iter().any(|(k, v)| {
-                k == "kind" || k == "content" || (k != "metadata" && has_03_marks(v))
+                k == "kind" || k == "content" || (k != "metadata" && k != "data" && has_03_marks(v))
             }),
             Value::Array(a) => a.iter().any(has_03_marks),
             _ => false,
@@ -417,4 +417,35 @@ async fn ver_007(ctx: Ctx) -> Judged {
         }
     }
     checks.finish("`a2a-version` and `A2A-VERSION` are both read (1.0 accepted, 9.9 refused)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_answer_without_0_3_marks_is_1_0_semantics() {
+        let v1 = json!({"task": {"id": "t", "status": {"state": "TASK_STATE_COMPLETED"},
+                        "history": [{"role": "ROLE_USER", "parts": [{"text": "x"}]}]}});
+        assert!(one_dot_zero_answer(&v1));
+        assert!(one_dot_zero_answer(
+            &json!({"message": {"parts": [{"text": "x"}]}})
+        ));
+        // 0.3 JSON-RPC: a bare Task with `kind`; 0.3 REST: messages carry `content`.
+        assert!(!one_dot_zero_answer(&json!({"kind": "task", "id": "t"})));
+        assert!(!one_dot_zero_answer(
+            &json!({"task": {"id": "t", "history": [{"content": [{"text": "x"}]}]}})
+        ));
+        // `kind` inside free-form metadata is not a 0.3 mark.
+        assert!(one_dot_zero_answer(
+            &json!({"task": {"metadata": {"kind": 1}}})
+        ));
+    }
+
+    #[test]
+    fn versions_compare_by_major_and_minor() {
+        assert_eq!(major_minor("0.3.0"), "0.3");
+        assert_eq!(major_minor("1.0"), "1.0");
+        assert_eq!(major_minor("1"), "1");
+    }
 }
