@@ -181,6 +181,14 @@ pub enum Fault {
     StallAtConnectionLimit,
     /// HOST: a missing, duplicate or invalid `Host` is accepted.
     NoHostCheck,
+    // Conformance controls (cases)
+    /// JRPC: a 0.3 method name (`message/send`) under `A2A-Version: 1.0` is answered with
+    /// -32603 and `"data": null` instead of -32601.
+    Legacy03MethodInternalError,
+    /// VER: `A2A-Version: 1.0.1` is refused (the patch number is taken into account).
+    RejectPatchVersion,
+    /// REST: error responses are labelled `application/problem+json`.
+    RestErrorProblemJson,
 }
 
 impl Fault {
@@ -218,6 +226,9 @@ impl Fault {
         Fault::NoBodyTimeout,
         Fault::StallAtConnectionLimit,
         Fault::NoHostCheck,
+        Fault::Legacy03MethodInternalError,
+        Fault::RejectPatchVersion,
+        Fault::RestErrorProblemJson,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -255,6 +266,9 @@ impl Fault {
             Fault::NoBodyTimeout => "no-body-timeout",
             Fault::StallAtConnectionLimit => "stall-at-connection-limit",
             Fault::NoHostCheck => "no-host-check",
+            Fault::Legacy03MethodInternalError => "legacy-03-method-internal-error",
+            Fault::RejectPatchVersion => "reject-patch-version",
+            Fault::RestErrorProblemJson => "rest-error-problem-json",
         }
     }
 }

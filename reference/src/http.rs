@@ -594,7 +594,9 @@ pub(crate) fn check_version(
         }
     };
     let given = given.map(str::trim).unwrap_or("");
-    if version_supported(given) {
+    if version_supported(given)
+        && !(config.fault == Some(Fault::RejectPatchVersion) && given != SUPPORTED_VERSION)
+    {
         return Ok(());
     }
     let message = if given.is_empty() {

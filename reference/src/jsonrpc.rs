@@ -275,6 +275,9 @@ async fn process(
         ));
     };
     let Some(method) = Method::parse(name) else {
+        if name.contains('/') && app.fault(Fault::Legacy03MethodInternalError) {
+            return Outcome::Json(legacy_internal_error(app, id.unwrap_or(Id::NULL)));
+        }
         let hint = if name.contains('/') {
             " (an A2A 0.3 method name; this server speaks A2A 1.0)"
         } else {
@@ -403,4 +406,12 @@ pub(crate) fn error_response(app: &App, status: StatusCode, e: A2aError) -> Resp
         APPLICATION_JSON,
         Bytes::from(render_error(app, Id::NULL, e)),
     )
+}
+
+/// Fault `Legacy03MethodInternalError`: -32603 with `"data": null` for a 0.3 method name.
+fn legacy_internal_error(app: &App, id: Id<'_>) -> Vec<u8> {
+    let mut out = b"{\"jsonrpc\":\"2.0\",\"id\":".to_vec();
+    write_id(app, &mut out, id);
+    out.extend_from_slice(br#","error":{"code":-32603,"message":"internal error","data":null}}"#);
+    out
 }

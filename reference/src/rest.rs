@@ -261,7 +261,12 @@ fn render_error(app: &App, e: A2aError, status: StatusCode) -> Response<ResBody>
     if app.fault(Fault::RestErrorShape) {
         body = body["error"].take();
     }
-    full(status, APPLICATION_A2A_JSON, to_bytes(&body))
+    let ct = if app.fault(Fault::RestErrorProblemJson) {
+        http::HeaderValue::from_static("application/problem+json")
+    } else {
+        APPLICATION_A2A_JSON
+    };
+    full(status, ct, to_bytes(&body))
 }
 
 /// Matches `path` (with or without a tenant prefix) to a route.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::case::{Bindings, Case, Exec, Judged, Level, Outcome};
+use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Outcome};
 use crate::client::{user_message, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::driver;
@@ -113,7 +113,7 @@ pub(crate) const CASES: &[Case] = &[
         bindings: Bindings::Each,
         needs: &[],
         title: "a Part with no content member, a Part with two; scan received parts",
-        requirement: "every Part has exactly one of text/raw/url/data; others are rejected",
+        requirement: "a Part with two content members is rejected (MUST), one with none SHOULD be; received Parts have exactly one",
         spec: "proto oneof",
         exec: Exec::Run(crate::run_fn!(data_010)),
     },
@@ -122,7 +122,7 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[],
-        title: "a `raw` part in base64; scan received `raw` values",
+        title: "a `raw` part in base64 with a media type the card accepts; scan received `raw` values",
         requirement: "`raw` is base64 both ways",
         spec: "proto, ProtoJSON",
         exec: Exec::Run(crate::run_fn!(data_011)),
@@ -360,21 +360,20 @@ async fn data_007(ctx: Ctx) -> Judged {
     .await
 }
 
-/// Sends `params` as SendMessage and requires InvalidParams.
-async fn expect_invalid(ctx: &Ctx, params: Value, what: &str) -> Result<(), Outcome> {
+/// Sends `params` as SendMessage and judges that it is refused with InvalidParams.
+async fn expect_invalid(ctx: &Ctx, params: Value, what: &str) -> Judged {
     let answer = ctx
         .client()
         .call(Method::SendMessage, params)
         .await
         .map_err(expect::probe)?;
-    expect::error_is(&answer, ErrorCode::InvalidParams).map_err(|o| Outcome {
+    expect::refused_with(&answer, ErrorCode::InvalidParams, what).map_err(|o| Outcome {
         summary: format!("{what}: {}", o.summary),
         ..o
-    })?;
-    Ok(())
+    })
 }
 
-/// DATA-008: missing REQ fields are rejected with InvalidParams.
+/// DATA-008: missing REQ fields are rejected with InvalidParams; every probe is judged.
 async fn data_008(ctx: Ctx) -> Judged {
     let mut no_id = user_message("hello");
     no_id.as_object_mut().map(|m| m.remove("messageId"));
@@ -391,12 +390,13 @@ async fn data_008(ctx: Ctx) -> Judged {
         (json!({"message": bad_role}), "`role: ROLE_BOGUS`"),
         (json!({"message": no_role}), "no `role`"),
     ];
+    let mut checks = Checks::new();
     for (params, what) in probes {
-        expect_invalid(&ctx, params, what).await?;
+        if let Err(o) = expect_invalid(&ctx, params, what).await {
+            checks.add(o);
+        }
     }
-    Ok(Outcome::pass(
-        "5 invalid SendMessage requests each got InvalidParams",
-    ))
+    checks.finish("5 invalid SendMessage requests each got InvalidParams")
 }
 
 /// DATA-009: unknown fields are ignored.
@@ -417,51 +417,152 @@ async fn data_009(ctx: Ctx) -> Judged {
     ))
 }
 
-/// DATA-010: a Part with zero or two content members is rejected; received parts have one.
+/// DATA-010: a Part with two content members MUST be rejected, one with none SHOULD be; every
+/// received Part has exactly one.
 async fn data_010(ctx: Ctx) -> Judged {
     let mut none = user_message("x");
     none["parts"] = json!([{"mediaType": "text/plain"}]);
     let mut two = user_message("x");
     two["parts"] = json!([{"text": "a", "data": {"b": 1}}]);
-    expect_invalid(
+    let mut checks = Checks::new();
+    // The oneof is not REQUIRED in the proto, so refusing an empty Part is a SHOULD only.
+    if let Err(o) = expect_invalid(
         &ctx,
         json!({"message": none}),
         "Part with no content member",
     )
-    .await?;
-    expect_invalid(&ctx, json!({"message": two}), "Part with `text` and `data`").await?;
-    scan_rule(
-        ctx,
-        "DATA-010",
-        "exactly one of text/raw/url/data in every Part",
-    )
     .await
+    {
+        checks.add(Outcome::non_strict(
+            o.summary,
+            "InvalidParams (SHOULD: the Part oneof is not marked REQUIRED)",
+            o.observed.unwrap_or_default(),
+        ));
+    }
+    if let Err(o) =
+        expect_invalid(&ctx, json!({"message": two}), "Part with `text` and `data`").await
+    {
+        checks.add(o);
+    }
+    let samples = samples(&ctx).await?;
+    let mut findings = Vec::new();
+    for s in &samples {
+        findings.extend(
+            expect::scan(&s.value, s.shape, &format!("{}:$", s.label))
+                .into_iter()
+                .filter(|f| f.rule == "DATA-010"),
+        );
+    }
+    let (empty, several): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.detail.ends_with("found none"));
+    if let Some(seen) = expect::findings_for(&several, "DATA-010") {
+        checks.add(Outcome::fail(
+            "a received Part has several content members",
+            "exactly one of text/raw/url/data in every Part (a ProtoJSON oneof)",
+            seen,
+        ));
+    }
+    if let Some(seen) = expect::findings_for(&empty, "DATA-010") {
+        checks.add(Outcome::non_strict(
+            "a received Part has no content member",
+            "one of text/raw/url/data in every Part",
+            seen,
+        ));
+    }
+    checks.finish(format!(
+        "a two-member and an empty Part were refused; {} responses scanned",
+        samples.len()
+    ))
 }
 
-/// DATA-011: `raw` is base64 in both directions.
+/// A media type for a `raw` part that the card accepts: the test-agent skill's `inputModes`
+/// when it has them (the message goes to that skill), else `defaultInputModes`. Prefers
+/// `application/octet-stream`; a wildcard mode gives a concrete type under it.
+fn raw_media_type(card: &Value) -> Option<String> {
+    let modes_of = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|m| m.trim().to_ascii_lowercase())
+            .filter(|m| !m.is_empty())
+            .collect()
+    };
+    let skill = card
+        .get("skills")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|s| s.get("id").and_then(Value::as_str) == Some(crate::spec::TEST_AGENT_SKILL));
+    let mut modes = modes_of(skill.and_then(|s| s.get("inputModes")));
+    if modes.is_empty() {
+        modes = modes_of(card.get("defaultInputModes"));
+    }
+    let concrete = |m: &str| match m {
+        "*/*" | "*" | "application/*" => "application/octet-stream".to_owned(),
+        other => match other.strip_suffix("/*") {
+            Some("text") => "text/plain".to_owned(),
+            Some(top) => format!("{top}/octet-stream"),
+            None => other.to_owned(),
+        },
+    };
+    let concrete: Vec<String> = modes.iter().map(|m| concrete(m)).collect();
+    concrete
+        .iter()
+        .find(|m| *m == "application/octet-stream")
+        .or_else(|| concrete.first())
+        .cloned()
+}
+
+/// DATA-011: `raw` is base64 in both directions. The part's media type is one the card accepts,
+/// so that the only thing judged is the base64 (SEND-008 judges media types).
 async fn data_011(ctx: Ctx) -> Judged {
+    let Some(media) = raw_media_type(&ctx.target().card) else {
+        return Ok(Outcome::not_applicable(
+            "the card declares no input mode, so no `raw` part can be sent that it accepts",
+        ));
+    };
     let mut msg = user_message(&format!("echo {}", ctx.unique("raw")));
     if let Some(parts) = msg["parts"].as_array_mut() {
-        parts.push(json!({"raw": "Z2F1bnRsZXQ=", "mediaType": "application/octet-stream", "filename": "g.bin"}));
+        parts.push(json!({"raw": "Z2F1bnRsZXQ=", "mediaType": media, "filename": "g.bin"}));
     }
     let answer = ctx
         .client()
         .call(Method::SendMessage, json!({"message": msg}))
         .await
         .map_err(expect::probe)?;
-    expect::ok(&answer, "SendMessage with a base64 `raw` part")?;
-    let judged = scan_rule(
-        ctx.clone(),
-        "DATA-011",
-        "standard base64 (URL-safe / unpadded tolerated)",
-    )
-    .await?;
-    if judged.verdict == crate::case::Verdict::Pass && !ctx.target().test_agent {
-        return Ok(Outcome::pass(
-            "a base64 `raw` part was accepted; no `raw` part came back to check (test agent absent)",
-        ));
+    let mut checks = Checks::new();
+    match &answer.reply {
+        Reply::Ok(_) => checks.note(format!("a base64 `raw` part ({media}) was accepted")),
+        Reply::Err(e) if e.matches(ErrorCode::ContentTypeNotSupported).accepted() => {
+            checks.add(Outcome::untested(
+                format!(
+                    "the `raw` part was refused for its media type `{media}`, which the card \
+                     declares as an input mode, so its base64 could not be judged: {}",
+                    expect::describe_error(e)
+                ),
+                "accept the input modes the card declares (or declare the ones accepted)",
+            ));
+        }
+        _ => checks.add(Outcome::fail(
+            "a valid base64 `raw` part was refused",
+            format!("success: `raw` is standard base64 (ProtoJSON bytes), `{media}` a declared input mode"),
+            expect::describe(&answer),
+        )),
     }
-    Ok(judged)
+    checks.judged(
+        scan_rule(
+            ctx.clone(),
+            "DATA-011",
+            "standard base64 (URL-safe / unpadded tolerated)",
+        )
+        .await,
+    );
+    if !ctx.target().test_agent {
+        checks.note("no `raw` part came back to check (test agent absent)");
+    }
+    checks.finish("`raw` is base64 both ways")
 }
 
 /// DATA-012: no `kind`.
@@ -487,9 +588,10 @@ async fn data_013(ctx: Ctx) -> Judged {
 /// DATA-014: every body is UTF-8; non-ASCII text round-trips.
 async fn data_014(ctx: Ctx) -> Judged {
     let samples = samples(&ctx).await?;
+    let mut checks = Checks::new();
     for s in &samples {
         if let Err(e) = std::str::from_utf8(&s.body) {
-            return Ok(Outcome::fail(
+            checks.add(Outcome::fail(
                 format!("{} body is not UTF-8", s.label),
                 "UTF-8 JSON",
                 format!("invalid byte at offset {}", e.valid_up_to()),
@@ -506,17 +608,14 @@ async fn data_014(ctx: Ctx) -> Judged {
         )
         .await?;
         if !result.to_string().contains(&word) {
-            return Ok(Outcome::fail(
+            checks.add(Outcome::fail(
                 "non-ASCII text did not survive the echo",
                 format!("the echo artifact contains `{word}`"),
                 expect::show(&result),
             ));
         }
     }
-    Ok(Outcome::pass(format!(
-        "{} bodies were valid UTF-8",
-        samples.len()
-    )))
+    checks.finish(format!("{} bodies were valid UTF-8", samples.len()))
 }
 
 /// DATA-015: contextId everywhere.
@@ -527,4 +626,35 @@ async fn data_015(ctx: Ctx) -> Judged {
         "`contextId` on every Task, agent Message and event",
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_raw_part_takes_a_media_type_the_card_accepts() {
+        let card = |modes: Value| json!({"defaultInputModes": modes, "skills": []});
+        assert_eq!(
+            raw_media_type(&card(json!(["text/plain", "application/octet-stream"]))).as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["text/plain"]))).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["*/*"]))).as_deref(),
+            Some("application/octet-stream")
+        );
+        assert_eq!(
+            raw_media_type(&card(json!(["text/*"]))).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(raw_media_type(&card(json!([]))), None);
+        // The test-agent skill's own modes win over the defaults.
+        let with_skill = json!({"defaultInputModes": ["application/octet-stream"],
+            "skills": [{"id": crate::spec::TEST_AGENT_SKILL, "inputModes": ["image/png"]}]});
+        assert_eq!(raw_media_type(&with_skill).as_deref(), Some("image/png"));
+    }
 }

@@ -82,6 +82,14 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         Setup::Default,
         Some("connection flooding is judged by the hostile chaos family, not landed yet"),
     ),
+    (
+        Fault::Legacy03MethodInternalError,
+        &["JRPC"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::RejectPatchVersion, &["VER"], Setup::Default, None),
+    (Fault::RestErrorProblemJson, &["REST"], Setup::Default, None),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -248,4 +256,7 @@ controls! {
     context_mismatch_accepted => ContextMismatchAccepted,
     push_no_auth => PushNoAuth,
     leak_other_tenants_tasks => LeakOtherTenantsTasks,
+    legacy_03_method_internal_error => Legacy03MethodInternalError,
+    reject_patch_version => RejectPatchVersion,
+    rest_error_problem_json => RestErrorProblemJson,
 }
