@@ -276,6 +276,14 @@ pub fn intervals(deliveries: &[Delivery]) -> Vec<Duration> {
         .collect()
 }
 
+/// Deliveries in arrival order, one `event→answered status` each, for evidence texts.
+pub fn outline(ds: &[Delivery]) -> String {
+    ds.iter()
+        .map(|d| format!("{}→{}", event_key(d), d.answered))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The identity of a delivered event, to tell retries of one event from distinct events: the
 /// StreamResponse member plus the state or artifact chunk it carries.
 pub fn event_key(d: &Delivery) -> String {

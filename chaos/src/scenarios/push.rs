@@ -13,7 +13,9 @@ use tokio::time::Instant;
 use super::common::{harness, start_task};
 use crate::errors::ChaosError;
 use crate::scenario::{Env, Need, Scenario};
-use crate::webhook::{event_key, intervals, Delivery, FaultyWebhook, Scripted, WebhookReceiver};
+use crate::webhook::{
+    event_key, intervals, outline, Delivery, FaultyWebhook, Scripted, WebhookReceiver,
+};
 use crate::{scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
@@ -121,13 +123,6 @@ fn terminal_acked(ds: &[Delivery]) -> bool {
             let state = format!("TASK_STATE_{s}");
             acked(ds, &format!("status:{state}")) || acked(ds, &format!("task:{state}"))
         })
-}
-
-fn outline(ds: &[Delivery]) -> String {
-    ds.iter()
-        .map(|d| format!("{}→{}", event_key(d), d.answered))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn at_least_once(env: Env) -> Judged {

@@ -16,7 +16,7 @@ use super::common::{harness, start_task};
 use crate::a2a::Target;
 use crate::errors::ChaosError;
 use crate::scenario::{Env, Need, Scenario};
-use crate::webhook::{event_key, Delivery, WebhookFront, WebhookReceiver};
+use crate::webhook::{event_key, outline, Delivery, WebhookFront, WebhookReceiver};
 use crate::{scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
@@ -100,13 +100,6 @@ fn terminal_acked(ds: &[Delivery]) -> bool {
 
 fn complete(want: &[String]) -> impl Fn(&[Delivery]) -> bool + '_ {
     move |ds| want.iter().all(|k| ds.iter().any(|d| event_key(d) == *k)) && terminal_acked(ds)
-}
-
-fn outline(ds: &[Delivery]) -> String {
-    ds.iter()
-        .map(|d| format!("{}→{}", event_key(d), d.answered))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn once_despite_close(env: Env) -> Judged {

@@ -310,13 +310,7 @@ async fn rest_003(ctx: Ctx) -> Judged {
         .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
         .await
         .map_err(expect::probe)?;
-    let mut bad = client.request(
-        Method::SendMessage,
-        &json!({"message": user_message("x")}),
-        &CallOpts::default(),
-    );
-    bad.body = Bytes::from_static(b"{\"message\":");
-    let bad = ctx.probe().send(bad).await.map_err(expect::probe)?;
+    let bad = malformed_json(&ctx, &client).await?;
     let mut errors = 0;
     for (what, raw) in [("GET /tasks/{unknown}", &nf.raw), ("malformed JSON", &bad)] {
         if raw.status >= 400 {
@@ -443,13 +437,7 @@ async fn rest_005(ctx: Ctx) -> Judged {
         .await
         .map_err(expect::probe)?;
     answers.push(("cancel of an unknown task", "CANCEL-003", cancel.raw));
-    let mut bad = client.request(
-        Method::SendMessage,
-        &json!({"message": user_message("x")}),
-        &CallOpts::default(),
-    );
-    bad.body = Bytes::from_static(b"{\"message\":");
-    let bad = ctx.probe().send(bad).await.map_err(expect::probe)?;
+    let bad = malformed_json(&ctx, &client).await?;
     answers.push(("malformed JSON", "no other row", bad));
     let opts = CallOpts {
         version: Some(Some("9.9".into())),
@@ -829,4 +817,18 @@ async fn rest_010(ctx: Ctx) -> Judged {
         "create {} and delete {}",
         c.raw.status, d.raw.status
     ))
+}
+
+/// A `message:send` whose body is cut off mid-JSON: every server must refuse it.
+async fn malformed_json(
+    ctx: &Ctx,
+    client: &crate::client::A2aClient,
+) -> Result<crate::probe::RawResponse, Outcome> {
+    let mut bad = client.request(
+        Method::SendMessage,
+        &json!({"message": user_message("x")}),
+        &CallOpts::default(),
+    );
+    bad.body = Bytes::from_static(b"{\"message\":");
+    ctx.probe().send(bad).await.map_err(expect::probe)
 }
