@@ -35,7 +35,7 @@
 # second agent with streaming and push off and a required extension;
 # `gauntlet chaos` against a third, unauthenticated agent
 # (skipped with a message when the build has no chaos for a URL); comparison.
-# Everything runs under a deadline; each SDK gets at most 290 s.
+# Everything runs under a deadline; each SDK gets at most 400 s.
 #
 # Exit status: 0 the deviations are the expected ones; 1 they changed (the diff
 # is printed); 2 the run itself failed (install, agent, or gauntlet crashed).
@@ -61,7 +61,7 @@ NODE="${NODE:-node}"
 NPM="${NPM:-npm}"
 REQS="$ROOT/interop/python/requirements.txt"
 JS_DIR="$ROOT/interop/js"
-BUDGET=290 # seconds per SDK
+BUDGET=400 # seconds per SDK
 
 case "$SDKS" in
     all) SDKS="python js" ;;

@@ -23,7 +23,7 @@ pub const SCENARIOS: [Scenario; 4] = [
         info: ScenarioInfo {
             id: "CHAOS-SLOW-001",
             level: Level::Must,
-            title: "stream `stream N 0` (N sized to the server from a short stream, at most 20000) to a slow consumer (4 KiB SO_RCVBUF; no reads until a healthy subscriber has seen 75% of the chunks, then small reads)",
+            title: "stream `stream N 0` (N sized to the server from two short streams, at most 20000) to a slow consumer (4 KiB SO_RCVBUF; no reads until a healthy subscriber has seen 75% of the chunks, then small reads)",
             spec: "§1.3, §3.1.2 (STRM-007, SSE-004)",
             requirement: "each subscriber, healthy and slow alike, gets every event in order, or its stream ends explicitly and a resubscription's Task snapshot is consistent (NON-STRICT); never a silent gap, reordering or stall",
         },
@@ -166,22 +166,22 @@ async fn read_until(
     }
 }
 
-/// Chunks of the sizing stream of CHAOS-SLOW-001.
-const PROBE_CHUNKS: i64 = 200;
+/// Chunks of the two sizing streams of CHAOS-SLOW-001: two sizes, so a server whose cost per
+/// chunk grows with the stream (one that copies the whole task per event) is sized by its real
+/// curve, not by a straight line through a short stream.
+const PROBE_CHUNKS: [i64; 2] = [200, 1000];
 /// Most chunks CHAOS-SLOW-001 streams: about 5 MB, past every kernel buffer on a loopback path,
 /// so the server's own per-subscriber buffering is what gets tested.
 const MAX_CHUNKS: i64 = 20_000;
 /// How long (before scaling) the main stream should take at the server's measured pace, so a
 /// slow server still finishes well inside the scenario budget.
-const STREAM_TIME: Duration = Duration::from_secs(15);
+const STREAM_TIME: Duration = Duration::from_secs(10);
 
-/// Sizes CHAOS-SLOW-001 to the server: streams [`PROBE_CHUNKS`] to one reader and scales the
-/// measured pace to [`STREAM_TIME`]. Returns the chunk count and the measured probe time.
-async fn size_to_server(env: &Env) -> Result<(i64, Duration), Outcome> {
+/// Streams `n` chunks to one prompt reader; the time it took.
+async fn sizing_stream(env: &Env, n: i64) -> Result<Duration, Outcome> {
     let t = env.target().clone();
     let t0 = Instant::now();
-    let (stream, first, _) =
-        start_stream_task(env, &t, PROBE_CHUNKS as u32, 0, ConnOpts::default()).await?;
+    let (stream, first, _) = start_stream_task(env, &t, n as u32, 0, ConnOpts::default()).await?;
     let mut log = stream
         .collect(
             env.deadline(Duration::from_secs(5)),
@@ -190,30 +190,53 @@ async fn size_to_server(env: &Env) -> Result<(i64, Duration), Outcome> {
         .await;
     log.events.insert(0, first);
     let took = t0.elapsed();
-    match reading(&log, PROBE_CHUNKS) {
-        Ok(Reading::Whole) => {}
-        Ok(Reading::CutOff(seen)) => {
-            return Err(Outcome::error(format!(
-                "cannot size the scenario: the sizing stream (one prompt reader) ended after {seen} of {PROBE_CHUNKS} chunks; {}",
-                log.outline()
-            )))
-        }
-        Err((what, evidence)) => {
-            return Err(Outcome::fail(
-                format!("the sizing stream (one prompt reader, nothing else running) has {what}"),
-                format!("chunks 0..{PROBE_CHUNKS} in order, the terminal state, a clean end"),
-                evidence,
-            ))
-        }
+    match reading(&log, n) {
+        Ok(Reading::Whole) => Ok(took),
+        Ok(Reading::CutOff(seen)) => Err(Outcome::error(format!(
+            "cannot size the scenario: the sizing stream (one prompt reader) ended after {seen} of {n} chunks; {}",
+            log.outline()
+        ))),
+        Err((what, evidence)) => Err(Outcome::fail(
+            format!("the sizing stream (one prompt reader, nothing else running) has {what}"),
+            format!("chunks 0..{n} in order, the terminal state, a clean end"),
+            evidence,
+        )),
     }
-    let per_chunk = took.as_secs_f64() / PROBE_CHUNKS as f64;
-    let fits = (env.deadline(STREAM_TIME).as_secs_f64() / per_chunk.max(1e-9)) as i64;
-    Ok((fits.clamp(PROBE_CHUNKS, MAX_CHUNKS), took))
+}
+
+/// The chunk count whose stream takes about `budget`, and the time the fit predicts for it,
+/// from two measured points of the server's time curve fitted as `t = a·nᵏ` (k between 1 and 3:
+/// never cheaper than linear).
+fn fit_chunks(points: [(i64, Duration); 2], budget: Duration) -> (i64, Duration) {
+    let [(n0, t0), (n1, t1)] = points;
+    let (t0, t1) = (t0.as_secs_f64().max(1e-6), t1.as_secs_f64().max(1e-6));
+    let k = ((t1 / t0).ln() / (n1 as f64 / n0 as f64).ln()).clamp(1.0, 3.0);
+    let n = ((n1 as f64 * (budget.as_secs_f64() / t1).powf(1.0 / k)) as i64)
+        .clamp(PROBE_CHUNKS[0], MAX_CHUNKS);
+    let predicted = t1 * (n as f64 / n1 as f64).powf(k);
+    (n, Duration::from_secs_f64(predicted.min(3600.0)))
+}
+
+/// Sizes CHAOS-SLOW-001 to the server: streams [`PROBE_CHUNKS`] to one reader and fits the
+/// measured curve to [`STREAM_TIME`]. Returns the chunk count, the time the fit predicts for
+/// it, and what was measured (for the evidence).
+async fn size_to_server(env: &Env) -> Result<(i64, Duration, String), Outcome> {
+    let mut points = [(0, Duration::ZERO); 2];
+    for (slot, n) in points.iter_mut().zip(PROBE_CHUNKS) {
+        *slot = (n, sizing_stream(env, n).await?);
+    }
+    let (n, pace) = fit_chunks(points, env.deadline(STREAM_TIME));
+    let measured = points
+        .iter()
+        .map(|(n, t)| format!("{n} took {t:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((n, pace, measured))
 }
 
 async fn slow_consumer(env: Env) -> Judged {
-    let (n, probe) = size_to_server(&env).await?;
-    let sizing = format!("sized to the server: {n} chunks ({PROBE_CHUNKS} took {probe:?})");
+    let (n, pace, measured) = size_to_server(&env).await?;
+    let sizing = format!("sized to the server: {n} chunks ({measured})");
     let t = env.target().clone();
     let opts = ConnOpts {
         recv_buffer: Some(4096),
@@ -223,7 +246,6 @@ async fn slow_consumer(env: Env) -> Judged {
     // A healthy subscriber on the same task. The slow consumer reads nothing until the healthy
     // one has seen three quarters of the chunks (or was cut off), then drains while the
     // producer is still running, so events dropped in between show as a gap.
-    let pace = probe.mul_f64(n as f64 / PROBE_CHUNKS as f64);
     let bound = env.deadline(Duration::from_secs(20)) + pace * 3;
     let idle = env.deadline(Duration::from_secs(5));
     let healthy = t
@@ -480,6 +502,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_linear_server_is_sized_by_a_straight_line_and_a_superlinear_one_by_its_curve() {
+        let ms = Duration::from_millis;
+        // 1 ms per chunk: 10 s is 10,000 chunks.
+        let (n, t) = fit_chunks([(200, ms(200)), (1000, ms(1000))], Duration::from_secs(10));
+        assert_eq!(n, 10_000);
+        assert!((t.as_secs_f64() - 10.0).abs() < 0.01, "{t:?}");
+        // A fast server is capped at the most the scenario streams.
+        assert_eq!(
+            fit_chunks([(200, ms(2)), (1000, ms(10))], Duration::from_secs(10)).0,
+            MAX_CHUNKS
+        );
+        // Quadratic (a server that copies the task per event): far fewer than the line says.
+        let (n, _) = fit_chunks([(200, ms(40)), (1000, ms(1000))], Duration::from_secs(10));
+        assert!((3000..=3300).contains(&n), "{n}");
+        // Noise that makes the long probe look cheaper than linear never sizes it up.
+        assert_eq!(
+            fit_chunks([(200, ms(400)), (1000, ms(1000))], Duration::from_secs(10)).0,
+            10_000
+        );
+    }
 
     fn log(seqs: impl IntoIterator<Item = i64>, last: Option<&str>, end: End) -> Log {
         let mut log = Log {
