@@ -50,9 +50,9 @@ pub const SCENARIOS: [Scenario; 3] = [
         info: ScenarioInfo {
             id: "CHAOS-ID-001",
             level: Level::Must,
-            title: "JSON-RPC requests with ids `1e-25`, `12345678901234567890123`, `-0` and escaped strings, on a result and an error",
+            title: "JSON-RPC requests with ids `1e-25`, `12345678901234567890123`, `9007199254740991`, `-0` and escaped strings, on a result and an error",
             spec: "JSON-RPC 2.0 §5 (JRPC-002)",
-            requirement: "every response id has the request id's value and type (FAIL otherwise); the same bytes are ideal (another spelling of the same number is NON-STRICT)",
+            requirement: "every response id has the request id's value and type (FAIL otherwise); the same bytes are ideal (another spelling of the same number, or a number outside RFC 8259 §6's interoperable range rounded to a double, is NON-STRICT)",
         },
         needs: &[],
         run: scenario_fn!(exact_ids),
@@ -225,10 +225,12 @@ async fn per_stalled_stream(env: Env) -> Judged {
     }
 }
 
-/// The ids sent, and whether each is a number.
+/// The ids sent: numbers inside and outside the range RFC 8259 §6 calls interoperable, and
+/// strings with escapes.
 const IDS: &[&str] = &[
     "1e-25",
     "12345678901234567890123",
+    "9007199254740991",
     "-0",
     r#""plain-id""#,
     r#""esc\u0061ped \"id\"""#,
@@ -267,25 +269,17 @@ async fn exact_ids(env: Env) -> Judged {
                     text,
                 ));
             };
-            if seen == *id {
-                continue;
+            match judge_id(id, seen, &text) {
+                IdEcho::Exact => {}
+                IdEcho::Loose(how) => loose.push(how),
+                IdEcho::Wrong => {
+                    return Err(Outcome::fail(
+                        format!("{method}: the response id is not the request's id"),
+                        format!("\"id\":{id} (the same value and type)"),
+                        format!("\"id\":{seen} in {text}"),
+                    ))
+                }
             }
-            if same_value(id, seen) {
-                loose.push(format!("{id} → {seen}"));
-                continue;
-            }
-            // JSON-RPC 2.0 §4: ids SHOULD NOT contain fractional parts, so refusing one as an
-            // Invalid Request (answered with a null id, as §5 requires) is no MUST violation.
-            let fractional = !id.starts_with('"') && id.contains(['.', 'e', 'E']);
-            if fractional && seen == "null" && text.contains("-32600") {
-                loose.push(format!("{id} refused as an Invalid Request"));
-                continue;
-            }
-            return Err(Outcome::fail(
-                format!("{method}: the response id is not the request's id"),
-                format!("\"id\":{id} (the same value and type)"),
-                format!("\"id\":{seen} in {text}"),
-            ));
         }
     }
     if loose.is_empty() {
@@ -300,6 +294,50 @@ async fn exact_ids(env: Env) -> Judged {
             loose.join(", "),
         ))
     }
+}
+
+/// How a response id compares with the request's.
+#[derive(Debug, PartialEq)]
+enum IdEcho {
+    /// The same bytes.
+    Exact,
+    /// Acceptable but not exact (NON-STRICT): what happened to it.
+    Loose(String),
+    /// Another value or type (JSON-RPC 2.0 §5: "It MUST be the same as the value of the id
+    /// member in the Request Object").
+    Wrong,
+}
+
+/// Judges the id `seen` in the response `text` to a request with id `sent`.
+fn judge_id(sent: &str, seen: &str, text: &str) -> IdEcho {
+    if seen == sent {
+        return IdEcho::Exact;
+    }
+    if same_value(sent, seen) {
+        return IdEcho::Loose(format!("{sent} → {seen}"));
+    }
+    let number = !sent.starts_with('"');
+    // JSON-RPC 2.0 §4: ids SHOULD NOT contain fractional parts, so refusing one as an Invalid
+    // Request (answered with a null id, as §5 requires) is no MUST violation.
+    let fractional = number && sent.contains(['.', 'e', 'E']);
+    if fractional && seen == "null" && text.contains("-32600") {
+        return IdEcho::Loose(format!("{sent} refused as an Invalid Request"));
+    }
+    // RFC 8259 §6: only integers within ±(2^53 - 1) are numbers implementations agree on
+    // exactly; outside that range a server that holds numbers as IEEE doubles echoes the
+    // nearest double, which is interoperable JSON, not a MUST violation.
+    let interoperable = decimal(sent)
+        .is_some_and(|(_, digits, exp)| exp >= 0 && digits.len() as i64 + exp <= 15)
+        || sent
+            .parse::<i64>()
+            .is_ok_and(|n| n.unsigned_abs() < 1 << 53);
+    let as_double = |s: &str| s.trim().parse::<f64>().ok();
+    if number && !interoperable && as_double(sent).is_some() && as_double(sent) == as_double(seen) {
+        return IdEcho::Loose(format!(
+            "{sent} → {seen} (rounded to a double: outside the range RFC 8259 §6 calls interoperable)"
+        ));
+    }
+    IdEcho::Wrong
 }
 
 /// The raw text of member `key` of the top-level JSON object in `text`.
@@ -444,6 +482,35 @@ mod tests {
     use crate::scenario::{run_scenario, Settings};
 
     #[test]
+    fn ids_outside_the_interoperable_range_may_come_back_as_doubles() {
+        let ok = r#"{"jsonrpc":"2.0","result":{}}"#;
+        assert_eq!(judge_id("7", "7", ok), IdEcho::Exact);
+        assert!(matches!(judge_id("-0", "0", ok), IdEcho::Loose(_)));
+        assert!(matches!(
+            judge_id("12345678901234567890123", "1.2345678901234568e+22", ok),
+            IdEcho::Loose(_)
+        ));
+        assert!(matches!(judge_id("1e-25", "1.0e-25", ok), IdEcho::Loose(_)));
+        // Not the nearest double of 1e-25: another value.
+        assert_eq!(
+            judge_id("1e-25", "9.999999999999999e-26", ok),
+            IdEcho::Wrong
+        );
+        // Inside the range every implementation agrees on the value: a change is wrong.
+        assert_eq!(
+            judge_id("9007199254740991", "9007199254740992", ok),
+            IdEcho::Wrong
+        );
+        assert_eq!(judge_id("7", r#""7""#, ok), IdEcho::Wrong);
+        assert_eq!(judge_id(r#""a""#, r#""b""#, ok), IdEcho::Wrong);
+        // Rounded to something that is not the nearest double: wrong.
+        assert_eq!(
+            judge_id("12345678901234567890123", "12345678901234500000000", ok),
+            IdEcho::Wrong
+        );
+    }
+
+    #[test]
     fn numbers_compare_as_exact_decimals() {
         assert!(same_value("-0", "-0.0") && same_value("-0", "0"));
         assert!(same_value("1e-25", "1.0E-25") && same_value("100", "1e2"));
@@ -523,6 +590,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn control_ids_reencoded_through_f64_fail_the_id_scenario() {
+        // The fault prints 1e-25 as 9.999999999999999e-26, which is not even the nearest double.
         assert_eq!(
             judge(Some(Fault::IdReencoded), "CHAOS-ID-001", false).await,
             Verdict::Fail
