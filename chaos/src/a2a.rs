@@ -11,18 +11,10 @@ use serde_json::{json, Value};
 use crate::errors::ChaosError;
 use crate::wire::{self, ConnOpts, HttpConn, SseReader};
 
-/// The terminal task states (digest §6).
-pub const TERMINAL: [&str; 4] = [
-    "TASK_STATE_COMPLETED",
-    "TASK_STATE_FAILED",
-    "TASK_STATE_CANCELED",
-    "TASK_STATE_REJECTED",
-];
-
-/// Whether `state` is terminal.
-pub fn is_terminal(state: &str) -> bool {
-    TERMINAL.contains(&state)
-}
+// The oracle's own definitions, so chaos and check agree on them.
+pub use gauntlet_conformance::driver::is_terminal;
+pub use gauntlet_conformance::expect::whole_number;
+pub use gauntlet_conformance::spec::TERMINAL_STATES as TERMINAL;
 
 /// The server under test, as its card describes it.
 #[derive(Debug, Clone)]
@@ -315,19 +307,6 @@ pub fn rpc_reply(body: &Value) -> Option<RpcReply> {
 /// A Task's `status.state`.
 pub fn task_state(task: &Value) -> Option<&str> {
     task["status"]["state"].as_str()
-}
-
-/// A whole JSON number read numerically: `3`, `3.0` and `3e0` all give 3. Test-agent counters
-/// such as `seq` and `of` travel in `Part.data`, a `google.protobuf.Value`, whose numbers are
-/// doubles, so a ProtoJSON writer may print `0.0` (digest §0). `None` for anything else
-/// (strings, fractions, values outside the exactly representable integer range).
-pub fn whole_number(v: &Value) -> Option<i64> {
-    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if let Some(i) = v.as_i64() {
-        return Some(i);
-    }
-    let f = v.as_f64()?;
-    (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
 }
 
 /// The `seq` numbers of the `stream` artifact's parts in a Task.
@@ -663,14 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn whole_numbers_written_as_doubles_are_read() {
-        assert_eq!(whole_number(&json!(3)), Some(3));
-        assert_eq!(whole_number(&json!(3.0)), Some(3));
-        assert_eq!(whole_number(&json!(0.0)), Some(0));
-        assert_eq!(whole_number(&json!(-1.0)), Some(-1));
-        assert_eq!(whole_number(&json!(2.5)), None);
-        assert_eq!(whole_number(&json!("3")), None);
-        assert_eq!(whole_number(&json!(1e300)), None);
+    fn chunk_counters_written_as_doubles_are_read() {
         let doubles: Vec<Event> = (0..3)
             .map(|i| {
                 Event::Result(json!({"artifactUpdate":{"taskId":"t","artifact":{

@@ -31,8 +31,7 @@ use tokio::task::JoinSet;
 pub use crate::case::Binding;
 use crate::errors::ProbeError;
 
-/// The skill id that marks a server implementing `fixtures/test-agent.md`.
-pub const TEST_AGENT_SKILL: &str = "gauntlet-test-agent";
+pub use crate::spec::TEST_AGENT_SKILL;
 
 // ---------------------------------------------------------------------------------------------
 // Target
