@@ -143,3 +143,6 @@ fn a_server_that_requires_a_token_is_one_sentence_and_exit_code_2() {
     );
     runtime.block_on(server.shutdown());
 }
+
+#[path = "cli/action.rs"]
+mod action;
