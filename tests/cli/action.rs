@@ -54,7 +54,11 @@ fn read(path: PathBuf) -> String {
 #[test]
 fn the_action_script_starts_the_server_runs_check_and_writes_reports_summary_and_verdict() {
     let dir = temp_dir("pass");
-    let out = run(&dir, "--allow-private-webhooks", "--only CARD-* --only JRPC-*");
+    let out = run(
+        &dir,
+        "--allow-private-webhooks",
+        "--only CARD-* --only JRPC-*",
+    );
     let log = format!(
         "stdout:\n{}\nstderr:\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -63,7 +67,10 @@ fn the_action_script_starts_the_server_runs_check_and_writes_reports_summary_and
     assert_eq!(out.status.code(), Some(0), "{log}");
     for report in ["check.json", "check.junit.xml", "check.html", "check.log"] {
         assert!(
-            dir.join("reports").join(report).metadata().is_ok_and(|m| m.len() > 0),
+            dir.join("reports")
+                .join(report)
+                .metadata()
+                .is_ok_and(|m| m.len() > 0),
             "{report} missing\n{log}"
         );
     }

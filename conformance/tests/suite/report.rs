@@ -171,18 +171,28 @@ fn the_html_report_is_self_contained_and_escaped() {
     let page = html::render(&synthetic());
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.ends_with("</html>\n"));
-    assert!(
-        !page.contains("<script"),
-        "server text must not become markup"
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "one script, the page's own: server text must not become markup"
     );
     assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; 200"));
     assert!(
-        !page.contains("http-equiv") && !page.contains("src="),
+        !page.contains("http-equiv") && !page.contains("src=") && !page.contains("://cdn"),
         "no external resources"
     );
     assert!(
-        page.contains("href=\"#JRPC-005-jsonrpc-\""),
+        page.contains("href=\"#ev-JRPC-005-jsonrpc\""),
         "failures link to their evidence"
     );
+    assert!(page.contains("<tr id=\"JRPC-005-jsonrpc\" data-verdict=\"fail\""));
     assert!(page.contains("NOT CONFORMANT"));
+    // The verdict comes first, the failures before the full list.
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    assert!(at("id=\"verdict\"") < at("id=\"failures\""));
+    assert!(at("id=\"failures\"") < at("id=\"areas\""));
+    assert!(at("id=\"areas\"") < at("id=\"results\""));
 }
