@@ -415,3 +415,77 @@ fn results(h: &mut String, report: &RunReport) {
     }
     let _ = writeln!(h, "</tbody></table>");
 }
+
+/// Several runs side by side (`gauntlet report html A.json B.json …`): one row per case and
+/// binding, one column per server, each cell its verdict (the summary on hover, the row's
+/// requirement beside it), rows where the servers disagree marked. Self-contained, no script.
+pub fn render_matrix(reports: &[RunReport]) -> String {
+    let mut names: Vec<(String, &CaseResult)> = Vec::new();
+    for rep in reports {
+        for r in &rep.results {
+            if !names.iter().any(|(n, _)| *n == r.name()) {
+                names.push((r.name(), r));
+            }
+        }
+    }
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>gauntlet: {} servers</title><style>{CSS}</style></head><body>\n\
+         <h1>A2A Gauntlet: {} servers side by side</h1>\n<table><thead><tr><th>case</th><th>level</th>",
+        reports.len(),
+        reports.len()
+    );
+    for rep in reports {
+        let (cls, verdict) = if rep.conformant() {
+            ("pass", "CONFORMANT")
+        } else {
+            ("fail", "NOT CONFORMANT")
+        };
+        let _ = write!(
+            h,
+            "<th class=\"{cls}\">{}<br><small>{verdict} · {}</small></th>",
+            escape(&rep.target),
+            escape(&rep.summary_line())
+        );
+    }
+    let _ = writeln!(h, "<th>differs</th><th>requirement</th></tr></thead><tbody>");
+    for (name, first) in &names {
+        let cells: Vec<Option<&CaseResult>> = reports
+            .iter()
+            .map(|rep| rep.results.iter().find(|r| r.name() == *name))
+            .collect();
+        let verdicts: Vec<Option<Verdict>> = cells.iter().map(|c| c.map(|r| r.verdict)).collect();
+        let differs = verdicts.windows(2).any(|w| w[0] != w[1]);
+        let _ = write!(
+            h,
+            "<tr id=\"{}\"><td>{}</td><td>{}</td>",
+            anchor(first),
+            escape(name),
+            first.level.as_str()
+        );
+        for c in &cells {
+            match c {
+                Some(r) => {
+                    let _ = write!(
+                        h,
+                        "<td class=\"{}\" title=\"{}\">{}</td>",
+                        class(r.verdict),
+                        escape(&r.summary),
+                        r.verdict.as_str()
+                    );
+                }
+                None => h.push_str("<td>not run</td>"),
+            }
+        }
+        let _ = writeln!(
+            h,
+            "<td>{}</td><td>{}</td></tr>",
+            if differs { "≠" } else { "" },
+            escape(&first.requirement)
+        );
+    }
+    h.push_str("</tbody></table>\n</body></html>\n");
+    h
+}

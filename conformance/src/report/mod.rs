@@ -2,6 +2,7 @@
 //! ([`human`]), JSON ([`json`], schema in `conformance/REPORT.md`), JUnit ([`junit`]) and a
 //! self-contained HTML page ([`html`]). Chaos scenarios produce the same [`CaseResult`]s.
 
+pub mod diff;
 pub mod html;
 pub mod human;
 pub mod json;

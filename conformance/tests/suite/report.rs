@@ -196,3 +196,16 @@ fn the_html_report_is_self_contained_and_escaped() {
     assert!(at("id=\"failures\"") < at("id=\"areas\""));
     assert!(at("id=\"areas\"") < at("id=\"results\""));
 }
+
+#[test]
+fn the_side_by_side_page_has_a_column_per_server_and_marks_disagreement() {
+    let a = synthetic();
+    let mut b = synthetic();
+    b.target = "http://127.0.0.1:2/<b>".to_owned();
+    b.results[1].verdict = Verdict::Pass;
+    let page = html::render_matrix(&[a.clone(), b]);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    assert!(!page.contains("<script") && !page.contains("<b>"), "escaped, no script");
+    assert_eq!(page.matches("<tr id=").count(), a.results.len());
+    assert_eq!(page.matches("<td>≠</td>").count(), 1, "one row differs");
+}
