@@ -450,7 +450,10 @@ pub fn render_matrix(reports: &[RunReport]) -> String {
             escape(&rep.summary_line())
         );
     }
-    let _ = writeln!(h, "<th>differs</th><th>requirement</th></tr></thead><tbody>");
+    let _ = writeln!(
+        h,
+        "<th>differs</th><th>requirement</th></tr></thead><tbody>"
+    );
     for (name, first) in &names {
         let cells: Vec<Option<&CaseResult>> = reports
             .iter()

@@ -2,9 +2,13 @@
 //! one test case per case × binding. FAIL and ERROR are failures (`type` says which) carrying
 //! the evidence; NOT-APPLICABLE is skipped with its reason; UNTESTED is skipped (`type`
 //! UNTESTED) with its reason and what would make it judgeable; NON-STRICT and INFORMATIONAL
-//! pass with a note.
+//! pass with a note in system-out. Every test case carries `verdict` and `level` properties, so
+//! a dashboard can tell NON-STRICT and INFORMATIONAL from plain passes; every suite has its
+//! time (the sum of its cases: they run concurrently) and the run's start timestamp.
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::case::Verdict;
 use crate::report::{area_of, CaseResult, RunReport};
@@ -13,6 +17,10 @@ use crate::report::{area_of, CaseResult, RunReport};
 pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError> {
     let mut junit = Report::new("gauntlet");
     junit.set_time(report.duration);
+    let started = chrono::DateTime::parse_from_rfc3339(&report.started_at).ok();
+    if let Some(t) = started {
+        junit.set_timestamp(t);
+    }
     let mut suites: Vec<TestSuite> = Vec::new();
     for r in &report.results {
         let area = area_of(&r.id);
@@ -24,6 +32,13 @@ pub fn render(report: &RunReport) -> Result<String, quick_junit::SerializeError>
             }
         };
         suites[i].add_test_case(test_case(r));
+    }
+    for suite in &mut suites {
+        let time: Duration = suite.test_cases.iter().filter_map(|c| c.time).sum();
+        suite.set_time(time);
+        if let Some(t) = started {
+            suite.set_timestamp(t);
+        }
     }
     junit.add_test_suites(suites);
     junit.to_string()
@@ -56,6 +71,8 @@ fn test_case(r: &CaseResult) -> TestCase {
     let mut case = TestCase::new(r.name(), status);
     case.set_classname(format!("gauntlet.{}", area_of(&r.id)));
     case.set_time(r.duration);
+    case.add_property(Property::new("verdict", r.verdict.as_str()));
+    case.add_property(Property::new("level", r.level.as_str()));
     if matches!(r.verdict, Verdict::NonStrict | Verdict::Informational) {
         case.set_system_out(format!("{}: {}", r.verdict.as_str(), r.summary));
     }

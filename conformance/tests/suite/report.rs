@@ -164,6 +164,21 @@ fn the_junit_report_has_one_testcase_per_result_and_the_evidence() {
     assert!(xml.contains("&lt;script&gt;"), "observed text is escaped");
     assert!(!xml.contains("<script>"));
     assert!(xml.contains("name=\"JRPC\""), "one suite per area");
+    assert!(
+        xml.contains("timestamp=\"2026-01-01T00:00:00"),
+        "suites carry the run's start: {xml}"
+    );
+    assert_eq!(
+        xml.matches("<property name=\"verdict\"").count(),
+        7,
+        "every case says its verdict"
+    );
+    assert_eq!(
+        xml.matches("<property name=\"verdict\" value=\"NON-STRICT\"/>")
+            .count(),
+        1,
+        "a NON-STRICT pass is told from a plain one"
+    );
 }
 
 #[test]
@@ -205,7 +220,10 @@ fn the_side_by_side_page_has_a_column_per_server_and_marks_disagreement() {
     b.results[1].verdict = Verdict::Pass;
     let page = html::render_matrix(&[a.clone(), b]);
     assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
-    assert!(!page.contains("<script") && !page.contains("<b>"), "escaped, no script");
+    assert!(
+        !page.contains("<script") && !page.contains("<b>"),
+        "escaped, no script"
+    );
     assert_eq!(page.matches("<tr id=").count(), a.results.len());
     assert_eq!(page.matches("<td>≠</td>").count(), 1, "one row differs");
 }
