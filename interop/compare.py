@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 
 
-DEFAULT_TRACKED = ('FAIL', 'NON-STRICT', 'ERROR')
+DEFAULT_TRACKED = ('FAIL', 'NON-STRICT', 'UNTESTED', 'ERROR')
 
 
 def load_json(path: str) -> object:

@@ -25,21 +25,24 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 
-ORDER = ['PASS', 'FAIL', 'NON-STRICT', 'INFORMATIONAL', 'NOT-APPLICABLE', 'ERROR']
+ORDER = ['PASS', 'FAIL', 'NON-STRICT', 'INFORMATIONAL', 'NOT-APPLICABLE', 'UNTESTED', 'ERROR']
 SHORT = {
     'PASS': 'pass',
     'FAIL': 'fail',
     'NON-STRICT': 'warn',
     'INFORMATIONAL': 'info',
     'NOT-APPLICABLE': 'n/a',
+    'UNTESTED': 'untested',
     'ERROR': 'err',
 }
-DEVIATIONS = ('FAIL', 'NON-STRICT', 'ERROR')
+DEVIATIONS = ('FAIL', 'NON-STRICT', 'UNTESTED', 'ERROR')
 LEGEND = (
     'Cells count results per verdict: pass, fail (MUST), warn (NON-STRICT, a\n'
     'SHOULD), info (INFORMATIONAL), n/a (NOT-APPLICABLE, with the reason in the\n'
-    'report), err (ERROR: the suite could not judge). "once" holds the\n'
-    'binding-independent cases.\n'
+    'report), untested (UNTESTED: applies but could not be observed, with what\n'
+    'would make it judgeable), err (ERROR: the suite could not judge). "once"\n'
+    'holds the'
+    ' binding-independent cases.\n'
 )
 
 
