@@ -189,6 +189,13 @@ pub enum Fault {
     RejectPatchVersion,
     /// REST: error responses are labelled `application/problem+json`.
     RestErrorProblemJson,
+    // Conformance controls (ERR, SEC, PUSH cases)
+    /// SEC-005: request bodies of any size are accepted (no `max_body_bytes` limit).
+    NoSizeLimit,
+    /// ERR-008: BadRequest field violations name no field (`"field": ""`).
+    UnnamedFieldViolations,
+    /// PUSH-011: a failed webhook delivery is never retried (one attempt per event).
+    PushNoRetry,
 }
 
 impl Fault {
@@ -229,6 +236,9 @@ impl Fault {
         Fault::Legacy03MethodInternalError,
         Fault::RejectPatchVersion,
         Fault::RestErrorProblemJson,
+        Fault::NoSizeLimit,
+        Fault::UnnamedFieldViolations,
+        Fault::PushNoRetry,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -269,6 +279,9 @@ impl Fault {
             Fault::Legacy03MethodInternalError => "legacy-03-method-internal-error",
             Fault::RejectPatchVersion => "reject-patch-version",
             Fault::RestErrorProblemJson => "rest-error-problem-json",
+            Fault::NoSizeLimit => "no-size-limit",
+            Fault::UnnamedFieldViolations => "unnamed-field-violations",
+            Fault::PushNoRetry => "push-no-retry",
         }
     }
 }

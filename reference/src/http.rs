@@ -88,12 +88,27 @@ impl App {
     pub(crate) fn fault(&self, fault: Fault) -> bool {
         self.config.fault == Some(fault)
     }
+
+    /// The largest request body read (`max_body_bytes`; unbounded under fault NoSizeLimit).
+    pub(crate) fn body_limit(&self) -> usize {
+        if self.fault(Fault::NoSizeLimit) {
+            usize::MAX
+        } else {
+            self.config.max_body_bytes
+        }
+    }
 }
 
-/// Applies the error-rendering faults of the transport (WrongErrorCode).
+/// Applies the error-rendering faults of the transport (WrongErrorCode,
+/// UnnamedFieldViolations).
 pub(crate) fn faulted(config: &Config, mut e: A2aError) -> A2aError {
     if config.fault == Some(Fault::WrongErrorCode) && e.kind == ErrorKind::TaskNotFound {
         e.kind = ErrorKind::Internal;
+    }
+    if config.fault == Some(Fault::UnnamedFieldViolations) {
+        for (field, _) in &mut e.field_violations {
+            field.clear();
+        }
     }
     e
 }

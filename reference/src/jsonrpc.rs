@@ -144,7 +144,7 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     if let Err(e) = check_content_type(&parts.headers) {
         return error_response(app, StatusCode::OK, e);
     }
-    let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+    let bytes = match read_body(&parts.headers, body, app.body_limit()).await {
         Ok(b) => b,
         Err(BodyError { error, close }) => {
             let status = if error.kind == ErrorKind::PayloadTooLarge {

@@ -182,7 +182,12 @@ pub(crate) struct Pusher {
 impl Pusher {
     pub(crate) fn new(config: &Config, shutdown: watch::Receiver<bool>) -> Self {
         Self {
-            attempts: config.push_attempts.max(1),
+            // Fault PushNoRetry: the first attempt is the only one.
+            attempts: if config.fault == Some(Fault::PushNoRetry) {
+                1
+            } else {
+                config.push_attempts.max(1)
+            },
             initial_backoff: config.push_initial_backoff,
             timeout: config.push_timeout,
             guard: Guard::new(config),

@@ -104,7 +104,7 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
         Ok(a) => a,
         Err(e) => return error_response(app, e),
     };
-    let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+    let bytes = match read_body(&parts.headers, body, app.body_limit()).await {
         Ok(b) => b,
         Err(BodyError { error, close }) => {
             let mut res = match body_error_status(&error) {

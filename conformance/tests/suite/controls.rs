@@ -90,6 +90,14 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
     ),
     (Fault::RejectPatchVersion, &["VER"], Setup::Default, None),
     (Fault::RestErrorProblemJson, &["REST"], Setup::Default, None),
+    (Fault::NoSizeLimit, &["SEC"], Setup::Default, None),
+    (
+        Fault::UnnamedFieldViolations,
+        &["ERR"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::PushNoRetry, &["PUSH"], Setup::Default, None),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -259,4 +267,7 @@ controls! {
     legacy_03_method_internal_error => Legacy03MethodInternalError,
     reject_patch_version => RejectPatchVersion,
     rest_error_problem_json => RestErrorProblemJson,
+    no_size_limit => NoSizeLimit,
+    unnamed_field_violations => UnnamedFieldViolations,
+    push_no_retry => PushNoRetry,
 }
