@@ -14,6 +14,7 @@ mod runner;
 mod snapshots;
 mod sse;
 mod stream;
+mod unobserved;
 mod webhook;
 
 use gauntlet_reference::{Server, ServerBuilder, ServerHandle};

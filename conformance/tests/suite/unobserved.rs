@@ -1,0 +1,103 @@
+//! Rows that apply but cannot be observed come out UNTESTED with what would make them
+//! judgeable, and bounded waits stay bounded: the push rows against a target whose SSRF guard
+//! refuses the suite's loopback webhook, and PUSH-011 against a server that never retries.
+
+use std::time::Duration;
+
+use gauntlet_conformance::case::Verdict;
+use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::report::{CaseResult, RunReport};
+use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
+use gauntlet_reference::{Fault, ServerBuilder};
+
+async fn run(groups: &[&str], tweak: impl FnOnce(ServerBuilder) -> ServerBuilder) -> RunReport {
+    let server = crate::reference(tweak).await;
+    let opts = RunOptions {
+        only: groups.iter().map(|g| (*g).to_owned()).collect(),
+        case_timeout: Duration::from_secs(30),
+        ..RunOptions::default()
+    };
+    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
+        .await
+        .expect("the reference is discoverable");
+    server.shutdown().await;
+    report
+}
+
+fn of<'a>(report: &'a RunReport, id: &str) -> Vec<&'a CaseResult> {
+    let rows: Vec<&CaseResult> = report.results.iter().filter(|r| r.id == id).collect();
+    assert!(!rows.is_empty(), "{id} did not run");
+    rows
+}
+
+fn listing(report: &RunReport) -> String {
+    report
+        .results
+        .iter()
+        .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.name(), r.summary))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The rows that need the suite's webhook registered on the target.
+const NEED_THE_WEBHOOK: [&str; 11] = [
+    "PUSH-001", "PUSH-003", "PUSH-004", "PUSH-005", "PUSH-006", "PUSH-007", "PUSH-008", "PUSH-009",
+    "PUSH-011", "PUSH-013", "PUSH-014",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_rows_are_untested_when_the_target_refuses_loopback_webhooks() {
+    let guarded = run(&["PUSH", "SEND-010"], |b| b.allow_private_webhooks(false)).await;
+    let all = listing(&guarded);
+    for id in NEED_THE_WEBHOOK.iter().chain(&["SEND-010"]) {
+        for r in of(&guarded, id) {
+            assert_eq!(r.verdict, Verdict::Untested, "{}\n{all}", r.name());
+            assert_eq!(
+                r.expected.as_deref(),
+                Some("allow private/loopback webhooks on the target"),
+                "{}",
+                r.name()
+            );
+        }
+    }
+    for r in of(&guarded, "PUSH-002") {
+        assert!(
+            matches!(r.verdict, Verdict::Pass | Verdict::Untested),
+            "{}\n{all}",
+            r.name()
+        );
+    }
+    for r in of(&guarded, "PUSH-012") {
+        assert_eq!(
+            r.verdict,
+            Verdict::Pass,
+            "the guard refuses loopback: {all}"
+        );
+    }
+    // The same rows with loopback webhooks allowed are judged: the guard was the cause.
+    let open = run(&["PUSH-001", "PUSH-009"], |b| b).await;
+    assert!(
+        open.results.iter().all(|r| r.verdict == Verdict::Pass),
+        "{}",
+        listing(&open)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_retry_is_waited_for_five_seconds_after_the_500_only() {
+    let report = run(&["PUSH-011"], |b| b.fault(Some(Fault::PushNoRetry))).await;
+    for r in of(&report, "PUSH-011") {
+        assert_eq!(r.verdict, Verdict::NonStrict, "{}", listing(&report));
+        let observed = r.observed.as_deref().unwrap_or_default();
+        assert!(
+            observed.contains("no retry within 5 s of the 500; the spec sets no retry schedule"),
+            "{observed}"
+        );
+        assert!(r.duration < Duration::from_secs(8), "{:?}", r.duration);
+    }
+    let retried = run(&["PUSH-011"], |b| b).await;
+    for r in of(&retried, "PUSH-011") {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&retried));
+        assert!(r.duration < Duration::from_secs(3), "{:?}", r.duration);
+    }
+}
