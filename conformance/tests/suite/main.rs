@@ -8,13 +8,13 @@ mod controls;
 mod curl;
 mod evidence;
 mod generated;
+mod grading;
 mod probe;
 mod report;
 mod runner;
 mod snapshots;
 mod sse;
 mod stream;
-mod unobserved;
 mod webhook;
 
 use gauntlet_reference::{Server, ServerBuilder, ServerHandle};

@@ -1,6 +1,9 @@
-//! Rows that apply but cannot be observed come out UNTESTED with what would make them
-//! judgeable, and bounded waits stay bounded: the push rows against a target whose SSRF guard
-//! refuses the suite's loopback webhook, and PUSH-011 against a server that never retries.
+//! How the ERR, SEC, PUSH, CTX and LIFE rows grade particular server behaviours, against the
+//! reference configured or faulted to show them: rows that apply but cannot be observed come out
+//! UNTESTED with what would make them judgeable (a target whose SSRF guard refuses the suite's
+//! loopback webhook), bounded waits stay bounded (PUSH-011 against a server that never
+//! retries), a SHOULD row warns rather than fails (SEC-005, ERR-008), and a case reports every
+//! deviation it sees, not only the first (SEC-003).
 
 use std::time::Duration;
 
@@ -11,9 +14,18 @@ use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
 use gauntlet_reference::{Fault, ServerBuilder};
 
 async fn run(groups: &[&str], tweak: impl FnOnce(ServerBuilder) -> ServerBuilder) -> RunReport {
+    run_as(groups, &[], tweak).await
+}
+
+async fn run_as(
+    groups: &[&str],
+    tokens: &[&str],
+    tweak: impl FnOnce(ServerBuilder) -> ServerBuilder,
+) -> RunReport {
     let server = crate::reference(tweak).await;
     let opts = RunOptions {
         only: groups.iter().map(|g| (*g).to_owned()).collect(),
+        tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
         case_timeout: Duration::from_secs(30),
         ..RunOptions::default()
     };
@@ -99,5 +111,62 @@ async fn a_missing_retry_is_waited_for_five_seconds_after_the_500_only() {
     for r in of(&retried, "PUSH-011") {
         assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&retried));
         assert!(r.duration < Duration::from_secs(3), "{:?}", r.duration);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_size_refusal_passes_and_no_limit_only_warns() {
+    let limited = run(&["SEC-005"], |b| b).await;
+    for r in of(&limited, "SEC-005") {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&limited));
+        assert!(r.summary.contains("413"), "{}", r.summary);
+    }
+    let unlimited = run(&["SEC-005"], |b| b.fault(Some(Fault::NoSizeLimit))).await;
+    for r in of(&unlimited, "SEC-005") {
+        assert_eq!(r.verdict, Verdict::NonStrict, "{}", listing(&unlimited));
+        assert!(r.summary.contains("accepted"), "{}", r.summary);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_violation_without_a_field_name_warns() {
+    let named = run(&["ERR-008"], |b| b).await;
+    for r in of(&named, "ERR-008") {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&named));
+    }
+    let unnamed = run(&["ERR-008"], |b| {
+        b.fault(Some(Fault::UnnamedFieldViolations))
+    })
+    .await;
+    for r in of(&unnamed, "ERR-008") {
+        assert_eq!(r.verdict, Verdict::NonStrict, "{}", listing(&unnamed));
+        // Both probes (no messageId, `parts` a string) are reported, each with its evidence.
+        assert_eq!(r.deviations.len(), 1, "{:?}", r.deviations);
+        assert!(
+            r.observed
+                .as_deref()
+                .unwrap_or_default()
+                .contains("\"field\":\"\""),
+            "{:?}",
+            r.observed
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_that_leaks_is_reported_not_only_the_first() {
+    const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
+    let leaky = run_as(&["SEC-003"], &TOKENS, |b| {
+        b.bearer(TOKENS[0])
+            .bearer(TOKENS[1])
+            .fault(Some(Fault::LeakOtherTenantsTasks))
+    })
+    .await;
+    for r in of(&leaky, "SEC-003") {
+        assert_eq!(r.verdict, Verdict::Fail, "{}", listing(&leaky));
+        let mut seen = vec![r.summary.clone()];
+        seen.extend(r.deviations.iter().map(|d| d.summary.clone()));
+        assert!(seen.len() >= 2, "{seen:?}");
+        assert!(seen.iter().any(|s| s.contains("GetTask")), "{seen:?}");
     }
 }
