@@ -612,16 +612,28 @@ async fn push_006(ctx: Ctx) -> Judged {
         )
         .await;
     g.disarm();
-    match seen {
-        Ok(_) => Ok(Outcome::pass(format!(
+    let Err(ds) = seen else {
+        return Ok(Outcome::pass(format!(
             "config {id} stayed active through the follow-up and got the terminal state"
-        ))),
-        Err(ds) => Ok(Outcome::fail(
-            "the config did not persist until completion",
-            "a delivery of the terminal state to the config created while INPUT_REQUIRED",
-            format!("{} deliveries, none terminal", ds.len()),
-        )),
+        )));
+    };
+    // Nothing terminal arrived: a dropped config, or no terminal delivery ever (PUSH-009's).
+    // A control task's inline webhook tells them apart.
+    let (_, control) = deliveries(&ctx, &hook, "/push-006-control", json!({})).await?;
+    if control.is_err() {
+        return Err(Outcome::untested(
+            "no terminal delivery arrived, and none to a control webhook on a plain task either, so whether the config persisted cannot be told (PUSH-009 judges delivery)",
+            "a server that delivers the terminal state to the configured webhook",
+        ));
     }
+    Ok(Outcome::fail(
+        "the config did not persist until completion",
+        "a delivery of the terminal state to the config created while INPUT_REQUIRED",
+        format!(
+            "{} deliveries to it, none terminal, while a control webhook on a plain task got its terminal state",
+            on(&ds, "/push-006").len()
+        ),
+    ))
 }
 
 /// PUSH-007: deliveries are POSTs of a StreamResponse.
