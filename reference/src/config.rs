@@ -196,6 +196,8 @@ pub enum Fault {
     UnnamedFieldViolations,
     /// PUSH-011: a failed webhook delivery is never retried (one attempt per event).
     PushNoRetry,
+    /// ERR-001: error answers carry an empty `message` (no human-readable text).
+    EmptyErrorMessage,
 }
 
 impl Fault {
@@ -239,6 +241,7 @@ impl Fault {
         Fault::NoSizeLimit,
         Fault::UnnamedFieldViolations,
         Fault::PushNoRetry,
+        Fault::EmptyErrorMessage,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -282,6 +285,7 @@ impl Fault {
             Fault::NoSizeLimit => "no-size-limit",
             Fault::UnnamedFieldViolations => "unnamed-field-violations",
             Fault::PushNoRetry => "push-no-retry",
+            Fault::EmptyErrorMessage => "empty-error-message",
         }
     }
 }

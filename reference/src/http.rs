@@ -100,7 +100,7 @@ impl App {
 }
 
 /// Applies the error-rendering faults of the transport (WrongErrorCode,
-/// UnnamedFieldViolations).
+/// UnnamedFieldViolations, EmptyErrorMessage).
 pub(crate) fn faulted(config: &Config, mut e: A2aError) -> A2aError {
     if config.fault == Some(Fault::WrongErrorCode) && e.kind == ErrorKind::TaskNotFound {
         e.kind = ErrorKind::Internal;
@@ -109,6 +109,9 @@ pub(crate) fn faulted(config: &Config, mut e: A2aError) -> A2aError {
         for (field, _) in &mut e.field_violations {
             field.clear();
         }
+    }
+    if config.fault == Some(Fault::EmptyErrorMessage) {
+        e.message.clear();
     }
     e
 }

@@ -98,6 +98,7 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         None,
     ),
     (Fault::PushNoRetry, &["PUSH"], Setup::Default, None),
+    (Fault::EmptyErrorMessage, &["ERR"], Setup::Default, None),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -270,4 +271,5 @@ controls! {
     no_size_limit => NoSizeLimit,
     unnamed_field_violations => UnnamedFieldViolations,
     push_no_retry => PushNoRetry,
+    empty_error_message => EmptyErrorMessage,
 }

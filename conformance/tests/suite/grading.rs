@@ -170,3 +170,20 @@ async fn every_operation_that_leaks_is_reported_not_only_the_first() {
         assert!(seen.iter().any(|s| s.contains("GetTask")), "{seen:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provoked_error_is_judged_each_with_its_own_evidence() {
+    let clean = run(&["ERR-001", "ERR-002"], |b| b).await;
+    assert!(
+        clean.results.iter().all(|r| r.verdict == Verdict::Pass),
+        "{}",
+        listing(&clean)
+    );
+    let faulted = run(&["ERR-001"], |b| b.fault(Some(Fault::EmptyErrorMessage))).await;
+    for r in of(&faulted, "ERR-001") {
+        assert_eq!(r.verdict, Verdict::Fail, "{}", listing(&faulted));
+        // Unknown task, malformed JSON, `parts` a string, version 9.9: four errors, four
+        // deviations (the first one leads).
+        assert_eq!(r.deviations.len(), 3, "{}: {:?}", r.summary, r.deviations);
+    }
+}
