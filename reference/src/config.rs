@@ -198,6 +198,8 @@ pub enum Fault {
     PushNoRetry,
     /// ERR-001: error answers carry an empty `message` (no human-readable text).
     EmptyErrorMessage,
+    /// LIFE: a cancel of a COMPLETED, FAILED or REJECTED task moves it to CANCELED.
+    CancelTerminal,
 }
 
 impl Fault {
@@ -242,6 +244,7 @@ impl Fault {
         Fault::UnnamedFieldViolations,
         Fault::PushNoRetry,
         Fault::EmptyErrorMessage,
+        Fault::CancelTerminal,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -286,6 +289,7 @@ impl Fault {
             Fault::UnnamedFieldViolations => "unnamed-field-violations",
             Fault::PushNoRetry => "push-no-retry",
             Fault::EmptyErrorMessage => "empty-error-message",
+            Fault::CancelTerminal => "cancel-terminal",
         }
     }
 }

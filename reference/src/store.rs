@@ -935,6 +935,12 @@ impl Shared {
         match st {
             // Cancel is idempotent (§3.3.1): a repeat returns the canceled task.
             State::Canceled => {}
+            // Fault CancelTerminal: the finished task is moved on to CANCELED.
+            State::Completed | State::Failed | State::Rejected
+                if self.fault(Fault::CancelTerminal) =>
+            {
+                self.transition(&e, &mut g, State::Canceled, None);
+            }
             State::Completed | State::Failed | State::Rejected => {
                 return Err(A2aError::new(
                     ErrorKind::TaskNotCancelable,

@@ -99,6 +99,7 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
     ),
     (Fault::PushNoRetry, &["PUSH"], Setup::Default, None),
     (Fault::EmptyErrorMessage, &["ERR"], Setup::Default, None),
+    (Fault::CancelTerminal, &["LIFE"], Setup::Default, None),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -272,4 +273,5 @@ controls! {
     unnamed_field_violations => UnnamedFieldViolations,
     push_no_retry => PushNoRetry,
     empty_error_message => EmptyErrorMessage,
+    cancel_terminal => CancelTerminal,
 }

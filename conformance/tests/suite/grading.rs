@@ -187,3 +187,17 @@ async fn every_provoked_error_is_judged_each_with_its_own_evidence() {
         assert_eq!(r.deviations.len(), 3, "{}: {:?}", r.summary, r.deviations);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_task_that_changes_state_fails_life_001_on_every_read() {
+    let faulted = run(&["LIFE-001"], |b| b.fault(Some(Fault::CancelTerminal))).await;
+    for r in of(&faulted, "LIFE-001") {
+        assert_eq!(r.verdict, Verdict::Fail, "{}", listing(&faulted));
+        let observed = r.observed.as_deref().unwrap_or_default();
+        assert!(
+            observed.contains("the cancel's answer: TASK_STATE_CANCELED")
+                && observed.contains("GetTask after: TASK_STATE_CANCELED"),
+            "{observed}"
+        );
+    }
+}
