@@ -200,6 +200,13 @@ pub enum Fault {
     EmptyErrorMessage,
     /// LIFE: a cancel of a COMPLETED, FAILED or REJECTED task moves it to CANCELED.
     CancelTerminal,
+    /// ERR-005: a 401 carries no `WWW-Authenticate` challenge.
+    NoAuthChallenge,
+    /// ERR-004/XCARD-001: any `Authorization` header is let through, valid token or not, as an
+    /// anonymous caller (only a missing header is refused).
+    InvalidTokenAccepted,
+    /// ERR-002: every error carries an extra detail object without `@type`.
+    UntypedErrorDetail,
 }
 
 impl Fault {
@@ -245,6 +252,9 @@ impl Fault {
         Fault::PushNoRetry,
         Fault::EmptyErrorMessage,
         Fault::CancelTerminal,
+        Fault::NoAuthChallenge,
+        Fault::InvalidTokenAccepted,
+        Fault::UntypedErrorDetail,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -290,6 +300,9 @@ impl Fault {
             Fault::PushNoRetry => "push-no-retry",
             Fault::EmptyErrorMessage => "empty-error-message",
             Fault::CancelTerminal => "cancel-terminal",
+            Fault::NoAuthChallenge => "no-auth-challenge",
+            Fault::InvalidTokenAccepted => "invalid-token-accepted",
+            Fault::UntypedErrorDetail => "untyped-error-detail",
         }
     }
 }

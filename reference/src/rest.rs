@@ -258,6 +258,9 @@ fn render_error(app: &App, e: A2aError, status: StatusCode) -> Response<ResBody>
     tracing::debug!(error = %e, "REST error");
     let mut body = e.to_rest();
     body["error"]["code"] = Value::from(status.as_u16());
+    if app.fault(Fault::UntypedErrorDetail) {
+        crate::http::push_untyped_detail(&mut body["error"]["details"]);
+    }
     if app.fault(Fault::RestErrorShape) {
         body = body["error"].take();
     }

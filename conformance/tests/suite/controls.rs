@@ -100,6 +100,14 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
     (Fault::PushNoRetry, &["PUSH"], Setup::Default, None),
     (Fault::EmptyErrorMessage, &["ERR"], Setup::Default, None),
     (Fault::CancelTerminal, &["LIFE"], Setup::Default, None),
+    (Fault::NoAuthChallenge, &["ERR"], Setup::TwoIdentities, None),
+    (
+        Fault::InvalidTokenAccepted,
+        &["ERR", "XCARD"],
+        Setup::TwoIdentities,
+        None,
+    ),
+    (Fault::UntypedErrorDetail, &["ERR"], Setup::Default, None),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -274,4 +282,7 @@ controls! {
     push_no_retry => PushNoRetry,
     empty_error_message => EmptyErrorMessage,
     cancel_terminal => CancelTerminal,
+    no_auth_challenge => NoAuthChallenge,
+    invalid_token_accepted => InvalidTokenAccepted,
+    untyped_error_detail => UntypedErrorDetail,
 }

@@ -88,11 +88,9 @@ async fn push_rows_are_untested_when_the_target_refuses_loopback_webhooks() {
     }
     // The same rows with loopback webhooks allowed are judged: the guard was the cause.
     let open = run(&["PUSH-001", "PUSH-009"], |b| b).await;
-    assert!(
-        open.results.iter().all(|r| r.verdict == Verdict::Pass),
-        "{}",
-        listing(&open)
-    );
+    for r in ["PUSH-001", "PUSH-009"].iter().flat_map(|id| of(&open, id)) {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&open));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,11 +172,9 @@ async fn every_operation_that_leaks_is_reported_not_only_the_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_provoked_error_is_judged_each_with_its_own_evidence() {
     let clean = run(&["ERR-001", "ERR-002"], |b| b).await;
-    assert!(
-        clean.results.iter().all(|r| r.verdict == Verdict::Pass),
-        "{}",
-        listing(&clean)
-    );
+    for r in ["ERR-001", "ERR-002"].iter().flat_map(|id| of(&clean, id)) {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&clean));
+    }
     let faulted = run(&["ERR-001"], |b| b.fault(Some(Fault::EmptyErrorMessage))).await;
     for r in of(&faulted, "ERR-001") {
         assert_eq!(r.verdict, Verdict::Fail, "{}", listing(&faulted));
@@ -199,5 +195,46 @@ async fn a_terminal_task_that_changes_state_fails_life_001_on_every_read() {
                 && observed.contains("GetTask after: TASK_STATE_CANCELED"),
             "{observed}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_faults_are_caught_by_their_own_rows() {
+    const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
+    let with = |fault| move |b: ServerBuilder| b.bearer(TOKENS[0]).bearer(TOKENS[1]).fault(fault);
+    let rows = ["ERR-004", "ERR-005", "XCARD-001"];
+    let clean = run_as(&rows, &TOKENS, with(None)).await;
+    for r in rows.iter().flat_map(|id| of(&clean, id)) {
+        assert_eq!(r.verdict, Verdict::Pass, "{}", listing(&clean));
+    }
+    let silent = run_as(&rows, &TOKENS, with(Some(Fault::NoAuthChallenge))).await;
+    for r in rows.iter().flat_map(|id| of(&silent, id)) {
+        let want = if r.id == "ERR-005" {
+            Verdict::NonStrict
+        } else {
+            Verdict::Pass
+        };
+        assert_eq!(r.verdict, want, "{}", listing(&silent));
+    }
+    let lax = run_as(&rows, &TOKENS, with(Some(Fault::InvalidTokenAccepted))).await;
+    for r in rows.iter().flat_map(|id| of(&lax, id)) {
+        let want = if r.id == "ERR-005" {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        assert_eq!(r.verdict, want, "{}", listing(&lax));
+        if want == Verdict::Fail {
+            assert!(r.summary.contains("an invalid token"), "{}", r.summary);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untyped_error_detail_fails_err_002_on_every_provoked_error() {
+    let faulted = run(&["ERR-002"], |b| b.fault(Some(Fault::UntypedErrorDetail))).await;
+    for r in of(&faulted, "ERR-002") {
+        assert_eq!(r.verdict, Verdict::Fail, "{}", listing(&faulted));
+        assert_eq!(r.deviations.len(), 3, "{}: {:?}", r.summary, r.deviations);
     }
 }
