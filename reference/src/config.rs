@@ -207,6 +207,12 @@ pub enum Fault {
     InvalidTokenAccepted,
     /// ERR-002: every error carries an extra detail object without `@type`.
     UntypedErrorDetail,
+    /// PUSH-013: webhook deliveries are labelled `application/json`.
+    PushPlainJson,
+    /// PUSH-004: a task keeps one push config; a new one replaces the one before it.
+    PushOneConfigPerTask,
+    /// SEC-002: REST `GET` requests are served without credentials.
+    RestGetsUnauthenticated,
 }
 
 impl Fault {
@@ -255,6 +261,9 @@ impl Fault {
         Fault::NoAuthChallenge,
         Fault::InvalidTokenAccepted,
         Fault::UntypedErrorDetail,
+        Fault::PushPlainJson,
+        Fault::PushOneConfigPerTask,
+        Fault::RestGetsUnauthenticated,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -303,6 +312,9 @@ impl Fault {
             Fault::NoAuthChallenge => "no-auth-challenge",
             Fault::InvalidTokenAccepted => "invalid-token-accepted",
             Fault::UntypedErrorDetail => "untyped-error-detail",
+            Fault::PushPlainJson => "push-plain-json",
+            Fault::PushOneConfigPerTask => "push-one-config-per-task",
+            Fault::RestGetsUnauthenticated => "rest-gets-unauthenticated",
         }
     }
 }

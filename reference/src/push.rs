@@ -285,9 +285,14 @@ impl Pusher {
                 Ok(x) => x,
                 Err(e) => return Outcome::Retry(None, format!("handshake: {e}")),
             };
+        let content_type = if self.fault == Some(Fault::PushPlainJson) {
+            "application/json"
+        } else {
+            "application/a2a+json"
+        };
         let mut req = http::Request::post(target.path_and_query())
             .header(http::header::HOST, target.authority())
-            .header(http::header::CONTENT_TYPE, "application/a2a+json")
+            .header(http::header::CONTENT_TYPE, content_type)
             .header(http::header::USER_AGENT, "gauntlet-reference");
         if let Some((scheme, creds)) = config.auth.as_ref().filter(|_| self.send_auth) {
             let value = match creds {

@@ -108,6 +108,14 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         None,
     ),
     (Fault::UntypedErrorDetail, &["ERR"], Setup::Default, None),
+    (Fault::PushPlainJson, &["PUSH"], Setup::Default, None),
+    (Fault::PushOneConfigPerTask, &["PUSH"], Setup::Default, None),
+    (
+        Fault::RestGetsUnauthenticated,
+        &["SEC"],
+        Setup::TwoIdentities,
+        None,
+    ),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -285,4 +293,7 @@ controls! {
     no_auth_challenge => NoAuthChallenge,
     invalid_token_accepted => InvalidTokenAccepted,
     untyped_error_detail => UntypedErrorDetail,
+    push_plain_json => PushPlainJson,
+    push_one_config_per_task => PushOneConfigPerTask,
+    rest_gets_unauthenticated => RestGetsUnauthenticated,
 }
