@@ -3,6 +3,11 @@
 //!
 //! Authentication cases use the user's identities (`--token`, first one is the default):
 //! identity A creates, identity B tries; nothing here assumes how a server stores ownership.
+//!
+//! The error-model rows judge errors provoked by requests every conformant server refuses
+//! whatever its leniencies (an unknown task, malformed JSON, a wrongly typed field, an
+//! unsupported version). A request that is served instead is noted for the row that owns it
+//! (TASK-002, JRPC-005, DATA-008, VER-002…), so one deviation is never counted twice.
 
 use serde_json::{json, Value};
 
