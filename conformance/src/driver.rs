@@ -694,6 +694,20 @@ pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, O
         })
 }
 
+/// For a row that applies whatever the agent does: a setup step that found nothing to judge
+/// (the agent answered with a Message, or left the task open) leaves the row UNTESTED, not
+/// NOT-APPLICABLE. The row applies; it just could not be observed on this agent. Other
+/// outcomes pass through unchanged.
+pub fn unobserved(o: Outcome) -> Outcome {
+    if o.verdict != crate::case::Verdict::NotApplicable {
+        return o;
+    }
+    Outcome::untested(
+        o.summary,
+        "an agent that answers with a Task (the Gauntlet test agent's `echo` does; fixtures/test-agent.md)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,5 +752,20 @@ mod tests {
             stream_task(&msg).err().map(|o| o.verdict),
             Some(Verdict::NotApplicable)
         );
+    }
+
+    #[test]
+    fn a_missing_task_is_untested_and_other_outcomes_pass_through() {
+        let na = require_task(&json!({"message": {"messageId": "m"}})).unwrap_err();
+        let out = unobserved(na);
+        assert_eq!(out.verdict, Verdict::Untested);
+        assert!(
+            out.summary.contains("answered with a Message"),
+            "{}",
+            out.summary
+        );
+        assert!(out.expected.is_some_and(|h| h.contains("Task")));
+        let fail = Outcome::fail("x", "y", "z");
+        assert_eq!(unobserved(fail.clone()), fail);
     }
 }

@@ -1299,6 +1299,31 @@ impl std::fmt::Display for AnswerKind {
     }
 }
 
+/// The error carries a `google.rpc.BadRequest` detail whose `fieldViolations` name a field:
+/// some violation has a non-empty `field` string (ERR-008). `"field": ""` names nothing.
+pub fn names_bad_field(e: &WireError) -> Result<(), Outcome> {
+    let named = error_details(&e.raw)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|d| d.get("@type").and_then(Value::as_str) == Some(BAD_REQUEST_TYPE))
+        .filter_map(|b| b.get("fieldViolations").and_then(Value::as_array))
+        .flatten()
+        .any(|v| {
+            v.get("field")
+                .and_then(Value::as_str)
+                .is_some_and(|f| !f.trim().is_empty())
+        });
+    if named {
+        return Ok(());
+    }
+    Err(Outcome::fail(
+        "the bad field is not named",
+        format!("a {BAD_REQUEST_TYPE} detail whose fieldViolations[].field names the field"),
+        show(&e.raw),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1341,5 +1366,23 @@ mod tests {
             without_defaults(&json!({"parts": [{"text": "a"}]}), Shape::Artifact),
             without_defaults(&json!({"parts": [{"text": "b"}]}), Shape::Artifact)
         );
+    }
+
+    #[test]
+    fn a_field_violation_must_name_its_field() {
+        let with = |field: Value| {
+            WireError::from_jsonrpc(
+                200,
+                &json!({"code": -32602, "message": "bad", "data": [
+                    {"@type": BAD_REQUEST_TYPE, "fieldViolations": [{"field": field, "description": "d"}]}
+                ]}),
+            )
+        };
+        assert!(names_bad_field(&with(json!("message.messageId"))).is_ok());
+        assert!(names_bad_field(&with(json!(""))).is_err());
+        assert!(names_bad_field(&with(json!("  "))).is_err());
+        assert!(names_bad_field(&with(Value::Null)).is_err());
+        let no_detail = WireError::from_jsonrpc(200, &json!({"code": -32602, "message": "bad"}));
+        assert!(names_bad_field(&no_detail).is_err());
     }
 }

@@ -91,7 +91,9 @@ pub(crate) fn challenge(app: &App, rpc: bool, e: A2aError) -> Response<ResBody> 
     } else {
         crate::rest::error_response(app, e)
     };
-    res.headers_mut().insert(WWW_AUTHENTICATE, CHALLENGE);
+    if !app.fault(crate::config::Fault::NoAuthChallenge) {
+        res.headers_mut().insert(WWW_AUTHENTICATE, CHALLENGE);
+    }
     res
 }
 

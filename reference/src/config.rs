@@ -189,6 +189,30 @@ pub enum Fault {
     RejectPatchVersion,
     /// REST: error responses are labelled `application/problem+json`.
     RestErrorProblemJson,
+    // Conformance controls (ERR, SEC, PUSH cases)
+    /// SEC-005: request bodies of any size are accepted (no `max_body_bytes` limit).
+    NoSizeLimit,
+    /// ERR-008: BadRequest field violations name no field (`"field": ""`).
+    UnnamedFieldViolations,
+    /// PUSH-011: a failed webhook delivery is never retried (one attempt per event).
+    PushNoRetry,
+    /// ERR-001: error answers carry an empty `message` (no human-readable text).
+    EmptyErrorMessage,
+    /// LIFE: a cancel of a COMPLETED, FAILED or REJECTED task moves it to CANCELED.
+    CancelTerminal,
+    /// ERR-005: a 401 carries no `WWW-Authenticate` challenge.
+    NoAuthChallenge,
+    /// ERR-004/XCARD-001: any `Authorization` header is let through, valid token or not, as an
+    /// anonymous caller (only a missing header is refused).
+    InvalidTokenAccepted,
+    /// ERR-002: every error carries an extra detail object without `@type`.
+    UntypedErrorDetail,
+    /// PUSH-013: webhook deliveries are labelled `application/json`.
+    PushPlainJson,
+    /// PUSH-004: a task keeps one push config; a new one replaces the one before it.
+    PushOneConfigPerTask,
+    /// SEC-002: REST `GET` requests are served without credentials.
+    RestGetsUnauthenticated,
 }
 
 impl Fault {
@@ -229,6 +253,17 @@ impl Fault {
         Fault::Legacy03MethodInternalError,
         Fault::RejectPatchVersion,
         Fault::RestErrorProblemJson,
+        Fault::NoSizeLimit,
+        Fault::UnnamedFieldViolations,
+        Fault::PushNoRetry,
+        Fault::EmptyErrorMessage,
+        Fault::CancelTerminal,
+        Fault::NoAuthChallenge,
+        Fault::InvalidTokenAccepted,
+        Fault::UntypedErrorDetail,
+        Fault::PushPlainJson,
+        Fault::PushOneConfigPerTask,
+        Fault::RestGetsUnauthenticated,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -269,6 +304,17 @@ impl Fault {
             Fault::Legacy03MethodInternalError => "legacy-03-method-internal-error",
             Fault::RejectPatchVersion => "reject-patch-version",
             Fault::RestErrorProblemJson => "rest-error-problem-json",
+            Fault::NoSizeLimit => "no-size-limit",
+            Fault::UnnamedFieldViolations => "unnamed-field-violations",
+            Fault::PushNoRetry => "push-no-retry",
+            Fault::EmptyErrorMessage => "empty-error-message",
+            Fault::CancelTerminal => "cancel-terminal",
+            Fault::NoAuthChallenge => "no-auth-challenge",
+            Fault::InvalidTokenAccepted => "invalid-token-accepted",
+            Fault::UntypedErrorDetail => "untyped-error-detail",
+            Fault::PushPlainJson => "push-plain-json",
+            Fault::PushOneConfigPerTask => "push-one-config-per-task",
+            Fault::RestGetsUnauthenticated => "rest-gets-unauthenticated",
         }
     }
 }

@@ -88,12 +88,37 @@ impl App {
     pub(crate) fn fault(&self, fault: Fault) -> bool {
         self.config.fault == Some(fault)
     }
+
+    /// The largest request body read (`max_body_bytes`; unbounded under fault NoSizeLimit).
+    pub(crate) fn body_limit(&self) -> usize {
+        if self.fault(Fault::NoSizeLimit) {
+            usize::MAX
+        } else {
+            self.config.max_body_bytes
+        }
+    }
 }
 
-/// Applies the error-rendering faults of the transport (WrongErrorCode).
+/// Fault UntypedErrorDetail: appends a detail object without `@type` to an error's details.
+pub(crate) fn push_untyped_detail(details: &mut serde_json::Value) {
+    if let Some(items) = details.as_array_mut() {
+        items.push(serde_json::json!({"reason": "untyped detail"}));
+    }
+}
+
+/// Applies the error-rendering faults of the transport (WrongErrorCode,
+/// UnnamedFieldViolations, EmptyErrorMessage).
 pub(crate) fn faulted(config: &Config, mut e: A2aError) -> A2aError {
     if config.fault == Some(Fault::WrongErrorCode) && e.kind == ErrorKind::TaskNotFound {
         e.kind = ErrorKind::Internal;
+    }
+    if config.fault == Some(Fault::UnnamedFieldViolations) {
+        for (field, _) in &mut e.field_violations {
+            field.clear();
+        }
+    }
+    if config.fault == Some(Fault::EmptyErrorMessage) {
+        e.message.clear();
     }
     e
 }
@@ -205,6 +230,21 @@ async fn dispatch(app: &App, req: Request<Incoming>, rpc: bool) -> Response<ResB
     }
     let caller = match app.auth.check(req.headers()) {
         Ok(caller) => caller,
+        // Fault InvalidTokenAccepted: only the header's presence is checked.
+        Err(_)
+            if app.fault(Fault::InvalidTokenAccepted)
+                && req.headers().contains_key(http::header::AUTHORIZATION) =>
+        {
+            Caller::default()
+        }
+        // Fault RestGetsUnauthenticated: REST reads skip authentication.
+        Err(_)
+            if !rpc
+                && app.fault(Fault::RestGetsUnauthenticated)
+                && req.method() == http::Method::GET =>
+        {
+            Caller::default()
+        }
         Err(e) => return crate::auth::challenge(app, rpc, e),
     };
     let inner = async {

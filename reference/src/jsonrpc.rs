@@ -144,7 +144,7 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
     if let Err(e) = check_content_type(&parts.headers) {
         return error_response(app, StatusCode::OK, e);
     }
-    let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+    let bytes = match read_body(&parts.headers, body, app.body_limit()).await {
         Ok(b) => b,
         Err(BodyError { error, close }) => {
             let status = if error.kind == ErrorKind::PayloadTooLarge {
@@ -394,7 +394,11 @@ fn render_error(app: &App, id: Id<'_>, e: A2aError) -> Vec<u8> {
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
     write_id(app, &mut out, id);
     out.extend_from_slice(b",\"error\":");
-    let _ = serde_json::to_writer(&mut out, &e.to_jsonrpc());
+    let mut error = e.to_jsonrpc();
+    if app.fault(Fault::UntypedErrorDetail) {
+        crate::http::push_untyped_detail(&mut error["data"]);
+    }
+    let _ = serde_json::to_writer(&mut out, &error);
     let _ = out.write_all(b"}");
     out
 }

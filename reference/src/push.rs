@@ -182,7 +182,12 @@ pub(crate) struct Pusher {
 impl Pusher {
     pub(crate) fn new(config: &Config, shutdown: watch::Receiver<bool>) -> Self {
         Self {
-            attempts: config.push_attempts.max(1),
+            // Fault PushNoRetry: the first attempt is the only one.
+            attempts: if config.fault == Some(Fault::PushNoRetry) {
+                1
+            } else {
+                config.push_attempts.max(1)
+            },
             initial_backoff: config.push_initial_backoff,
             timeout: config.push_timeout,
             guard: Guard::new(config),
@@ -280,9 +285,14 @@ impl Pusher {
                 Ok(x) => x,
                 Err(e) => return Outcome::Retry(None, format!("handshake: {e}")),
             };
+        let content_type = if self.fault == Some(Fault::PushPlainJson) {
+            "application/json"
+        } else {
+            "application/a2a+json"
+        };
         let mut req = http::Request::post(target.path_and_query())
             .header(http::header::HOST, target.authority())
-            .header(http::header::CONTENT_TYPE, "application/a2a+json")
+            .header(http::header::CONTENT_TYPE, content_type)
             .header(http::header::USER_AGENT, "gauntlet-reference");
         if let Some((scheme, creds)) = config.auth.as_ref().filter(|_| self.send_auth) {
             let value = match creds {

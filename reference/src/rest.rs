@@ -104,7 +104,7 @@ pub(crate) async fn handle(app: &App, req: Request<Incoming>, caller: Caller) ->
         Ok(a) => a,
         Err(e) => return error_response(app, e),
     };
-    let bytes = match read_body(&parts.headers, body, app.config.max_body_bytes).await {
+    let bytes = match read_body(&parts.headers, body, app.body_limit()).await {
         Ok(b) => b,
         Err(BodyError { error, close }) => {
             let mut res = match body_error_status(&error) {
@@ -258,6 +258,9 @@ fn render_error(app: &App, e: A2aError, status: StatusCode) -> Response<ResBody>
     tracing::debug!(error = %e, "REST error");
     let mut body = e.to_rest();
     body["error"]["code"] = Value::from(status.as_u16());
+    if app.fault(Fault::UntypedErrorDetail) {
+        crate::http::push_untyped_detail(&mut body["error"]["details"]);
+    }
     if app.fault(Fault::RestErrorShape) {
         body = body["error"].take();
     }

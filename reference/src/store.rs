@@ -606,7 +606,9 @@ impl Shared {
     /// Attaches a push config to a locked task, replacing one with the same id.
     fn attach_push(&self, g: &mut crate::task::Inner, cfg: PushConfig) -> Arc<PushConfig> {
         let cfg = Arc::new(cfg);
-        if let Some(pos) = g.push.iter().position(|s| s.config.id == cfg.id) {
+        // Fault PushOneConfigPerTask: every earlier config of the task is replaced.
+        let one = self.fault(Fault::PushOneConfigPerTask);
+        while let Some(pos) = g.push.iter().position(|s| one || s.config.id == cfg.id) {
             g.push[pos].kill();
             g.push.remove(pos);
         }
@@ -935,6 +937,12 @@ impl Shared {
         match st {
             // Cancel is idempotent (§3.3.1): a repeat returns the canceled task.
             State::Canceled => {}
+            // Fault CancelTerminal: the finished task is moved on to CANCELED.
+            State::Completed | State::Failed | State::Rejected
+                if self.fault(Fault::CancelTerminal) =>
+            {
+                self.transition(&e, &mut g, State::Canceled, None);
+            }
             State::Completed | State::Failed | State::Rejected => {
                 return Err(A2aError::new(
                     ErrorKind::TaskNotCancelable,

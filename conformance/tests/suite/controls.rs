@@ -90,6 +90,32 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
     ),
     (Fault::RejectPatchVersion, &["VER"], Setup::Default, None),
     (Fault::RestErrorProblemJson, &["REST"], Setup::Default, None),
+    (Fault::NoSizeLimit, &["SEC"], Setup::Default, None),
+    (
+        Fault::UnnamedFieldViolations,
+        &["ERR"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::PushNoRetry, &["PUSH"], Setup::Default, None),
+    (Fault::EmptyErrorMessage, &["ERR"], Setup::Default, None),
+    (Fault::CancelTerminal, &["LIFE"], Setup::Default, None),
+    (Fault::NoAuthChallenge, &["ERR"], Setup::TwoIdentities, None),
+    (
+        Fault::InvalidTokenAccepted,
+        &["ERR", "XCARD"],
+        Setup::TwoIdentities,
+        None,
+    ),
+    (Fault::UntypedErrorDetail, &["ERR"], Setup::Default, None),
+    (Fault::PushPlainJson, &["PUSH"], Setup::Default, None),
+    (Fault::PushOneConfigPerTask, &["PUSH"], Setup::Default, None),
+    (
+        Fault::RestGetsUnauthenticated,
+        &["SEC"],
+        Setup::TwoIdentities,
+        None,
+    ),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -259,4 +285,15 @@ controls! {
     legacy_03_method_internal_error => Legacy03MethodInternalError,
     reject_patch_version => RejectPatchVersion,
     rest_error_problem_json => RestErrorProblemJson,
+    no_size_limit => NoSizeLimit,
+    unnamed_field_violations => UnnamedFieldViolations,
+    push_no_retry => PushNoRetry,
+    empty_error_message => EmptyErrorMessage,
+    cancel_terminal => CancelTerminal,
+    no_auth_challenge => NoAuthChallenge,
+    invalid_token_accepted => InvalidTokenAccepted,
+    untyped_error_detail => UntypedErrorDetail,
+    push_plain_json => PushPlainJson,
+    push_one_config_per_task => PushOneConfigPerTask,
+    rest_gets_unauthenticated => RestGetsUnauthenticated,
 }

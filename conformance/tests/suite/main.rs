@@ -8,6 +8,7 @@ mod controls;
 mod curl;
 mod evidence;
 mod generated;
+mod grading;
 mod probe;
 mod report;
 mod runner;
