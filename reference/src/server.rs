@@ -220,8 +220,10 @@ const BACKLOG: i32 = 1024;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 /// Upper bound on lingering after a close: how long the client's leftovers are read...
 const LINGER_TIME: Duration = Duration::from_millis(500);
-/// ... and how many bytes of them.
-const LINGER_BYTES: usize = 1024 * 1024;
+/// ... and how many bytes of them: twice what the HTTP layer drains before it gives up on a
+/// body, so a client still uploading an oversized request (SEC-005 sends 4 MiB) reads its 413
+/// instead of a reset.
+const LINGER_BYTES: usize = 8 * 1024 * 1024;
 /// How long a connection-layer answer (408) may take to write.
 const ANSWER_TIME: Duration = Duration::from_millis(100);
 
