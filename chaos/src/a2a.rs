@@ -45,6 +45,15 @@ pub struct Target {
     pub test_agent: bool,
 }
 
+/// The `url` of the first `supportedInterfaces` entry of `card` with `binding`.
+fn interface_url<'a>(card: &'a Value, binding: &str) -> Option<&'a str> {
+    card["supportedInterfaces"]
+        .as_array()?
+        .iter()
+        .find(|i| i["protocolBinding"] == binding)?["url"]
+        .as_str()
+}
+
 /// A JSON-RPC answer: `Ok(result)` or `Err(error object)`.
 pub type RpcReply = Result<Value, Value>;
 
@@ -72,15 +81,9 @@ impl Target {
         let card = resp
             .json()
             .ok_or_else(|| ChaosError::Malformed("the agent card is not JSON".into()))?;
-        let url = card["supportedInterfaces"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|i| i["protocolBinding"] == "JSONRPC")
-            .and_then(|i| i["url"].as_str())
-            .ok_or_else(|| {
-                ChaosError::Malformed("the agent card declares no JSONRPC interface".into())
-            })?;
+        let url = interface_url(&card, "JSONRPC").ok_or_else(|| {
+            ChaosError::Malformed("the agent card declares no JSONRPC interface".into())
+        })?;
         let (rpc_addr, rpc_path) = wire::parse_loopback_url(url)?;
         let caps = &card["capabilities"];
         let test_agent = card["skills"]
@@ -98,6 +101,12 @@ impl Target {
             test_agent,
             card,
         })
+    }
+
+    /// The loopback address and path of the card's interface for `binding` (`"HTTP+JSON"`),
+    /// if it lists one.
+    pub fn interface(&self, binding: &str) -> Option<(SocketAddr, String)> {
+        wire::parse_loopback_url(interface_url(&self.card, binding)?).ok()
     }
 
     /// The same target reached through another address (a fault proxy).

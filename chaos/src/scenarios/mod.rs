@@ -12,6 +12,7 @@
 
 pub mod common;
 pub mod disconnect;
+pub mod hostile;
 pub mod lifecycle;
 pub mod malformed;
 pub mod memory;
@@ -35,6 +36,7 @@ pub static ALL: LazyLock<Vec<Scenario>> = LazyLock::new(|| {
         &webhooks::SCENARIOS[..],
         &net::SCENARIOS[..],
         &malformed::SCENARIOS[..],
+        &hostile::SCENARIOS[..],
         &memory::SCENARIOS[..],
         &lifecycle::SCENARIOS[..],
     ]
