@@ -330,3 +330,58 @@ impl Slowloris {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A peer that accepts one connection, optionally reads a head and writes `answer`, then
+    /// holds the socket without reading anything more.
+    async fn deaf_peer(answer: Option<&'static [u8]>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            if let Some(answer) = answer {
+                let mut head = [0u8; 256];
+                let _ = s.read(&mut head).await;
+                let _ = s.write_all(answer).await;
+            }
+            std::future::pending::<()>().await;
+        });
+        (addr, task)
+    }
+
+    /// 64 MiB: past what loopback socket buffers can hold (`tcp_rmem` and `tcp_wmem` maxima).
+    fn big_request() -> Vec<u8> {
+        let mut bytes = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b' ', 64 * 1024 * 1024));
+        bytes
+    }
+
+    #[tokio::test]
+    async fn regression_a_peer_that_stops_reading_cannot_hold_an_exchange_past_its_deadline() {
+        let (addr, peer) = deaf_peer(None).await;
+        let t0 = Instant::now();
+        let answer = raw_exchange(addr, &big_request(), false, Duration::from_millis(500))
+            .await
+            .unwrap();
+        assert_eq!(answer, RawAnswer::Silent);
+        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+        peer.abort();
+    }
+
+    #[tokio::test]
+    async fn an_answer_given_before_the_body_is_read_is_seen_while_still_writing() {
+        let answer =
+            b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (addr, peer) = deaf_peer(Some(answer)).await;
+        let seen = raw_exchange(addr, &big_request(), false, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(seen, RawAnswer::Status(413));
+        peer.abort();
+    }
+}
