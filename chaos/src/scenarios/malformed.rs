@@ -2,7 +2,9 @@
 //! digest §1.1 and §2.1): garbage bytes, truncated requests, oversized headers and bodies,
 //! slowloris, connection floods and idle keep-alive connections. The judgement is the same for
 //! all: the bad connection is refused or closed within a bound, and the server keeps serving
-//! everyone else promptly.
+//! everyone else promptly (under a connection flood, refusing them at once with 503 counts: a
+//! server at its connection limit may do that; stalling them does not). Keep-alive honesty,
+//! stalled bodies and `Host` validation are the HTTP layer's other rows, in [`super::hostile`].
 //!
 //! No clause of A2A 1.0.1 requires any of this, and HTTP itself asks for it only as a SHOULD
 //! (RFC 9112 §2.2: answer 400 to what does not parse; RFC 6585: 431 *may* refuse large heads).
