@@ -45,6 +45,17 @@ pub struct Target {
     pub test_agent: bool,
 }
 
+/// A plain GET of the agent card with `Host: host`.
+pub fn card_request(host: &str) -> Vec<u8> {
+    wire::request_bytes(
+        "GET",
+        host,
+        "/.well-known/agent-card.json",
+        &[("A2A-Version", "1.0")],
+        b"",
+    )
+}
+
 /// The `url` of the first `supportedInterfaces` entry of `card` with `binding`.
 fn interface_url<'a>(card: &'a Value, binding: &str) -> Option<&'a str> {
     card["supportedInterfaces"]
@@ -142,13 +153,7 @@ impl Target {
 
     /// A plain GET of the card, as a liveness request.
     pub fn card_request(&self) -> Vec<u8> {
-        wire::request_bytes(
-            "GET",
-            &self.host,
-            "/.well-known/agent-card.json",
-            &[("A2A-Version", "1.0")],
-            b"",
-        )
+        card_request(&self.host)
     }
 
     /// Whether the server answers a card request with 200 within `timeout`.

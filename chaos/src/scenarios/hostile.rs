@@ -14,6 +14,7 @@ use std::time::Duration;
 use gauntlet_conformance::case::{Checks, Judged, Level, Outcome};
 use tokio::time::Instant;
 
+use crate::a2a;
 use crate::clients::{self, EarlyAnswer, RawAnswer};
 use crate::gauges;
 use crate::scenario::{Env, Scenario};
@@ -110,16 +111,6 @@ fn routes(env: &Env) -> (Route, Route, Option<Route>) {
     (rpc, card, rest)
 }
 
-fn card_get(host: &str) -> Vec<u8> {
-    wire::request_bytes(
-        "GET",
-        host,
-        "/.well-known/agent-card.json",
-        &[("A2A-Version", "1.0")],
-        b"",
-    )
-}
-
 async fn keep_alive_after_early_errors(env: Env) -> Judged {
     let (rpc, card, rest) = routes(&env);
     let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(UNREAD_BODY));
@@ -170,7 +161,7 @@ async fn keep_alive_after_early_errors(env: Env) -> Judged {
         checks.note("the card lists no HTTP+JSON interface: REST probe skipped");
     }
     for (name, route, first) in probes {
-        let next = card_get(&route.host);
+        let next = a2a::card_request(&route.host);
         // What the next request gets on a fresh connection: what it must get after the refusal.
         let fresh = wire::round_trip(route.addr, &next, bound)
             .await
