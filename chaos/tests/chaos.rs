@@ -273,6 +273,51 @@ async fn the_reference_releases_a_half_open_peers_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_the_half_open_stream_is_sized_to_a_slow_server() {
+    // Every response capped at 100 KB/s by a proxy: the sizing streams are slow, so the
+    // black-holed stream gets fewer than its 3000 chunks and the scenario ends in time.
+    let lc = Reference::new(reference());
+    let url = lc.start().await.unwrap();
+    let target = Target::discover(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let slow = FaultProxy::start(
+        target.addr,
+        FaultPlan {
+            bandwidth: Some(100_000),
+            ..FaultPlan::default()
+        },
+    )
+    .await
+    .unwrap();
+    let env = Env::new(
+        target.via(slow.addr()),
+        None,
+        calibrate(1.0).await,
+        Settings::default(),
+    );
+    let s = ALL.iter().find(|s| s.info.id == "CHAOS-HALF-001").unwrap();
+    let r = run_scenario(s, &env).await;
+    slow.stop();
+    lc.stop().await.unwrap();
+    eprintln!("{}: {} — {:?}", r.verdict.as_str(), r.summary, r.observed);
+    // No gauges through the proxy: the release is information only.
+    assert_verdict(&r, &[Verdict::Informational]);
+    let before = r
+        .summary
+        .split(" chunks sized to the server")
+        .next()
+        .unwrap();
+    let n: i64 = before
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no size in {}", r.summary));
+    assert!((200..3000).contains(&n), "{}", r.summary);
+    assert!(r.duration < Duration::from_secs(30), "{:?}", r.duration);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_streams_that_never_close_are_held_for_a_half_open_peer() {
     let r = judge(
         reference().fault(Some(Fault::StreamNeverCloses)),

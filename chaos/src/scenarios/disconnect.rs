@@ -209,15 +209,17 @@ const HALF_OPEN_STREAM_TIME: Duration = Duration::from_secs(5);
 const HALF_OPEN_MAX_CHUNKS: i64 = 3000;
 
 async fn half_open(env: Env) -> Judged {
-    // Sized first, before any gauge is read: a server whose cost per chunk grows with the
-    // stream would otherwise still be working on a 3000-chunk task long after the wait below.
-    let (n, pace, measured) =
-        size_to_server(&env, HALF_OPEN_STREAM_TIME, HALF_OPEN_MAX_CHUNKS).await?;
-    let sizing = format!("{n} chunks sized to the server ({measured})");
     let direct = env.target().clone();
+    // The baseline comes before the sizing streams, so one the server holds after its client
+    // left counts against it like the half-open one.
     let before = env.gauges();
     let pid = before.and_then(|g| g.pid);
     let fds_before = pid.and_then(gauges::fd_count);
+    // Sized to the server: one whose cost per chunk grows with the stream would otherwise still
+    // be working on a 3000-chunk task long after the wait below.
+    let (n, pace, measured) =
+        size_to_server(&env, HALF_OPEN_STREAM_TIME, HALF_OPEN_MAX_CHUNKS).await?;
+    let sizing = format!("{n} chunks sized to the server ({measured})");
     let proxy = FaultProxy::start(
         direct.addr,
         FaultPlan {
