@@ -37,6 +37,26 @@ pub struct Target {
     pub test_agent: bool,
 }
 
+/// A plain GET of the agent card with `Host: host`.
+pub fn card_request(host: &str) -> Vec<u8> {
+    wire::request_bytes(
+        "GET",
+        host,
+        "/.well-known/agent-card.json",
+        &[("A2A-Version", "1.0")],
+        b"",
+    )
+}
+
+/// The `url` of the first `supportedInterfaces` entry of `card` with `binding`.
+fn interface_url<'a>(card: &'a Value, binding: &str) -> Option<&'a str> {
+    card["supportedInterfaces"]
+        .as_array()?
+        .iter()
+        .find(|i| i["protocolBinding"] == binding)?["url"]
+        .as_str()
+}
+
 /// A JSON-RPC answer: `Ok(result)` or `Err(error object)`.
 pub type RpcReply = Result<Value, Value>;
 
@@ -64,15 +84,9 @@ impl Target {
         let card = resp
             .json()
             .ok_or_else(|| ChaosError::Malformed("the agent card is not JSON".into()))?;
-        let url = card["supportedInterfaces"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|i| i["protocolBinding"] == "JSONRPC")
-            .and_then(|i| i["url"].as_str())
-            .ok_or_else(|| {
-                ChaosError::Malformed("the agent card declares no JSONRPC interface".into())
-            })?;
+        let url = interface_url(&card, "JSONRPC").ok_or_else(|| {
+            ChaosError::Malformed("the agent card declares no JSONRPC interface".into())
+        })?;
         let (rpc_addr, rpc_path) = wire::parse_loopback_url(url)?;
         let caps = &card["capabilities"];
         let test_agent = card["skills"]
@@ -90,6 +104,12 @@ impl Target {
             test_agent,
             card,
         })
+    }
+
+    /// The loopback address and path of the card's interface for `binding` (`"HTTP+JSON"`),
+    /// if it lists one.
+    pub fn interface(&self, binding: &str) -> Option<(SocketAddr, String)> {
+        wire::parse_loopback_url(interface_url(&self.card, binding)?).ok()
     }
 
     /// The same target reached through another address (a fault proxy).
@@ -125,13 +145,7 @@ impl Target {
 
     /// A plain GET of the card, as a liveness request.
     pub fn card_request(&self) -> Vec<u8> {
-        wire::request_bytes(
-            "GET",
-            &self.host,
-            "/.well-known/agent-card.json",
-            &[("A2A-Version", "1.0")],
-            b"",
-        )
+        card_request(&self.host)
     }
 
     /// Whether the server answers a card request with 200 within `timeout`.

@@ -7,7 +7,9 @@
 //! * a request whose body never completes before the client half-closes ([`half_closed_body`]);
 //! * slowloris headers ([`Slowloris`]), connection floods ([`flood`]) and idle keep-alive
 //!   connections ([`idle_keepalive`]);
-//! * raw bytes of any shape ([`raw_exchange`]) for malformed traffic.
+//! * raw bytes of any shape ([`raw_exchange`]) for malformed traffic;
+//! * a request with a large body that the server answers before reading it, followed by
+//!   another on the same keep-alive connection ([`early_answer_then_next`]).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::errors::ChaosError;
-use crate::wire::{self, ConnOpts, HttpConn};
+use crate::wire::{self, ConnOpts, HttpConn, ReadEnd};
 
 /// Closes `stream` with a FIN (orderly close), as a client that goes away politely does.
 pub fn fin(stream: TcpStream) {
@@ -55,49 +57,38 @@ impl RawAnswer {
 }
 
 /// Sends `bytes` on a fresh connection (optionally half-closing afterwards) and reports how the
-/// server answered within `timeout`.
+/// server answered within `timeout`. Connecting, writing and reading share that one deadline,
+/// and the answer is read while the bytes are still being written, so a server that stops
+/// reading (with or without an answer) cannot hold the exchange up.
 pub async fn raw_exchange(
     addr: SocketAddr,
     bytes: &[u8],
     half_close: bool,
     timeout: Duration,
 ) -> Result<RawAnswer, ChaosError> {
-    let mut s = wire::connect(addr, ConnOpts::default(), timeout).await?;
-    // The server may close while we are still writing: that is an answer, not our failure.
-    let wrote = s.write_all(bytes).await;
-    if half_close {
-        let _ = socket2::SockRef::from(&s).shutdown(std::net::Shutdown::Write);
-    }
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
     let until = Instant::now() + timeout;
-    loop {
-        match tokio::time::timeout_at(until, s.read(&mut chunk)).await {
+    let s = wire::connect(addr, ConnOpts::default(), timeout).await?;
+    let mut conn = HttpConn::new(s, Some(4096));
+    let enough = |b: &[u8]| response_complete(b) || b.len() > 64 * 1024;
+    let sent =
+        match tokio::time::timeout_at(until, conn.send_while_reading(bytes, half_close, enough))
+            .await
+        {
             Err(_) => return Ok(RawAnswer::Silent),
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => {
-                buf.extend_from_slice(&chunk[..n]);
-                if response_complete(&buf) || buf.len() > 64 * 1024 {
-                    break;
-                }
-            }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                if buf.is_empty() {
-                    return Ok(RawAnswer::Reset);
-                }
-                break;
-            }
-            Ok(Err(e)) => return Err(ChaosError::io("read answer", &e)),
-        }
-    }
+            Ok(sent) => sent?,
+        };
+    let buf = conn.buffered();
     if buf.is_empty() {
-        return Ok(if wrote.is_err() {
-            RawAnswer::Reset
-        } else {
-            RawAnswer::Closed
-        });
+        // The server may close while we are still writing: that is an answer, not our failure.
+        return Ok(
+            if sent.read_end == Some(ReadEnd::Reset) || sent.write_failed {
+                RawAnswer::Reset
+            } else {
+                RawAnswer::Closed
+            },
+        );
     }
-    let text = String::from_utf8_lossy(&buf);
+    let text = String::from_utf8_lossy(buf);
     let status = text
         .split_whitespace()
         .nth(1)
@@ -111,6 +102,104 @@ pub async fn raw_exchange(
         (Some(s), _) if text.starts_with("HTTP/1.") => RawAnswer::Status(s),
         _ => RawAnswer::Closed,
     })
+}
+
+/// What became of a keep-alive connection whose request the server answered (or not) before
+/// reading its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EarlyAnswer {
+    /// No answer to the first request; how the connection ended instead.
+    None(RawAnswer),
+    /// The answer (this status) said `Connection: close`.
+    Announced(u16),
+    /// The answer (`first`) kept the connection, and the next request on it got `next`.
+    Next {
+        /// Status of the answer to the request with the body.
+        first: u16,
+        /// Status of the answer to the next request.
+        next: u16,
+    },
+    /// The answer (`first`) kept the connection, which then ended or stalled: `how`.
+    Dropped {
+        /// Status of the answer to the request with the body.
+        first: u16,
+        /// What happened to the connection.
+        how: String,
+    },
+}
+
+/// Sends `first` (a request with a body the server may answer without reading) and, when the
+/// answer does not say `Connection: close`, the rest of its body and then `next` on the same
+/// connection. Everything shares the one deadline `timeout`; a stall is reported, not an error.
+pub async fn early_answer_then_next(
+    addr: SocketAddr,
+    first: &[u8],
+    next: &[u8],
+    timeout: Duration,
+) -> Result<EarlyAnswer, ChaosError> {
+    let until = Instant::now() + timeout;
+    let s = wire::connect(addr, ConnOpts::default(), timeout).await?;
+    let mut conn = HttpConn::new(s, None);
+    let sent =
+        match tokio::time::timeout_at(until, conn.send_while_reading(first, false, wire::has_head))
+            .await
+        {
+            Err(_) => return Ok(EarlyAnswer::None(RawAnswer::Silent)),
+            Ok(sent) => sent?,
+        };
+    if !wire::has_head(conn.buffered()) {
+        return Ok(EarlyAnswer::None(
+            if sent.read_end == Some(ReadEnd::Reset) || sent.write_failed {
+                RawAnswer::Reset
+            } else {
+                RawAnswer::Closed
+            },
+        ));
+    }
+    let head = conn.read_head().await?;
+    let status = head.status;
+    let close = head
+        .header("connection")
+        .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
+    if close {
+        return Ok(EarlyAnswer::Announced(status));
+    }
+    let dropped = |how: String| Ok(EarlyAnswer::Dropped { first: status, how });
+    if sent.read_end.is_some() {
+        return dropped(format!("{:?} right after the answer", sent.read_end));
+    }
+    let rest = async {
+        // The answer promised a persistent connection: the rest of the body must go through,
+        // and the next request must be served.
+        if sent.write_failed {
+            return Err("the rest of the body could not be written (closed)".to_owned());
+        }
+        conn.send(&first[sent.written..])
+            .await
+            .map_err(|e| format!("the rest of the body could not be written ({e})"))?;
+        let mut body = conn.into_body(&head);
+        body.read_to_end()
+            .await
+            .map_err(|e| format!("inside the answer's body: {e}"))?;
+        let mut conn = body.into_conn();
+        conn.send(next)
+            .await
+            .map_err(|e| format!("the next request could not be written ({e})"))?;
+        conn.read_head()
+            .await
+            .map(|h| h.status)
+            .map_err(|e| format!("the next request got no answer: {e}"))
+    };
+    match tokio::time::timeout_at(until, rest).await {
+        Ok(Ok(next)) => Ok(EarlyAnswer::Next {
+            first: status,
+            next,
+        }),
+        Ok(Err(how)) => dropped(how),
+        Err(_) => dropped(format!(
+            "a stall: neither the body read nor the next request answered within {timeout:?}"
+        )),
+    }
 }
 
 /// Whether `buf` holds a whole response: the head, and the body its Content-Length announces
@@ -239,5 +328,60 @@ impl Slowloris {
             out.push(r.unwrap_or(RawAnswer::Reset));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A peer that accepts one connection, optionally reads a head and writes `answer`, then
+    /// holds the socket without reading anything more.
+    async fn deaf_peer(answer: Option<&'static [u8]>) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            if let Some(answer) = answer {
+                let mut head = [0u8; 256];
+                let _ = s.read(&mut head).await;
+                let _ = s.write_all(answer).await;
+            }
+            std::future::pending::<()>().await;
+        });
+        (addr, task)
+    }
+
+    /// 64 MiB: past what loopback socket buffers can hold (`tcp_rmem` and `tcp_wmem` maxima).
+    fn big_request() -> Vec<u8> {
+        let mut bytes = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b' ', 64 * 1024 * 1024));
+        bytes
+    }
+
+    #[tokio::test]
+    async fn regression_a_peer_that_stops_reading_cannot_hold_an_exchange_past_its_deadline() {
+        let (addr, peer) = deaf_peer(None).await;
+        let t0 = Instant::now();
+        let answer = raw_exchange(addr, &big_request(), false, Duration::from_millis(500))
+            .await
+            .unwrap();
+        assert_eq!(answer, RawAnswer::Silent);
+        assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+        peer.abort();
+    }
+
+    #[tokio::test]
+    async fn an_answer_given_before_the_body_is_read_is_seen_while_still_writing() {
+        let answer =
+            b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let (addr, peer) = deaf_peer(Some(answer)).await;
+        let seen = raw_exchange(addr, &big_request(), false, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(seen, RawAnswer::Status(413));
+        peer.abort();
     }
 }

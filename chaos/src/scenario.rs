@@ -13,9 +13,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use gauntlet_conformance::case::{Judged, Level, Outcome, Verdict};
+use gauntlet_conformance::case::{Judged, Outcome, Verdict};
 use gauntlet_conformance::lifecycle::{Gauges, Lifecycle};
-use gauntlet_conformance::report::CaseResult;
+use gauntlet_conformance::report::{CaseResult, Deviation};
+use gauntlet_conformance::runner::final_verdict;
 use tokio::sync::{mpsc, OnceCell};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
@@ -429,15 +430,21 @@ impl Health {
     }
 }
 
-/// Turns an outcome into a result: a raw FAIL becomes NON-STRICT for SHOULD and INFORMATIONAL
-/// for MAY/SDK levels.
+/// Turns an outcome into a result with the catalogue's level mapping (a raw FAIL becomes
+/// NON-STRICT for SHOULD and INFORMATIONAL for MAY/SDK levels); every further deviation the
+/// scenario saw ([`Outcome::also`]) is kept, mapped the same way.
 pub fn result(info: &ScenarioInfo, outcome: Outcome, duration: Duration) -> CaseResult {
-    let verdict = match (outcome.verdict, info.level) {
-        (Verdict::Fail, Level::Must) => Verdict::Fail,
-        (Verdict::Fail, Level::Should) => Verdict::NonStrict,
-        (Verdict::Fail, _) => Verdict::Informational,
-        (v, _) => v,
-    };
+    let verdict = final_verdict(info.level, outcome.verdict);
+    let deviations = outcome
+        .also
+        .into_iter()
+        .map(|d| Deviation {
+            verdict: final_verdict(info.level, d.verdict),
+            summary: d.summary,
+            expected: d.expected,
+            observed: d.observed,
+        })
+        .collect();
     CaseResult {
         id: info.id.to_owned(),
         binding: None,
@@ -449,7 +456,7 @@ pub fn result(info: &ScenarioInfo, outcome: Outcome, duration: Duration) -> Case
         summary: outcome.summary,
         expected: outcome.expected,
         observed: outcome.observed,
-        deviations: Vec::new(),
+        deviations,
         transcript: Vec::new(),
         duration,
     }

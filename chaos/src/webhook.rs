@@ -1,7 +1,7 @@
 //! Webhook receivers that misbehave. The recording and scripted answers (5xx, `Retry-After`,
 //! stalls, redirects, accepting duplicates) come from [`gauntlet_conformance::webhook`]; this
 //! adds what it lacks: connections reset (RST) before any answer, by putting a
-//! [`FaultProxy`](crate::proxy::FaultProxy) in front of it for the first few connections, and
+//! [`FaultProxy`] in front of it for the first few connections, and
 //! [`WebhookFront`]s: one that closes every connection right after relaying the answer, one that
 //! speaks TLS with a certificate from a CA the suite generates per run ([`suite_ca_pem`]).
 

@@ -217,6 +217,61 @@ impl HttpConn {
         Ok(n)
     }
 
+    /// The bytes read but not consumed yet.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Writes `bytes` and reads whatever comes back at the same time, until `enough` holds for
+    /// the bytes read so far ([`HttpConn::buffered`]) or the server ends its side; with
+    /// `half_close`, a FIN follows the last byte written. A server may answer before it has read
+    /// the whole request and then stop reading, so writing first and reading afterwards could
+    /// wait forever. No deadline: wrap the call.
+    pub async fn send_while_reading(
+        &mut self,
+        bytes: &[u8],
+        half_close: bool,
+        enough: impl Fn(&[u8]) -> bool,
+    ) -> Result<Sent, ChaosError> {
+        let mut sent = Sent {
+            written: 0,
+            write_failed: false,
+            read_end: None,
+        };
+        let mut chunk = vec![0u8; self.read_size];
+        let mut fin_sent = false;
+        loop {
+            if enough(&self.buf) {
+                return Ok(sent);
+            }
+            let writing = sent.written < bytes.len() && !sent.write_failed;
+            if !writing && half_close && !fin_sent {
+                let _ = socket2::SockRef::from(&self.stream).shutdown(std::net::Shutdown::Write);
+                fin_sent = true;
+            }
+            let (mut rd, mut wr) = self.stream.split();
+            // Both futures are cancel-safe: a write either happened (and is counted) or not.
+            tokio::select! {
+                w = wr.write(&bytes[sent.written..]), if writing => match w {
+                    Ok(0) | Err(_) => sent.write_failed = true,
+                    Ok(n) => sent.written += n,
+                },
+                r = rd.read(&mut chunk) => match r {
+                    Ok(0) => {
+                        sent.read_end = Some(ReadEnd::Eof);
+                        return Ok(sent);
+                    }
+                    Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                        sent.read_end = Some(ReadEnd::Reset);
+                        return Ok(sent);
+                    }
+                    Err(e) => return Err(ChaosError::io("read answer", &e)),
+                },
+            }
+        }
+    }
+
     /// Reads a response head (no deadline: wrap the call).
     pub async fn read_head(&mut self) -> Result<Head, ChaosError> {
         loop {
@@ -255,6 +310,31 @@ impl HttpConn {
         let bytes = body.read_to_end().await?;
         Ok(Response { head, body: bytes })
     }
+}
+
+/// How [`HttpConn::send_while_reading`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Request bytes written: fewer than all when the server answered first or stopped reading.
+    pub written: usize,
+    /// Writing failed: the server closed or reset its side.
+    pub write_failed: bool,
+    /// How the server ended its side, if it did.
+    pub read_end: Option<ReadEnd>,
+}
+
+/// How a server ended its side of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadEnd {
+    /// An orderly close (FIN).
+    Eof,
+    /// A reset.
+    Reset,
+}
+
+/// Whether a complete response head is among `bytes`.
+pub fn has_head(bytes: &[u8]) -> bool {
+    find(bytes, b"\r\n\r\n").is_some()
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -315,6 +395,11 @@ impl BodyReader {
     /// Gives the socket back.
     pub fn into_stream(self) -> TcpStream {
         self.conn.stream
+    }
+
+    /// Gives the connection back with what it read past this body, for the next request.
+    pub fn into_conn(self) -> HttpConn {
+        self.conn
     }
 
     /// Whether the body ended cleanly (its framing said so).

@@ -10,7 +10,7 @@ use serde_json::json;
 use tokio::time::Instant;
 
 use super::common::{harness, start_stream_task};
-use super::streams::resubscribe_snapshot;
+use super::streams::{resubscribe_snapshot, size_to_server};
 use crate::a2a::{self, End, Event, Log, Sequence};
 use crate::clients;
 use crate::gauges;
@@ -58,7 +58,7 @@ pub const SCENARIOS: [Scenario; 4] = [
         info: ScenarioInfo {
             id: "CHAOS-HALF-001",
             level: Level::Should,
-            title: "black-hole a `stream 3000 0` stream after event 3 (half-open peer: no FIN, no RST, no reads)",
+            title: "black-hole a `stream N 0` stream after event 3 (half-open peer: no FIN, no RST, no reads); N sized to the server from two short streams to take about 5 s, at most 3000",
             spec: "§3.1.2, §6 (derived)",
             requirement: "the task completes regardless; the server releases that stream's resources within 5 s (gauges; INFORMATIONAL without them)",
         },
@@ -203,11 +203,23 @@ async fn disconnect(env: Env, how: How) -> Judged {
     )))
 }
 
+/// How long (before scaling) CHAOS-HALF-001's stream should take at the server's pace, and
+/// its most chunks (past the proxy's 4 KiB buffer and the kernel's, at any pace).
+const HALF_OPEN_STREAM_TIME: Duration = Duration::from_secs(5);
+const HALF_OPEN_MAX_CHUNKS: i64 = 3000;
+
 async fn half_open(env: Env) -> Judged {
     let direct = env.target().clone();
+    // The baseline comes before the sizing streams, so one the server holds after its client
+    // left counts against it like the half-open one.
     let before = env.gauges();
     let pid = before.and_then(|g| g.pid);
     let fds_before = pid.and_then(gauges::fd_count);
+    // Sized to the server: one whose cost per chunk grows with the stream would otherwise still
+    // be working on a 3000-chunk task long after the wait below.
+    let (n, pace, measured) =
+        size_to_server(&env, HALF_OPEN_STREAM_TIME, HALF_OPEN_MAX_CHUNKS).await?;
+    let sizing = format!("{n} chunks sized to the server ({measured})");
     let proxy = FaultProxy::start(
         direct.addr,
         FaultPlan {
@@ -220,7 +232,7 @@ async fn half_open(env: Env) -> Judged {
     .map_err(|e| harness("fault proxy", e))?;
     let via = direct.via(proxy.addr());
     let (mut stream, _first, id) =
-        start_stream_task(&env, &via, 3000, 0, ConnOpts::default()).await?;
+        start_stream_task(&env, &via, n as u32, 0, ConnOpts::default()).await?;
     // The client sees silence once the black-hole is in place.
     let mut got = 1;
     while let Ok(Some(_)) = stream.next(Duration::from_millis(300)).await {
@@ -228,7 +240,7 @@ async fn half_open(env: Env) -> Judged {
     }
     let t0 = Instant::now();
     let task = direct
-        .wait_terminal(&id, env.deadline(Duration::from_secs(15)))
+        .wait_terminal(&id, env.deadline(Duration::from_secs(15)) + pace * 2)
         .await
         .map_err(|e| {
             Outcome::fail(
@@ -257,7 +269,7 @@ async fn half_open(env: Env) -> Judged {
             _ => "the server's stream resources are not observable (no gauges)".to_owned(),
         };
         return Ok(Outcome::info(format!(
-            "task {:?} in {completed_in:?} with the peer half-open; {got} events got through; {fds}",
+            "task {:?} in {completed_in:?} with the peer half-open; {got} events got through; {fds}; {sizing}",
             a2a::task_state(&task)
         )));
     };
@@ -280,12 +292,12 @@ async fn half_open(env: Env) -> Judged {
     );
     match released {
         Some(after_t) => Ok(Outcome::pass(format!(
-            "stream released {after_t:?} after the task completed; {evidence}"
+            "stream released {after_t:?} after the task completed; {evidence}; {sizing}"
         ))),
         None => Err(Outcome::fail(
             "the server kept a half-open peer's stream",
             format!("open_streams back to {streams_before} within {bound:?}"),
-            evidence,
+            format!("{evidence}; {sizing}"),
         )),
     }
 }

@@ -177,18 +177,42 @@ const MAX_CHUNKS: i64 = 20_000;
 /// slow server still finishes well inside the scenario budget.
 const STREAM_TIME: Duration = Duration::from_secs(10);
 
-/// Streams `n` chunks to one prompt reader; the time it took.
+/// Whether `ev` is a status update to a terminal state.
+fn is_terminal_update(ev: &Event) -> bool {
+    matches!(ev, Event::Result(v) if v["statusUpdate"]["status"]["state"]
+        .as_str()
+        .is_some_and(a2a::is_terminal))
+}
+
+/// Streams `n` chunks to one prompt reader; the time until the terminal state arrived. Whether
+/// the stream then closes is STRM-004's to judge, so sizing neither waits for nor needs it.
 async fn sizing_stream(env: &Env, n: i64) -> Result<Duration, Outcome> {
     let t = env.target().clone();
     let t0 = Instant::now();
-    let (stream, first, _) = start_stream_task(env, &t, n as u32, 0, ConnOpts::default()).await?;
-    let mut log = stream
-        .collect(
-            env.deadline(Duration::from_secs(5)),
-            env.deadline(Duration::from_secs(60)),
-        )
-        .await;
-    log.events.insert(0, first);
+    let (mut stream, first, _) =
+        start_stream_task(env, &t, n as u32, 0, ConnOpts::default()).await?;
+    let (idle, overall) = (
+        env.deadline(Duration::from_secs(5)),
+        env.deadline(Duration::from_secs(60)),
+    );
+    let mut log = Log::default();
+    log.push(first);
+    while log.end == End::Stopped {
+        let left = overall.saturating_sub(t0.elapsed());
+        match stream.next(idle.min(left)).await {
+            Ok(Some(ev)) => {
+                let last = is_terminal_update(&ev);
+                log.push(ev);
+                if last {
+                    // Counted as a clean end: the terminal state is what sizing waits for.
+                    log.end = End::Clean;
+                }
+            }
+            Ok(None) => log.end = End::Clean,
+            Err(e) if e.is_timeout() => log.end = End::Hang(t0.elapsed()),
+            Err(e) => log.end = End::Abrupt(e.to_string()),
+        }
+    }
     let took = t0.elapsed();
     match reading(&log, n) {
         Ok(Reading::Whole) => Ok(took),
@@ -204,28 +228,34 @@ async fn sizing_stream(env: &Env, n: i64) -> Result<Duration, Outcome> {
     }
 }
 
-/// The chunk count whose stream takes about `budget`, and the time the fit predicts for it,
-/// from two measured points of the server's time curve fitted as `t = a·nᵏ` (k between 1 and 3:
-/// never cheaper than linear).
-fn fit_chunks(points: [(i64, Duration); 2], budget: Duration) -> (i64, Duration) {
+/// The chunk count (at most `max`) whose stream takes about `budget`, and the time the fit
+/// predicts for it, from two measured points of the server's time curve fitted as `t = a·nᵏ`
+/// (k between 1 and 3: never cheaper than linear).
+fn fit_chunks(points: [(i64, Duration); 2], budget: Duration, max: i64) -> (i64, Duration) {
     let [(n0, t0), (n1, t1)] = points;
     let (t0, t1) = (t0.as_secs_f64().max(1e-6), t1.as_secs_f64().max(1e-6));
     let k = ((t1 / t0).ln() / (n1 as f64 / n0 as f64).ln()).clamp(1.0, 3.0);
     let n = ((n1 as f64 * (budget.as_secs_f64() / t1).powf(1.0 / k)) as i64)
-        .clamp(PROBE_CHUNKS[0], MAX_CHUNKS);
+        .clamp(PROBE_CHUNKS[0], max.max(PROBE_CHUNKS[0]));
     let predicted = t1 * (n as f64 / n1 as f64).powf(k);
     (n, Duration::from_secs_f64(predicted.min(3600.0)))
 }
 
-/// Sizes CHAOS-SLOW-001 to the server: streams [`PROBE_CHUNKS`] to one reader and fits the
-/// measured curve to [`STREAM_TIME`]. Returns the chunk count, the time the fit predicts for
-/// it, and what was measured (for the evidence).
-async fn size_to_server(env: &Env) -> Result<(i64, Duration, String), Outcome> {
+/// Sizes a `stream N 0` task to the server: streams [`PROBE_CHUNKS`] to one reader and fits the
+/// measured curve to `budget` (before scaling), with at most `max` chunks. Returns the chunk
+/// count, the time the fit predicts for it, and what was measured (for the evidence). Every
+/// scenario that needs a long stream sizes it here, so a server whose cost per chunk grows with
+/// the stream still finishes inside the scenario's waits.
+pub(crate) async fn size_to_server(
+    env: &Env,
+    budget: Duration,
+    max: i64,
+) -> Result<(i64, Duration, String), Outcome> {
     let mut points = [(0, Duration::ZERO); 2];
     for (slot, n) in points.iter_mut().zip(PROBE_CHUNKS) {
         *slot = (n, sizing_stream(env, n).await?);
     }
-    let (n, pace) = fit_chunks(points, env.deadline(STREAM_TIME));
+    let (n, pace) = fit_chunks(points, env.deadline(budget), max);
     let measured = points
         .iter()
         .map(|(n, t)| format!("{n} took {t:?}"))
@@ -235,7 +265,7 @@ async fn size_to_server(env: &Env) -> Result<(i64, Duration, String), Outcome> {
 }
 
 async fn slow_consumer(env: Env) -> Judged {
-    let (n, pace, measured) = size_to_server(&env).await?;
+    let (n, pace, measured) = size_to_server(&env, STREAM_TIME, MAX_CHUNKS).await?;
     let sizing = format!("sized to the server: {n} chunks ({measured})");
     let t = env.target().clone();
     let opts = ConnOpts {
@@ -507,21 +537,53 @@ mod tests {
     fn a_linear_server_is_sized_by_a_straight_line_and_a_superlinear_one_by_its_curve() {
         let ms = Duration::from_millis;
         // 1 ms per chunk: 10 s is 10,000 chunks.
-        let (n, t) = fit_chunks([(200, ms(200)), (1000, ms(1000))], Duration::from_secs(10));
+        let (n, t) = fit_chunks(
+            [(200, ms(200)), (1000, ms(1000))],
+            Duration::from_secs(10),
+            MAX_CHUNKS,
+        );
         assert_eq!(n, 10_000);
         assert!((t.as_secs_f64() - 10.0).abs() < 0.01, "{t:?}");
         // A fast server is capped at the most the scenario streams.
         assert_eq!(
-            fit_chunks([(200, ms(2)), (1000, ms(10))], Duration::from_secs(10)).0,
+            fit_chunks(
+                [(200, ms(2)), (1000, ms(10))],
+                Duration::from_secs(10),
+                MAX_CHUNKS
+            )
+            .0,
             MAX_CHUNKS
         );
         // Quadratic (a server that copies the task per event): far fewer than the line says.
-        let (n, _) = fit_chunks([(200, ms(40)), (1000, ms(1000))], Duration::from_secs(10));
+        let (n, _) = fit_chunks(
+            [(200, ms(40)), (1000, ms(1000))],
+            Duration::from_secs(10),
+            MAX_CHUNKS,
+        );
         assert!((3000..=3300).contains(&n), "{n}");
         // Noise that makes the long probe look cheaper than linear never sizes it up.
         assert_eq!(
-            fit_chunks([(200, ms(400)), (1000, ms(1000))], Duration::from_secs(10)).0,
+            fit_chunks(
+                [(200, ms(400)), (1000, ms(1000))],
+                Duration::from_secs(10),
+                MAX_CHUNKS
+            )
+            .0,
             10_000
+        );
+        // A smaller cap (CHAOS-HALF-001's) holds, and so does the floor of the short probe.
+        assert_eq!(
+            fit_chunks([(200, ms(2)), (1000, ms(10))], Duration::from_secs(5), 3000).0,
+            3000
+        );
+        assert_eq!(
+            fit_chunks(
+                [(200, ms(8000)), (1000, ms(40000))],
+                Duration::from_secs(5),
+                3000
+            )
+            .0,
+            200
         );
     }
 

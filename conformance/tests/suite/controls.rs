@@ -69,19 +69,6 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         Setup::TwoIdentities,
         None,
     ),
-    // Known misses: no case or scenario judges these yet (CONTROLS.md).
-    (
-        Fault::NoBodyTimeout,
-        &["CHAOS"],
-        Setup::Default,
-        Some("body-read slowloris is judged by the hostile chaos family, not landed yet"),
-    ),
-    (
-        Fault::StallAtConnectionLimit,
-        &["CHAOS"],
-        Setup::Default,
-        Some("connection flooding is judged by the hostile chaos family, not landed yet"),
-    ),
     (
         Fault::Legacy03MethodInternalError,
         &["JRPC"],
@@ -118,7 +105,8 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
     ),
 ];
 
-/// Faults judged elsewhere (chaos scenarios), not by the catalogue.
+/// Faults judged elsewhere (chaos scenarios), not by the catalogue; their controls are the
+/// `control_*` tests of `chaos/tests/chaos.rs` and the chaos unit tests.
 const JUDGED_BY_CHAOS: &[Fault] = &[
     Fault::DropLaggingSilently,
     Fault::PushRetryAfterClose,
@@ -127,12 +115,12 @@ const JUDGED_BY_CHAOS: &[Fault] = &[
     Fault::IdReencoded,
     Fault::FatStoredChunks,
     Fault::SubscriberBacklog,
+    // The HTTP layer: CHAOS-KEEP-001, CHAOS-BODY-001, CHAOS-FLOOD-001, CHAOS-HOST-001.
+    Fault::SilentEarlyClose,
+    Fault::NoBodyTimeout,
+    Fault::StallAtConnectionLimit,
+    Fault::NoHostCheck,
 ];
-
-/// HTTP-layer faults whose controls are the reference's own regression tests
-/// (`reference/tests/it/hostile.rs`); the chaos family that judges them on any server is not
-/// in the catalogue yet.
-const JUDGED_BY_REFERENCE_TESTS: &[Fault] = &[Fault::SilentEarlyClose, Fault::NoHostCheck];
 
 const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
 
@@ -228,7 +216,7 @@ async fn control(fault: Fault) {
 fn every_fault_has_a_control_or_belongs_to_chaos() {
     for f in Fault::ALL {
         let rows = CONTROLS.iter().filter(|c| c.0 == *f).count();
-        let chaos = JUDGED_BY_CHAOS.contains(f) || JUDGED_BY_REFERENCE_TESTS.contains(f);
+        let chaos = JUDGED_BY_CHAOS.contains(f);
         assert!(
             rows + usize::from(chaos) == 1,
             "{f}: {rows} rows, chaos: {chaos}"
