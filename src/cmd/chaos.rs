@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gauntlet_chaos::errors::ChaosError;
 use gauntlet_chaos::scenario::Settings;
 use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
@@ -20,8 +21,9 @@ pub struct Args {
     /// Base URL of the server under test (loopback only). Without it, the embedded reference
     /// server is started and judged.
     pub url: Option<String>,
-    /// Run only scenarios whose id matches (glob; repeatable): `CHAOS-SLOW-*`, `*-001`.
-    #[arg(long, value_name = "GLOB")]
+    /// Run only scenarios whose id matches (repeatable; the syntax of `check --only`):
+    /// `CHAOS-SLOW-*`, `*-00[1-2]`.
+    #[arg(long, value_name = "PATTERN")]
     pub only: Vec<String>,
     /// Repeat the scenarios for this long (`60s`, `5m`) and report flake rates and resource growth.
     #[arg(long, value_name = "DURATION")]
@@ -33,6 +35,12 @@ pub struct Args {
     /// Report files to write.
     #[command(flatten)]
     pub reports: super::ReportFiles,
+    /// Exit policy.
+    #[command(flatten)]
+    pub gate: super::GateArgs,
+    /// List the five slowest results after a run longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    pub slowest_after: f64,
     /// Multiply every deadline (on top of the runner calibration).
     #[arg(long, value_name = "X", default_value_t = 1.0)]
     pub timeout_scale: f64,
@@ -87,6 +95,14 @@ pub async fn run(args: Args) -> u8 {
         Some(Some(d)) => Some(d),
         None => None,
     };
+    if let Err(msg) = gauntlet_conformance::runner::Selection::parse(&args.only) {
+        eprintln!("gauntlet: --only {msg}");
+        return EXIT_USAGE;
+    }
+    if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
+        eprintln!("gauntlet: --slowest-after must be a number of seconds");
+        return EXIT_USAGE;
+    }
     if gauntlet_chaos::runner::select(&args.only).is_empty() {
         let flags: Vec<String> = args.only.iter().map(|g| format!("--only {g}")).collect();
         eprintln!(
@@ -95,6 +111,17 @@ pub async fn run(args: Args) -> u8 {
         );
         return EXIT_USAGE;
     }
+    if let Err(msg) = args.reports.preflight() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let gate = match args.gate.gate("chaos") {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
     let order = match parse_order(&args.order) {
         Ok(o) => o,
         Err(msg) => {
@@ -150,8 +177,17 @@ pub async fn run(args: Args) -> u8 {
         order,
         settings,
     };
+    // With `--json -` stdout carries only the JSON report; the human report goes to stderr.
+    let to_stderr = args.reports.json_to_stdout();
+    let say = |text: &str| {
+        if to_stderr {
+            eprint!("{text}");
+        } else {
+            super::emit(text);
+        }
+    };
     let outcome = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
-        println!("{}", human::result_line(r, Style::default()));
+        say(&format!("{}\n", human::result_line(r, Style::default())));
     })
     .await;
     if let Some(lc) = &lifecycle {
@@ -162,19 +198,38 @@ pub async fn run(args: Args) -> u8 {
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("gauntlet: {e}");
+            eprintln!("gauntlet: {}", readable(&e));
             return EXIT_USAGE;
         }
     };
-    print!("{}", human::render(&report));
-    if let Err(msg) = args.reports.write(&report) {
+    let style = Style {
+        slowest_after: Duration::from_secs_f64(args.slowest_after),
+        ..Style::default()
+    };
+    let judgement = gate.judge(&report);
+    say(&human::render_judged(&report, style, &judgement));
+    if let Err(msg) = args
+        .reports
+        .write(&report, None)
+        .and_then(|()| args.gate.write_expect(&gate, &report, "chaos"))
+    {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    if report.conformant() {
+    if judgement.passed() {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
+    }
+}
+
+/// A chaos error for people: a deadline in seconds, not Rust's debug form of a duration.
+fn readable(e: &ChaosError) -> String {
+    match e {
+        ChaosError::Timeout { what, after } => {
+            format!("{what}: no answer within {}", human::seconds(*after))
+        }
+        other => other.to_string(),
     }
 }
 
