@@ -218,10 +218,12 @@ impl Expectations {
                 } else {
                     match listed {
                         None => c.new.push(r),
+                        // An entry without a verdict never matches, as in compare.py.
                         Some(e)
-                            if e.verdict
+                            if !e
+                                .verdict
                                 .as_deref()
-                                .is_some_and(|v| !v.eq_ignore_ascii_case(r.verdict.as_str())) =>
+                                .is_some_and(|v| v.eq_ignore_ascii_case(r.verdict.as_str())) =>
                         {
                             c.moved.push((r, e))
                         }
