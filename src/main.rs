@@ -12,6 +12,7 @@
 //!   or report; or an unusable target (unreachable, not an A2A server, answers 401).
 
 mod cmd;
+mod config;
 mod lifecycle;
 
 use std::process::ExitCode;
@@ -61,6 +62,8 @@ enum Command {
     List(cmd::list::Args),
     /// Work with JSON reports: `report merge` joins shard reports into one verdict.
     Report(cmd::report::Args),
+    /// Print the default gauntlet.toml (`--print-default`) or its JSON Schema (`--print-schema`).
+    Config(cmd::config::Args),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Load(args) => cmd::load::run(args).await,
             Command::List(args) => cmd::list::run(args).await,
             Command::Report(args) => cmd::report::run(args).await,
+            Command::Config(args) => cmd::config::run(args).await,
         }
     });
     ExitCode::from(code)

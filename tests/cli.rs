@@ -717,3 +717,103 @@ fn a_server_that_never_serves_is_named_with_a_readable_deadline() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("within 0.30 s"), "{err}");
 }
+
+fn gauntlet_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the gauntlet binary runs")
+}
+
+#[test]
+fn gauntlet_toml_in_the_working_directory_sets_defaults_that_flags_override() {
+    let dir = scratch("config");
+    let server = Reference::start(Some(Fault::RestErrorProblemJson));
+    std::fs::write(
+        dir.join("gauntlet.toml"),
+        format!(
+            "target = \"{}\"\ntimeout_scale = 2.0\n\n[check]\nonly = [\"REST-003\"]\nfail_on = \"should\"\njson = \"out/report.json\"\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let from_file = gauntlet_in(&dir, &["check"]);
+    assert_eq!(
+        from_file.status.code(),
+        Some(1),
+        "fail_on = should: {}",
+        both(&from_file)
+    );
+    let report = read_json(&dir.join("out/report.json"));
+    assert_eq!(names(&report), ["REST-003[rest]"]);
+    assert_eq!(report["target"], server.url());
+    // Flags override the file.
+    let flags = gauntlet_in(
+        &dir,
+        &[
+            "check",
+            "--fail-on",
+            "must",
+            "--only",
+            "VER-001",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(flags.status.code(), Some(0), "{}", both(&flags));
+    let doc: Value = serde_json::from_slice(&flags.stdout).expect("JSON on stdout");
+    assert!(
+        names(&doc).iter().all(|n| n.starts_with("VER-001")),
+        "{doc}"
+    );
+    // --expect with the file's fail_on is one sentence, exit 2.
+    std::fs::write(dir.join("e.json"), r#"{"check": []}"#).unwrap();
+    let both_gates = gauntlet_in(&dir, &["check", "--expect", "e.json"]);
+    assert_eq!(both_gates.status.code(), Some(2), "{}", both(&both_gates));
+    assert_eq!(stderr_lines(&both_gates).len(), 1, "{}", both(&both_gates));
+
+    // An unknown key is an error naming it; so is a missing --config file.
+    let bad = scratch("config-bad");
+    std::fs::write(bad.join("gauntlet.toml"), "[check]\nbindings = \"rest\"\n").unwrap();
+    let out = gauntlet_in(&bad, &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    let lines = stderr_lines(&out);
+    assert!(
+        lines.len() == 1 && lines[0].contains("`bindings`"),
+        "{lines:?}"
+    );
+    let missing = gauntlet_in(&bad, &["chaos", "--config", "nope.toml"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", both(&missing));
+    assert!(
+        stderr_lines(&missing)[0].contains("nope.toml"),
+        "{}",
+        both(&missing)
+    );
+}
+
+#[test]
+fn config_prints_a_default_that_loads_and_the_committed_schema() {
+    let dir = scratch("config-default");
+    let out = gauntlet(&["config", "--print-default"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("# target = ") && text.contains("[check]"),
+        "{text}"
+    );
+    std::fs::write(dir.join("gauntlet.toml"), &text).unwrap();
+    // The commented default changes nothing: the embedded reference, a short selection.
+    let run = gauntlet_in(&dir, &["check", "--only", "VER-001", "--list"]);
+    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
+    let schema = gauntlet(&["config", "--print-schema"]);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/gauntlet.schema.json"))
+            .expect("gauntlet.schema.json is committed");
+    assert_eq!(
+        stdout(&schema),
+        committed,
+        "gauntlet.schema.json is stale: regenerate it with `gauntlet config --print-schema`"
+    );
+}

@@ -41,13 +41,34 @@ pub struct Args {
     /// List the five slowest results after a run longer than this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
     pub slowest_after: f64,
-    /// Multiply every deadline (on top of the runner calibration).
-    #[arg(long, value_name = "X", default_value_t = 1.0)]
-    pub timeout_scale: f64,
+    /// Multiply every deadline (on top of the runner calibration) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub timeout_scale: Option<f64>,
     /// Run the scenarios in another order: `catalogue`, `reverse`, `shuffle:SEED`, or `shuffle`
     /// (a fresh seed, printed). Verdicts must not depend on it.
     #[arg(long, value_name = "ORDER", default_value = "catalogue")]
     pub order: String,
+    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl Args {
+    /// Fills what the command line left unset from gauntlet.toml (flags win).
+    fn configure(&mut self) -> Result<(), String> {
+        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+            return Ok(());
+        };
+        if self.url.is_none() {
+            self.url = cfg.target.clone();
+        }
+        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        if self.only.is_empty() {
+            self.only = cfg.chaos.only.clone();
+        }
+        cfg.chaos.common().fill(&mut self.reports, &mut self.gate);
+        Ok(())
+    }
 }
 
 /// Parses `--order`; a bare `shuffle` takes its seed from the clock.
@@ -79,12 +100,14 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(args: Args) -> u8 {
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        eprintln!(
-            "gauntlet: --timeout-scale must be a positive number, not {}",
-            args.timeout_scale
-        );
+pub async fn run(mut args: Args) -> u8 {
+    if let Err(msg) = args.configure() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
+    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
+        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
         return EXIT_USAGE;
     }
     let soak = match args.soak.as_deref().map(parse_duration) {
@@ -150,7 +173,7 @@ pub async fn run(args: Args) -> u8 {
                 Some(Arc::new(ExternalCommand::new(
                     cmd.clone(),
                     url.clone(),
-                    args.timeout_scale,
+                    timeout_scale,
                 ))),
                 Settings {
                     cycles: 1000,
@@ -173,7 +196,7 @@ pub async fn run(args: Args) -> u8 {
     let options = RunOptions {
         only: args.only.clone(),
         soak,
-        timeout_scale: args.timeout_scale,
+        timeout_scale,
         order,
         settings,
     };

@@ -17,7 +17,10 @@ use super::LevelArg;
 use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
 /// Which bindings to run.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    clap::ValueEnum, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum BindingArg {
     /// JSON-RPC only.
     Jsonrpc,
@@ -33,12 +36,12 @@ pub struct Args {
     /// Base URL of the server under test (its card is at /.well-known/agent-card.json).
     /// Without it, the embedded reference server is started and judged.
     pub url: Option<String>,
-    /// Bindings to run.
-    #[arg(long, value_enum, default_value = "all")]
-    pub binding: BindingArg,
-    /// The weakest requirement level to run.
-    #[arg(long, value_enum, default_value = "may")]
-    pub level: LevelArg,
+    /// Bindings to run [default: all].
+    #[arg(long, value_enum)]
+    pub binding: Option<BindingArg>,
+    /// The weakest requirement level to run [default: may].
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
     /// Run only what matches (repeatable): a glob on the id or area, optionally with the
     /// binding as reports name results: `JRPC-*`, `JRPC`, `JRPC-00[1-3]`, `SEND-004[rest]`.
     #[arg(long, value_name = "PATTERN")]
@@ -59,21 +62,49 @@ pub struct Args {
     /// List the five slowest results after a run longer than this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
     pub slowest_after: f64,
-    /// Multiply every deadline (slow machines).
-    #[arg(long, value_name = "X", default_value_t = 1.0)]
-    pub timeout_scale: f64,
+    /// Multiply every deadline (slow machines) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub timeout_scale: Option<f64>,
     /// A bearer token; each one is an identity (give two for the cross-identity cases).
     #[arg(long, value_name = "TOKEN")]
     pub token: Vec<String>,
+    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl Args {
+    /// Fills what the command line left unset from gauntlet.toml (flags win).
+    fn configure(&mut self) -> Result<(), String> {
+        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+            return Ok(());
+        };
+        if self.url.is_none() {
+            self.url = cfg.target.clone();
+        }
+        if self.token.is_empty() {
+            self.token = cfg.tokens.clone();
+        }
+        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        self.binding = self.binding.or(cfg.check.binding);
+        self.level = self.level.or(cfg.check.level);
+        if self.only.is_empty() {
+            self.only = cfg.check.only.clone();
+        }
+        cfg.check.common().fill(&mut self.reports, &mut self.gate);
+        Ok(())
+    }
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(args: Args) -> u8 {
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        eprintln!(
-            "gauntlet: --timeout-scale must be a positive number, not {}",
-            args.timeout_scale
-        );
+pub async fn run(mut args: Args) -> u8 {
+    if let Err(msg) = args.configure() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
+    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
+        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
         return EXIT_USAGE;
     }
     if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
@@ -97,15 +128,15 @@ pub async fn run(args: Args) -> u8 {
         }
     };
     let opts = RunOptions {
-        bindings: match args.binding {
+        bindings: match args.binding.unwrap_or(BindingArg::All) {
             BindingArg::All => None,
             BindingArg::Jsonrpc => Some(vec![Binding::JsonRpc]),
             BindingArg::Rest => Some(vec![Binding::Rest]),
         },
-        level: args.level.level(),
+        level: args.level.unwrap_or(LevelArg::May).level(),
         only: args.only.clone(),
         shard: args.shard,
-        timeout_scale: args.timeout_scale,
+        timeout_scale,
         tokens: args.token.clone(),
         ..RunOptions::default()
     };

@@ -4,6 +4,7 @@
 
 pub mod chaos;
 pub mod check;
+pub mod config;
 pub mod list;
 pub mod load;
 pub mod report;
@@ -18,8 +19,11 @@ use gauntlet_conformance::report::gate::{Expect, Gate};
 use gauntlet_conformance::report::{self as reports, RunReport};
 use gauntlet_conformance::runner::Shard;
 
-/// A requirement level on the command line (must ⊂ should ⊂ may).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+/// A requirement level on the command line and in gauntlet.toml (must ⊂ should ⊂ may).
+#[derive(
+    clap::ValueEnum, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LevelArg {
     /// MUST rows only.
     Must,
@@ -192,14 +196,9 @@ pub struct GateArgs {
     /// Which failed levels make the exit code 1: `must` (FAIL, or ERROR/UNTESTED on a MUST
     /// row), `should` (also NON-STRICT, and ERROR/UNTESTED on a SHOULD row), `may` (also
     /// ERROR/UNTESTED on MAY and SDK rows). INFORMATIONAL never fails a run.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "LEVEL",
-        default_value = "must",
-        conflicts_with = "expect"
-    )]
-    pub fail_on: LevelArg,
+    /// [default: must]
+    #[arg(long, value_enum, value_name = "LEVEL", conflicts_with = "expect")]
+    pub fail_on: Option<LevelArg>,
     /// Compare the deviations with an expectation file (fixtures/expectations/*.json): a
     /// listed deviation is expected; a new one, one that moved to another verdict, or a listed
     /// one that now passes makes the exit code 1.
@@ -224,6 +223,12 @@ impl GateArgs {
 
     /// Reads the expectation file and checks `--write-expect` before the run.
     pub fn gate(&self, default_section: &str) -> Result<Gate, String> {
+        // Both can come together from gauntlet.toml and a flag.
+        if self.fail_on.is_some() && self.expect.is_some() {
+            return Err(
+                "--fail-on and --expect cannot be combined (the expectation file decides the exit code); one of them may come from gauntlet.toml".to_owned(),
+            );
+        }
         if let Some(p) = &self.write_expect {
             check_writable("--write-expect", p, false)?;
         }
@@ -236,7 +241,7 @@ impl GateArgs {
             }),
         };
         Ok(Gate {
-            fail_on: self.fail_on.level(),
+            fail_on: self.fail_on.map_or(Level::Must, LevelArg::level),
             expect,
         })
     }
