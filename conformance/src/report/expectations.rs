@@ -312,3 +312,109 @@ pub fn skeleton(report: &RunReport, section: &str, file: Option<&Expectations>) 
     doc.insert(section.into(), Value::Array(list));
     Value::Object(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::case::{Binding, Level};
+
+    fn result(id: &str, binding: Option<Binding>, verdict: Verdict) -> CaseResult {
+        CaseResult {
+            id: id.to_owned(),
+            binding,
+            level: Level::Must,
+            verdict,
+            title: String::new(),
+            requirement: String::new(),
+            spec: "§1".to_owned(),
+            summary: "s".to_owned(),
+            expected: None,
+            observed: None,
+            deviations: Vec::new(),
+            transcript: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn report(results: Vec<CaseResult>) -> RunReport {
+        RunReport {
+            target: "http://127.0.0.1:9".to_owned(),
+            card: None,
+            suite_version: "0".to_owned(),
+            started_at: String::new(),
+            duration: Duration::ZERO,
+            results,
+        }
+    }
+
+    #[test]
+    fn the_committed_expectation_files_parse() {
+        for text in [
+            include_str!("../../../fixtures/expectations/a2a-js-1.3.0.json"),
+            include_str!("../../../fixtures/expectations/a2a-python-1.3.0.json"),
+        ] {
+            let f = Expectations::parse(text).expect("a fixture parses");
+            assert!(!f.entries("check").expect("a check list").is_empty());
+            assert_eq!(f.tracked, DEFAULT_TRACKED.to_vec());
+        }
+    }
+
+    #[test]
+    fn known_new_moved_stale_excused_and_absent_are_told_apart() {
+        let file = Expectations::parse(
+            r#"{"check": [
+                {"case": "A-001", "bindings": ["jsonrpc", "rest"], "verdict": "FAIL", "reason": "a"},
+                {"case": "B-001", "verdict": "FAIL", "reason": "b"},
+                {"case": "C-001", "verdict": "FAIL", "reason": "c"},
+                {"case": "Z-001", "verdict": "FAIL", "reason": "not run"}
+            ], "unstable": [{"case": "U-001", "reason": "timing"}]}"#,
+        )
+        .expect("parses");
+        let r = report(vec![
+            result("A-001", Some(Binding::JsonRpc), Verdict::Fail),
+            result("A-001", Some(Binding::Rest), Verdict::Pass),
+            result("B-001", None, Verdict::NonStrict),
+            result("C-001", None, Verdict::Fail),
+            result("N-001", None, Verdict::Error),
+            result("U-001", None, Verdict::Fail),
+            result("P-001", None, Verdict::Untested),
+        ]);
+        let c = file.compare("check", &r);
+        let names =
+            |v: &[(&CaseResult, Entry)]| v.iter().map(|(r, _)| r.name()).collect::<Vec<_>>();
+        assert_eq!(names(&c.known), ["A-001[jsonrpc]", "C-001"]);
+        assert_eq!(names(&c.stale), ["A-001[rest]"]);
+        assert_eq!(names(&c.moved), ["B-001"]);
+        assert_eq!(
+            c.new.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            ["N-001"]
+        );
+        assert_eq!(c.excused.len(), 1);
+        assert_eq!(c.absent, ["Z-001"]);
+        assert_eq!(c.changes(), 3);
+        let skel = skeleton(&r, "check", Some(&file));
+        let cases: Vec<&str> = skel["check"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|e| e["case"].as_str())
+            .collect();
+        assert_eq!(
+            cases,
+            ["A-001", "B-001", "C-001", "N-001"],
+            "U-001 is excused"
+        );
+        assert_eq!(skel["check"][0]["bindings"], json!(["jsonrpc"]));
+        assert!(skel["check"][1].get("bindings").is_none());
+    }
+
+    #[test]
+    fn a_malformed_entry_is_refused_with_its_place() {
+        let err =
+            Expectations::parse(r#"{"check": [{"bindings": ["rest"]}]}"#).expect_err("no case");
+        assert!(err.contains("entry 1 of \"check\""), "{err}");
+        assert!(Expectations::parse(r#"{"tracked_verdicts": ["SORT-OF"]}"#).is_err());
+    }
+}
