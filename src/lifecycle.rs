@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use gauntlet_conformance::errors::LifecycleError;
 use gauntlet_conformance::lifecycle::{Gauges, Lifecycle, LifecycleFuture};
+use gauntlet_conformance::report::human::seconds;
 use gauntlet_reference::{Server, ServerHandle};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -160,10 +161,10 @@ impl ExternalCommand {
             }
             if t0.elapsed() > self.ready_deadline {
                 return Err(LifecycleError::Start(format!(
-                    "`{}` did not serve {} within {:?}; its last output:\n{}",
+                    "`{}` did not serve {} within {}; its last output:\n{}",
                     self.cmd,
                     self.url,
-                    self.ready_deadline,
+                    seconds(self.ready_deadline),
                     self.output_tail(20)
                 )));
             }
@@ -225,8 +226,9 @@ impl Lifecycle for ExternalCommand {
                 Err(_) => {
                     let _ = child.kill().await;
                     Err(LifecycleError::Stop(format!(
-                        "`{}` ignored SIGTERM for {:?} and was killed",
-                        self.cmd, self.stop_deadline
+                        "`{}` ignored SIGTERM for {} and was killed",
+                        self.cmd,
+                        seconds(self.stop_deadline)
                     )))
                 }
             }

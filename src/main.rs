@@ -1,16 +1,26 @@
 //! `gauntlet`: conformance and chaos testing for A2A 1.0.1 servers.
 //!
-//! Exit codes (the one place they are defined):
-//! * 0 — success (`check`/`chaos`: the target is conformant / passed every scenario);
-//! * 1 — the target is not conformant (a MUST failed or could not be run);
-//! * 2 — usage error, or the target is unusable (unreachable, not an A2A server).
+//! Exit codes (the one place they are defined; README "Exit codes" repeats them):
+//! * 0 — success: `check`/`chaos`/`report merge`: nothing fails at `--fail-on` (default
+//!   `must`: the target is conformant), or with `--expect` the deviations are as listed;
+//!   `load`: some SendMessage succeeded;
+//! * 1 — the target fails: a result fails at `--fail-on` (a MUST failed or could not be run
+//!   or judged; with `should`/`may` also weaker rows), or with `--expect` a deviation is new,
+//!   moved to another verdict, or listed but now passes; `load`: no SendMessage succeeded;
+//! * 2 — usage error or unusable input, found before the run where possible: a bad flag, a
+//!   selection that selects nothing, an unwritable report path, an unreadable expectation file
+//!   or report; or an unusable target (unreachable, not an A2A server, answers 401).
 
 mod cmd;
+mod config;
 mod lifecycle;
 
 use std::process::ExitCode;
 
+use std::sync::LazyLock;
+
 use clap::{Parser, Subcommand};
+use gauntlet_conformance::spec::{DIGEST_REVISION, SPEC_VERSION};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -19,10 +29,18 @@ pub const EXIT_NOT_CONFORMANT: u8 = 1;
 /// Exit code: usage error or unusable target.
 pub const EXIT_USAGE: u8 = 2;
 
+/// `gauntlet --version`: the crate version, the spec it judges and the digest revision.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} (judges A2A {SPEC_VERSION}; spec digest revision {DIGEST_REVISION})",
+        env!("CARGO_PKG_VERSION")
+    )
+});
+
 #[derive(Parser)]
 #[command(
     name = "gauntlet",
-    version,
+    version = VERSION.as_str(),
     about = "Find out whether an A2A 1.0.1 server is correct and robust"
 )]
 struct Cli {
@@ -42,6 +60,10 @@ enum Command {
     Load(cmd::load::Args),
     /// List the case catalogue and chaos scenarios.
     List(cmd::list::Args),
+    /// Work with JSON reports: `report merge` joins shard reports into one verdict.
+    Report(cmd::report::Args),
+    /// Print the default gauntlet.toml (`--print-default`) or its JSON Schema (`--print-schema`).
+    Config(cmd::config::Args),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +106,8 @@ fn main() -> ExitCode {
             Command::Chaos(args) => cmd::chaos::run(args).await,
             Command::Load(args) => cmd::load::run(args).await,
             Command::List(args) => cmd::list::run(args).await,
+            Command::Report(args) => cmd::report::run(args).await,
+            Command::Config(args) => cmd::config::run(args).await,
         }
     });
     ExitCode::from(code)

@@ -1,15 +1,101 @@
-//! The `gauntlet` binary as a newcomer meets it: the main job's verdict, and one-sentence
-//! explanations with exit code 2 for a bad flag, an unreachable URL and a non-A2A server.
+//! The `gauntlet` binary as a newcomer and a CI job meet it: the main job's verdict, one-sentence
+//! explanations with exit code 2 for a bad flag, an unreachable URL and a non-A2A server, and
+//! the CI flags (`--fail-on`, `--json -`, `--version`, `--only`, `--expect`, `--shard` with
+//! `report merge`, the slowest-cases list) against real reference servers on 127.0.0.1:0.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use gauntlet_reference::{Fault, Server, ServerHandle};
+use serde_json::Value;
 
 fn gauntlet(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gauntlet"))
         .args(args)
         .output()
         .expect("the gauntlet binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn both(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A reference server on 127.0.0.1:0 with `fault`, and the runtime that serves it.
+struct Reference {
+    runtime: tokio::runtime::Runtime,
+    handle: Option<ServerHandle>,
+}
+
+impl Reference {
+    fn start(fault: Option<Fault>) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let handle = runtime
+            .block_on(
+                Server::builder()
+                    .allow_private_webhooks(true)
+                    .fault(fault)
+                    .bind(([127, 0, 0, 1], 0).into()),
+            )
+            .expect("the reference binds");
+        Reference {
+            runtime,
+            handle: Some(handle),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.handle.as_ref().expect("running").base_url()
+    }
+}
+
+impl Drop for Reference {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.runtime.block_on(h.shutdown());
+        }
+    }
+}
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+fn read_json(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn names(report: &Value) -> Vec<String> {
+    report["results"]
+        .as_array()
+        .expect("a results list")
+        .iter()
+        .map(|r| r["name"].as_str().expect("a name").to_owned())
+        .collect()
+}
+
+/// The names `check --list` prints (first column), without the count line.
+fn listed(out: &Output) -> Vec<String> {
+    stdout(out)
+        .lines()
+        .filter(|l| !l.ends_with(" runs") && !l.ends_with(" run"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
 }
 
 fn stderr_lines(out: &Output) -> Vec<String> {
@@ -39,6 +125,13 @@ fn check_against_the_embedded_reference_is_conformant_and_ends_with_the_count_li
         stdout.contains("CONFORMANT"),
         "verdict line missing:\n{stdout}"
     );
+    // Human output never shows Rust's debug forms of options, durations or enums.
+    for debug in ["Some(", "None", "Duration", "JsonRpc", "NonStrict"] {
+        assert!(
+            !stdout.contains(debug),
+            "`{debug}` in the human report:\n{stdout}"
+        );
+    }
 }
 
 #[test]
@@ -142,6 +235,587 @@ fn a_server_that_requires_a_token_is_one_sentence_and_exit_code_2() {
         "{lines:?}"
     );
     runtime.block_on(server.shutdown());
+}
+
+#[test]
+fn fail_on_decides_which_failed_levels_make_the_exit_code_1() {
+    // REST-003 answers with the wrong media type: a SHOULD, so NON-STRICT.
+    let server = Reference::start(Some(Fault::RestErrorProblemJson));
+    let url = server.url();
+    let base = ["check", url.as_str(), "--only", "REST-003"];
+    let default = gauntlet(&base);
+    assert_eq!(default.status.code(), Some(0), "{}", both(&default));
+    assert!(
+        stdout(&default).contains("NON-STRICT"),
+        "{}",
+        both(&default)
+    );
+    for level in ["should", "may"] {
+        let out = gauntlet(&[&base[..], &["--fail-on", level]].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "--fail-on {level}: {}",
+            both(&out)
+        );
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("--fail-on {level}: 1 result fails"))
+                && text.contains("REST-003[rest] NON-STRICT"),
+            "{}",
+            both(&out)
+        );
+        assert!(text
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("gauntlet: "));
+    }
+    let must = gauntlet(&[&base[..], &["--fail-on", "must"]].concat());
+    assert_eq!(must.status.code(), Some(0), "{}", both(&must));
+    // A MUST failure fails at every level.
+    let patch = Reference::start(Some(Fault::RejectPatchVersion));
+    let purl = patch.url();
+    for level in ["must", "should", "may"] {
+        let out = gauntlet(&["check", &purl, "--only", "VER-004", "--fail-on", level]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "--fail-on {level}: {}",
+            both(&out)
+        );
+    }
+    let bad = gauntlet(&["chaos", "--fail-on", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", both(&bad));
+    let chaos = gauntlet(&["chaos", "--only", "CHAOS-MAL-001", "--fail-on", "may"]);
+    assert_eq!(chaos.status.code(), Some(0), "{}", both(&chaos));
+}
+
+#[test]
+fn json_dash_writes_only_json_to_stdout_in_every_command() {
+    let check = gauntlet(&["check", "--only", "JRPC-*", "--json", "-"]);
+    assert_eq!(check.status.code(), Some(0), "{}", both(&check));
+    let doc: Value = serde_json::from_slice(&check.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["schema"], "gauntlet-report/2");
+    assert!(names(&doc).iter().all(|n| n.starts_with("JRPC-")));
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        err.trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("gauntlet: "),
+        "the human report goes to stderr: {err}"
+    );
+
+    let list = gauntlet(&["check", "--only", "JRPC-00[1-2]", "--list", "--json", "-"]);
+    let doc: Value = serde_json::from_slice(&list.stdout).expect("--list --json - is JSON");
+    let runs: Vec<&str> = doc["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(runs, ["JRPC-001[jsonrpc]", "JRPC-002[jsonrpc]"]);
+
+    let chaos = gauntlet(&["chaos", "--only", "CHAOS-MAL-001", "--json", "-"]);
+    assert_eq!(chaos.status.code(), Some(0), "{}", both(&chaos));
+    let doc: Value = serde_json::from_slice(&chaos.stdout).expect("chaos stdout is JSON");
+    assert_eq!(names(&doc), ["CHAOS-MAL-001"]);
+
+    let load = gauntlet(&[
+        "load",
+        "--duration",
+        "200ms",
+        "--streams",
+        "0",
+        "--concurrency",
+        "2",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(load.status.code(), Some(0), "{}", both(&load));
+    let doc: Value = serde_json::from_slice(&load.stdout).expect("load stdout is JSON");
+    assert!(doc.is_object(), "{doc}");
+}
+
+#[test]
+fn unwritable_report_paths_are_refused_before_the_run() {
+    let dir = scratch("unwritable");
+    let missing = dir.join("no-such-dir").join("r.json");
+    let a_file = dir.join("a-file");
+    std::fs::write(&a_file, "x").unwrap();
+    let under_a_file = a_file.join("r.html");
+    let cases: [(&str, PathBuf, &str); 4] = [
+        ("--json", missing.clone(), "does not exist"),
+        ("--junit", dir.clone(), "is a directory"),
+        ("--html", under_a_file, "is not a directory"),
+        ("--write-expect", missing, "does not exist"),
+    ];
+    for (flag, path, why) in cases {
+        for cmd in ["check", "chaos"] {
+            let out = gauntlet(&[cmd, flag, path.to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(2), "{cmd} {flag}: {}", both(&out));
+            let lines = stderr_lines(&out);
+            assert_eq!(lines.len(), 1, "{cmd} {flag}: {lines:?}");
+            assert!(
+                lines[0].contains(flag) && lines[0].contains(why),
+                "{lines:?}"
+            );
+            // Refused before anything ran: no progress, no results.
+            assert!(out.stdout.is_empty(), "{cmd} {flag}: {}", both(&out));
+        }
+    }
+    let load = gauntlet(&["load", "--json", dir.to_str().unwrap()]);
+    assert_eq!(load.status.code(), Some(2), "{}", both(&load));
+    assert!(load.stdout.is_empty(), "{}", both(&load));
+}
+
+#[test]
+fn version_names_the_crate_the_spec_and_the_newest_digest_revision() {
+    let digest = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/spec/A2A-1.0-digest.md"
+    );
+    let text = std::fs::read_to_string(digest).expect("the spec digest beside the repository");
+    let revisions = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Revisions of this digest"))
+        .skip(1)
+        .take_while(|l| l.starts_with("* ") || l.starts_with("  "));
+    let newest = revisions
+        .filter_map(|l| l.strip_prefix("* "))
+        .filter_map(|l| l.split(':').next())
+        .filter(|d| d.len() == 10 && d.as_bytes()[4] == b'-')
+        .max()
+        .expect("the Revisions note has a dated entry")
+        .to_owned();
+    let out = gauntlet(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = stdout(&out);
+    assert!(v.contains(env!("CARGO_PKG_VERSION")), "{v}");
+    assert!(v.contains("A2A 1.0.1"), "{v}");
+    assert!(
+        v.contains(&newest),
+        "--version says {v:?}, the digest's newest revision is {newest}"
+    );
+}
+
+#[test]
+fn only_takes_report_names_with_globs_and_list_prints_them() {
+    let classes = gauntlet(&["check", "--only", "JRPC-00[1-3]", "--list"]);
+    assert_eq!(classes.status.code(), Some(0), "{}", both(&classes));
+    assert_eq!(
+        listed(&classes),
+        [
+            "JRPC-001[jsonrpc]",
+            "JRPC-002[jsonrpc]",
+            "JRPC-003[jsonrpc]"
+        ]
+    );
+    let one = gauntlet(&["check", "--only", "SEND-004[rest]", "--list"]);
+    assert_eq!(listed(&one), ["SEND-004[rest]"], "{}", both(&one));
+    // The names --list prints are the names the reports use.
+    let run = gauntlet(&[
+        "check",
+        "--only",
+        "send-00[1-3]",
+        "--only",
+        "CARD-001",
+        "--json",
+        "-",
+    ]);
+    let doc: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let list = gauntlet(&[
+        "check",
+        "--only",
+        "send-00[1-3]",
+        "--only",
+        "CARD-001",
+        "--list",
+    ]);
+    assert_eq!(listed(&list), names(&doc));
+    assert!(
+        names(&doc).contains(&"CARD-001".to_owned()),
+        "{:?}",
+        names(&doc)
+    );
+    let bad = gauntlet(&["check", "--only", "JRPC-[", "--list"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(stderr_lines(&bad).len(), 1, "{}", both(&bad));
+}
+
+#[test]
+fn expect_makes_listed_deviations_expected_and_fails_on_new_and_stale_ones() {
+    let dir = scratch("expect");
+    let file = dir.join("server.json");
+    let f = file.to_str().unwrap();
+    let faulty = Reference::start(Some(Fault::RejectPatchVersion));
+    let url = faulty.url();
+    let wrote = gauntlet(&[
+        "check",
+        &url,
+        "--only",
+        "VER-*",
+        "--write-expect",
+        f,
+        "--json",
+        dir.join("ver.json").to_str().unwrap(),
+    ]);
+    assert_eq!(wrote.status.code(), Some(1), "{}", both(&wrote));
+    let skeleton = read_json(&file);
+    let entries = skeleton["check"].as_array().expect("a check list");
+    assert_eq!(entries.len(), 1, "{skeleton}");
+    assert_eq!(entries[0]["case"], "VER-004");
+    assert_eq!(
+        entries[0]["bindings"],
+        serde_json::json!(["jsonrpc", "rest"])
+    );
+    assert_eq!(entries[0]["verdict"], "FAIL");
+    assert_eq!(entries[0]["reason"], "TODO: why");
+
+    // Every listed deviation seen again: expected, exit 0.
+    let known = gauntlet(&["check", &url, "--only", "VER-*", "--expect", f]);
+    assert_eq!(known.status.code(), Some(0), "{}", both(&known));
+    assert!(
+        stdout(&known).contains("known  VER-004[rest] FAIL"),
+        "{}",
+        both(&known)
+    );
+    // interop/compare.py reads the same file the same way.
+    if let Ok(py) = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/interop/compare.py"))
+        .args([f, dir.join("ver.json").to_str().unwrap()])
+        .output()
+    {
+        assert_eq!(py.status.code(), Some(0), "{}", both(&py));
+    }
+    // A selection that does not run the listed case: absent, not a change.
+    let absent = gauntlet(&["check", &url, "--only", "VER-001", "--expect", f]);
+    assert_eq!(absent.status.code(), Some(0), "{}", both(&absent));
+    assert!(
+        stdout(&absent).contains("2 not in this run"),
+        "{}",
+        both(&absent)
+    );
+
+    // One binding no longer listed: that deviation is NEW.
+    let mut narrowed = skeleton.clone();
+    narrowed["check"][0]["bindings"] = serde_json::json!(["jsonrpc"]);
+    let narrow = dir.join("narrow.json");
+    std::fs::write(&narrow, narrowed.to_string()).unwrap();
+    let new = gauntlet(&[
+        "check",
+        &url,
+        "--only",
+        "VER-*",
+        "--expect",
+        narrow.to_str().unwrap(),
+    ]);
+    assert_eq!(new.status.code(), Some(1), "{}", both(&new));
+    assert!(
+        stdout(&new).contains("NEW    VER-004[rest] FAIL"),
+        "{}",
+        both(&new)
+    );
+
+    // Against a server without the bug, the listed entries are stale.
+    let fixed = Reference::start(None);
+    let stale = gauntlet(&["check", &fixed.url(), "--only", "VER-*", "--expect", f]);
+    assert_eq!(stale.status.code(), Some(1), "{}", both(&stale));
+    let text = stdout(&stale);
+    assert!(
+        text.contains("STALE  VER-004[jsonrpc]: listed FAIL, now PASS")
+            && text.contains("STALE  VER-004[rest]"),
+        "{}",
+        both(&stale)
+    );
+    assert!(text
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .starts_with("gauntlet: "));
+
+    // chaos compares with the file's `chaos` section.
+    let chaos_file = dir.join("chaos.json");
+    std::fs::write(
+        &chaos_file,
+        r#"{"chaos": [{"case": "CHAOS-MAL-001", "verdict": "FAIL", "spec": "x", "reason": "r"}]}"#,
+    )
+    .unwrap();
+    let chaos = gauntlet(&[
+        "chaos",
+        "--only",
+        "CHAOS-MAL-001",
+        "--expect",
+        chaos_file.to_str().unwrap(),
+    ]);
+    assert_eq!(chaos.status.code(), Some(1), "{}", both(&chaos));
+    assert!(
+        stdout(&chaos).contains("STALE  CHAOS-MAL-001"),
+        "{}",
+        both(&chaos)
+    );
+    // An unreadable file is found before the run.
+    let unreadable = gauntlet(&["check", "--expect", dir.join("none.json").to_str().unwrap()]);
+    assert_eq!(unreadable.status.code(), Some(2));
+    assert_eq!(stderr_lines(&unreadable).len(), 1, "{}", both(&unreadable));
+}
+
+#[test]
+fn shards_split_the_plan_and_merge_back_into_one_verdict() {
+    let dir = scratch("shards");
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let faulty = Reference::start(Some(Fault::RejectPatchVersion));
+    let url = faulty.url();
+    let whole = gauntlet(&[
+        "check", &url, "--only", "VER-*", "--only", "JRPC-*", "--list",
+    ]);
+    let whole = listed(&whole);
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let out = gauntlet(&[
+            "check",
+            &url,
+            "--only",
+            "VER-*",
+            "--only",
+            "JRPC-*",
+            "--shard",
+            &format!("{k}/3"),
+            "--json",
+            &path(&format!("s{k}.json")),
+        ]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", both(&out));
+        shards.push(names(&read_json(&dir.join(format!("s{k}.json")))));
+    }
+    let mut union: Vec<String> = shards.concat();
+    union.sort();
+    let mut expected = whole.clone();
+    expected.sort();
+    assert_eq!(union, expected, "the shards partition the plan");
+    assert!(
+        shards.iter().all(|s| s.len() + 1 >= whole.len() / 3),
+        "{shards:?}"
+    );
+
+    let merged = gauntlet(&[
+        "report",
+        "merge",
+        &path("s1.json"),
+        &path("s2.json"),
+        &path("s3.json"),
+        "--json",
+        &path("m.json"),
+    ]);
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "VER-004 fails: {}",
+        both(&merged)
+    );
+    assert!(
+        stdout(&merged).contains("NOT CONFORMANT"),
+        "{}",
+        both(&merged)
+    );
+    let m = read_json(&dir.join("m.json"));
+    assert_eq!(names(&m), whole, "merged in catalogue order");
+    assert_eq!(m["conformant"], false);
+    assert_eq!(m["summary"]["failed"], 2);
+
+    let missing = gauntlet(&["report", "merge", &path("s1.json"), &path("s3.json")]);
+    assert_eq!(missing.status.code(), Some(2), "{}", both(&missing));
+    assert!(
+        stderr_lines(&missing)[0].contains("shard 2/3 is missing"),
+        "{}",
+        both(&missing)
+    );
+
+    // Shards of a clean server merge into a conformant verdict.
+    let clean = Reference::start(None);
+    for k in 1..=2 {
+        let out = gauntlet(&[
+            "check",
+            &clean.url(),
+            "--only",
+            "JRPC-*",
+            "--shard",
+            &format!("{k}/2"),
+            "--json",
+            &path(&format!("c{k}.json")),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    }
+    let ok = gauntlet(&[
+        "report",
+        "merge",
+        &path("c1.json"),
+        &path("c2.json"),
+        "--json",
+        "-",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", both(&ok));
+    let doc: Value = serde_json::from_slice(&ok.stdout).expect("merged JSON on stdout");
+    assert_eq!(doc["conformant"], true);
+}
+
+#[test]
+fn a_long_run_ends_with_its_five_slowest_results() {
+    let fast = gauntlet(&["check", "--only", "JRPC-*"]);
+    assert!(
+        !stdout(&fast).contains("Slowest"),
+        "a run under 5 s lists none: {}",
+        both(&fast)
+    );
+    // The threshold is lowered (hidden flag) so a short run counts as long.
+    let out = gauntlet(&["check", "--only", "JRPC-*", "--slowest-after", "0"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let text = stdout(&out);
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Slowest (the run took "))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 5, "{text}");
+    let secs: Vec<f64> = rows
+        .iter()
+        .map(|r| {
+            let t = r.split_whitespace().collect::<Vec<_>>();
+            assert_eq!(t[1], "s", "{r}");
+            assert!(t[2].starts_with("JRPC-"), "{r}");
+            t[0].parse::<f64>().unwrap_or_else(|_| panic!("{r}"))
+        })
+        .collect();
+    assert!(
+        secs.windows(2).all(|w| w[0] >= w[1]),
+        "slowest first: {rows:?}"
+    );
+}
+
+#[test]
+fn a_server_that_never_serves_is_named_with_a_readable_deadline() {
+    // A port that was just free: the command never serves it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = gauntlet(&[
+        "chaos",
+        &url,
+        "--sut-cmd",
+        "sleep 30",
+        "--timeout-scale",
+        "0.01",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("within 0.30 s"), "{err}");
+}
+
+fn gauntlet_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the gauntlet binary runs")
+}
+
+#[test]
+fn gauntlet_toml_in_the_working_directory_sets_defaults_that_flags_override() {
+    let dir = scratch("config");
+    let server = Reference::start(Some(Fault::RestErrorProblemJson));
+    std::fs::write(
+        dir.join("gauntlet.toml"),
+        format!(
+            "target = \"{}\"\ntimeout_scale = 2.0\n\n[check]\nonly = [\"REST-003\"]\nfail_on = \"should\"\njson = \"out/report.json\"\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let from_file = gauntlet_in(&dir, &["check"]);
+    assert_eq!(
+        from_file.status.code(),
+        Some(1),
+        "fail_on = should: {}",
+        both(&from_file)
+    );
+    let report = read_json(&dir.join("out/report.json"));
+    assert_eq!(names(&report), ["REST-003[rest]"]);
+    assert_eq!(report["target"], server.url());
+    // Flags override the file.
+    let flags = gauntlet_in(
+        &dir,
+        &[
+            "check",
+            "--fail-on",
+            "must",
+            "--only",
+            "VER-001",
+            "--json",
+            "-",
+        ],
+    );
+    assert_eq!(flags.status.code(), Some(0), "{}", both(&flags));
+    let doc: Value = serde_json::from_slice(&flags.stdout).expect("JSON on stdout");
+    assert!(
+        names(&doc).iter().all(|n| n.starts_with("VER-001")),
+        "{doc}"
+    );
+    // --expect with the file's fail_on is one sentence, exit 2.
+    std::fs::write(dir.join("e.json"), r#"{"check": []}"#).unwrap();
+    let both_gates = gauntlet_in(&dir, &["check", "--expect", "e.json"]);
+    assert_eq!(both_gates.status.code(), Some(2), "{}", both(&both_gates));
+    assert_eq!(stderr_lines(&both_gates).len(), 1, "{}", both(&both_gates));
+
+    // An unknown key is an error naming it; so is a missing --config file.
+    let bad = scratch("config-bad");
+    std::fs::write(bad.join("gauntlet.toml"), "[check]\nbindings = \"rest\"\n").unwrap();
+    let out = gauntlet_in(&bad, &["check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    let lines = stderr_lines(&out);
+    assert!(
+        lines.len() == 1 && lines[0].contains("`bindings`"),
+        "{lines:?}"
+    );
+    let missing = gauntlet_in(&bad, &["chaos", "--config", "nope.toml"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", both(&missing));
+    assert!(
+        stderr_lines(&missing)[0].contains("nope.toml"),
+        "{}",
+        both(&missing)
+    );
+}
+
+#[test]
+fn config_prints_a_default_that_loads_and_the_committed_schema() {
+    let dir = scratch("config-default");
+    let out = gauntlet(&["config", "--print-default"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("# target = ") && text.contains("[check]"),
+        "{text}"
+    );
+    std::fs::write(dir.join("gauntlet.toml"), &text).unwrap();
+    // The commented default changes nothing: the embedded reference, a short selection.
+    let run = gauntlet_in(&dir, &["check", "--only", "VER-001", "--list"]);
+    assert_eq!(run.status.code(), Some(0), "{}", both(&run));
+    let schema = gauntlet(&["config", "--print-schema"]);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/gauntlet.schema.json"))
+            .expect("gauntlet.schema.json is committed");
+    assert_eq!(
+        stdout(&schema),
+        committed,
+        "gauntlet.schema.json is stale: regenerate it with `gauntlet config --print-schema`"
+    );
 }
 
 #[path = "cli/action.rs"]

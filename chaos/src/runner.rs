@@ -13,7 +13,10 @@ use tokio::time::Instant;
 use crate::a2a::Target;
 use crate::calibrate::{calibrate, Calibration};
 use crate::errors::ChaosError;
-use crate::scenario::{glob_match, run_scenario, Env, Scenario, Settings};
+use gauntlet_conformance::report::area_of;
+use gauntlet_conformance::runner::Selection;
+
+use crate::scenario::{run_scenario, Env, Scenario, Settings};
 use crate::scenarios;
 
 /// What to run and how.
@@ -84,11 +87,15 @@ impl fmt::Display for Order {
     }
 }
 
-/// The scenarios `only` selects, in catalogue order.
+/// The scenarios `only` selects, in catalogue order, with the selection syntax of
+/// `gauntlet check --only` ([`Selection`]); an invalid pattern selects nothing.
 pub fn select(only: &[String]) -> Vec<&'static Scenario> {
+    let Ok(selection) = Selection::parse(only) else {
+        return Vec::new();
+    };
     scenarios::ALL
         .iter()
-        .filter(|s| only.is_empty() || only.iter().any(|g| glob_match(g, s.info.id)))
+        .filter(|s| selection.selects(s.info.id, area_of(s.info.id), None))
         .collect()
 }
 

@@ -27,8 +27,11 @@ pub struct RunOptions {
     /// The weakest level to include: `Must` runs MUST rows only, `Should` adds SHOULD rows,
     /// `May` runs everything (MAY and SDK rows too).
     pub level: Level,
-    /// Globs on case ids or areas (`JRPC-*`, `JRPC`, `*-001`); empty: every case.
+    /// `--only` patterns (see [`Selection`]): `JRPC-*`, `JRPC`, `JRPC-00[1-3]`,
+    /// `SEND-004[rest]`; empty: every case.
     pub only: Vec<String>,
+    /// `--shard K/N`: run only that share of the plan.
+    pub shard: Option<Shard>,
     /// Multiplies every deadline (slow CI runners).
     pub timeout_scale: f64,
     /// Bearer tokens, one identity each (`--token`).
@@ -45,6 +48,7 @@ impl Default for RunOptions {
             bindings: None,
             level: Level::May,
             only: Vec::new(),
+            shard: None,
             timeout_scale: 1.0,
             tokens: Vec::new(),
             concurrency: 16,
@@ -111,12 +115,10 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// `ID` or `ID::binding`, the test name used by the libtest harness.
+    /// `ID` or `ID[binding]`: the name of its result in every report, in `--list` and on the
+    /// nextest route (see [`crate::report::result_name`]).
     pub fn test_name(&self) -> String {
-        match self.binding {
-            Some(b) => format!("{}::{}", self.case.id, b.short()),
-            None => self.case.id.to_owned(),
-        }
+        crate::report::result_name(self.case.id, self.binding)
     }
 }
 
@@ -141,40 +143,122 @@ pub fn level_included(level: Level, max: Level) -> bool {
     rank(level) <= rank(max)
 }
 
-/// Case-insensitive glob with `*` and `?`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_uppercase().chars().collect();
-    let t: Vec<char> = text.to_ascii_uppercase().chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+/// The `--only` selection, one syntax for every command: each pattern is a case-insensitive
+/// glob (`*`, `?`, `[1-3]`, via `globset`) on a case's id or area, optionally followed by a
+/// binding in brackets as the reports name results: `JRPC-00[1-3]`, `SEND-004[rest]`,
+/// `DATA-*[json*]`. A trailing bracket group holding only letters, `*` and `?` (two or more
+/// characters) is the binding part; any other brackets are a character class of the id glob.
+/// A pattern with a binding part never selects a binding-independent case (its name has none).
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    patterns: Vec<Pattern>,
 }
 
-/// Whether `case` is selected by the `--only` globs (empty: everything).
-pub fn selected(case: &Case, only: &[String]) -> bool {
-    only.is_empty()
-        || only
+#[derive(Debug, Clone)]
+struct Pattern {
+    id: globset::GlobMatcher,
+    binding: Option<globset::GlobMatcher>,
+}
+
+fn glob(text: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(text)
+        .case_insensitive(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("`{text}` is not a valid glob: {}", e.kind()))
+}
+
+/// `ID-GLOB[BINDING-GLOB]` → the two parts, or the whole text when it has no binding part.
+fn split_binding(pattern: &str) -> (&str, Option<&str>) {
+    if let Some(body) = pattern.strip_suffix(']') {
+        if let Some(open) = body.rfind('[') {
+            let inner = &body[open + 1..];
+            if inner.len() >= 2
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_alphabetic() || c == '*' || c == '?')
+            {
+                return (&body[..open], Some(inner));
+            }
+        }
+    }
+    (pattern, None)
+}
+
+impl Selection {
+    /// Parses `--only` patterns; the error is one sentence naming the bad pattern.
+    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+        let patterns = patterns
             .iter()
-            .any(|g| glob_match(g, case.id) || glob_match(g, case.area()))
+            .map(|p| {
+                let (id, binding) = split_binding(p);
+                Ok(Pattern {
+                    id: glob(id)?,
+                    binding: binding.map(glob).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self { patterns })
+    }
+
+    /// Whether nothing was given (everything is selected).
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether the result `id` (of checklist group `area`) on `binding` is selected.
+    pub fn selects(&self, id: &str, area: &str, binding: Option<Binding>) -> bool {
+        self.is_empty()
+            || self.patterns.iter().any(|p| {
+                (p.id.is_match(id) || p.id.is_match(area))
+                    && match (&p.binding, binding) {
+                        (None, _) => true,
+                        (Some(g), Some(b)) => g.is_match(b.short()),
+                        (Some(_), None) => false,
+                    }
+            })
+    }
+}
+
+/// Which part of the plan to run: shard `index` of `count` (1-based), `--shard K/N`. The plan
+/// (catalogue order, after selection) is dealt round-robin, so shards differ by at most one run
+/// and the same selection against the same card always splits the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: usize,
+    /// Number of shards, at least 1.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a shard: use K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Whether the run at `position` in the plan belongs to this shard.
+    pub fn holds(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
 }
 
 /// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it.
@@ -201,6 +285,11 @@ pub async fn discover(
             "cannot reach {}: {}",
             url.origin(),
             plain_io_reason(&reason)
+        )),
+        ProbeError::Timeout(after) => RunError::Unreachable(format!(
+            "cannot reach {}: no answer within {}",
+            url.origin(),
+            crate::report::human::seconds(after)
         )),
         other => RunError::Unreachable(format!("cannot reach {}: {other}", url.origin())),
     })?;
@@ -303,28 +392,27 @@ pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Pl
             bs.clone()
         }
     };
+    let selection =
+        Selection::parse(&opts.only).map_err(|e| RunError::Usage(format!("--only {e}")))?;
     let mut out = Vec::new();
     for case in cases {
-        if !level_included(case.level, opts.level) || !selected(case, &opts.only) {
+        if !level_included(case.level, opts.level) {
             continue;
         }
-        let on: Vec<Binding> = match case.bindings {
-            Bindings::Once => {
+        let on: Vec<Option<Binding>> = match case.bindings {
+            Bindings::Once => vec![None],
+            Bindings::Each => Binding::ALL.map(Some).to_vec(),
+            Bindings::JsonRpc => vec![Some(Binding::JsonRpc)],
+            Bindings::Rest => vec![Some(Binding::Rest)],
+        };
+        for binding in on {
+            let declared = binding.is_none_or(|b| wanted.contains(&b));
+            if declared && selection.selects(case.id, case.area(), binding) {
                 out.push(Planned {
                     case: *case,
-                    binding: None,
+                    binding,
                 });
-                continue;
             }
-            Bindings::Each => Binding::ALL.to_vec(),
-            Bindings::JsonRpc => vec![Binding::JsonRpc],
-            Bindings::Rest => vec![Binding::Rest],
-        };
-        for b in on.into_iter().filter(|b| wanted.contains(b)) {
-            out.push(Planned {
-                case: *case,
-                binding: Some(b),
-            });
         }
     }
     if out.is_empty() {
@@ -332,6 +420,20 @@ pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Pl
             "{} selects no case: `gauntlet check --list` without it lists what can run",
             selection_flags(opts)
         )));
+    }
+    if let Some(shard) = opts.shard {
+        let selected = out.len();
+        out = out
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| shard.holds(*i))
+            .map(|(_, p)| p)
+            .collect();
+        if out.is_empty() {
+            return Err(RunError::Usage(format!(
+                "--shard {shard} selects no case: the selection has only {selected} runs"
+            )));
+        }
     }
     Ok(out)
 }
@@ -627,12 +729,31 @@ mod tests {
     }
 
     #[test]
-    fn globs_match_ids_and_areas() {
-        assert!(glob_match("JRPC-*", "JRPC-005"));
-        assert!(glob_match("*-001", "CARD-001"));
-        assert!(glob_match("jrpc-00?", "JRPC-005"));
-        assert!(!glob_match("JRPC-*", "REST-001"));
-        assert!(!glob_match("JRPC", "JRPC-005"));
+    fn selections_match_ids_areas_classes_and_bindings() {
+        let sel = |p: &str| Selection::parse(&[p.to_owned()]).expect("valid");
+        assert!(sel("JRPC-*").selects("JRPC-005", "JRPC", None));
+        assert!(sel("jrpc-00?").selects("JRPC-005", "JRPC", None));
+        assert!(sel("JRPC").selects("JRPC-005", "JRPC", Some(Binding::Rest)));
+        assert!(!sel("JRPC-*").selects("REST-001", "REST", None));
+        assert!(sel("JRPC-00[1-3]").selects("JRPC-002", "JRPC", None));
+        assert!(!sel("JRPC-00[1-3]").selects("JRPC-004", "JRPC", None));
+        let rest = sel("SEND-004[rest]");
+        assert!(rest.selects("SEND-004", "SEND", Some(Binding::Rest)));
+        assert!(!rest.selects("SEND-004", "SEND", Some(Binding::JsonRpc)));
+        assert!(!rest.selects("SEND-004", "SEND", None));
+        assert!(sel("SEND-*[json*]").selects("SEND-001", "SEND", Some(Binding::JsonRpc)));
+        assert!(Selection::parse(&["JRPC-[".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn shards_parse_and_deal_round_robin() {
+        let s: Shard = "2/3".parse().expect("a shard");
+        assert_eq!(s, Shard { index: 2, count: 3 });
+        assert_eq!(s.to_string(), "2/3");
+        assert_eq!((0..7).filter(|&i| s.holds(i)).collect::<Vec<_>>(), [1, 4]);
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
     }
 
     #[test]

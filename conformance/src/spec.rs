@@ -235,3 +235,10 @@ pub const TEST_AGENT_SKILL: &str = "gauntlet-test-agent";
 
 /// The protocol version this suite speaks.
 pub const PROTOCOL_VERSION: &str = "1.0";
+
+/// The A2A release the suite judges against (shown by `gauntlet --version`).
+pub const SPEC_VERSION: &str = "1.0.1";
+
+/// The newest revision of the spec digest (`A2A-1.0-digest.md`, its Revisions note) that the
+/// catalogue follows; a test in `tests/cli.rs` compares it with the digest.
+pub const DIGEST_REVISION: &str = "2026-12-02";

@@ -1,5 +1,6 @@
 //! Runs the catalogue as individual tests (libtest-compatible harness, so nextest can list,
-//! filter and run each case × binding on its own): `JRPC-005::jsonrpc`, `CARD-001`.
+//! filter and run each case × binding on its own), named as in every report and in
+//! `gauntlet check --list`: `JRPC-005[jsonrpc]`, `CARD-001`.
 //!
 //! `GAUNTLET_TARGET=http://… cargo nextest run -p gauntlet-conformance --test target` judges
 //! that server; without the variable the embedded reference is started on 127.0.0.1:0 (webhooks

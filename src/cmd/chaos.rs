@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gauntlet_chaos::errors::ChaosError;
 use gauntlet_chaos::scenario::Settings;
 use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
@@ -20,8 +21,9 @@ pub struct Args {
     /// Base URL of the server under test (loopback only). Without it, the embedded reference
     /// server is started and judged.
     pub url: Option<String>,
-    /// Run only scenarios whose id matches (glob; repeatable): `CHAOS-SLOW-*`, `*-001`.
-    #[arg(long, value_name = "GLOB")]
+    /// Run only scenarios whose id matches (repeatable; the syntax of `check --only`):
+    /// `CHAOS-SLOW-*`, `*-00[1-2]`.
+    #[arg(long, value_name = "PATTERN")]
     pub only: Vec<String>,
     /// Repeat the scenarios for this long (`60s`, `5m`) and report flake rates and resource growth.
     #[arg(long, value_name = "DURATION")]
@@ -33,13 +35,40 @@ pub struct Args {
     /// Report files to write.
     #[command(flatten)]
     pub reports: super::ReportFiles,
-    /// Multiply every deadline (on top of the runner calibration).
-    #[arg(long, value_name = "X", default_value_t = 1.0)]
-    pub timeout_scale: f64,
+    /// Exit policy.
+    #[command(flatten)]
+    pub gate: super::GateArgs,
+    /// List the five slowest results after a run longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    pub slowest_after: f64,
+    /// Multiply every deadline (on top of the runner calibration) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub timeout_scale: Option<f64>,
     /// Run the scenarios in another order: `catalogue`, `reverse`, `shuffle:SEED`, or `shuffle`
     /// (a fresh seed, printed). Verdicts must not depend on it.
     #[arg(long, value_name = "ORDER", default_value = "catalogue")]
     pub order: String,
+    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl Args {
+    /// Fills what the command line left unset from gauntlet.toml (flags win).
+    fn configure(&mut self) -> Result<(), String> {
+        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+            return Ok(());
+        };
+        if self.url.is_none() {
+            self.url = cfg.target.clone();
+        }
+        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        if self.only.is_empty() {
+            self.only = cfg.chaos.only.clone();
+        }
+        cfg.chaos.common().fill(&mut self.reports, &mut self.gate);
+        Ok(())
+    }
 }
 
 /// Parses `--order`; a bare `shuffle` takes its seed from the clock.
@@ -71,12 +100,14 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(args: Args) -> u8 {
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        eprintln!(
-            "gauntlet: --timeout-scale must be a positive number, not {}",
-            args.timeout_scale
-        );
+pub async fn run(mut args: Args) -> u8 {
+    if let Err(msg) = args.configure() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
+    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
+        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
         return EXIT_USAGE;
     }
     let soak = match args.soak.as_deref().map(parse_duration) {
@@ -87,6 +118,14 @@ pub async fn run(args: Args) -> u8 {
         Some(Some(d)) => Some(d),
         None => None,
     };
+    if let Err(msg) = gauntlet_conformance::runner::Selection::parse(&args.only) {
+        eprintln!("gauntlet: --only {msg}");
+        return EXIT_USAGE;
+    }
+    if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
+        eprintln!("gauntlet: --slowest-after must be a number of seconds");
+        return EXIT_USAGE;
+    }
     if gauntlet_chaos::runner::select(&args.only).is_empty() {
         let flags: Vec<String> = args.only.iter().map(|g| format!("--only {g}")).collect();
         eprintln!(
@@ -95,6 +134,17 @@ pub async fn run(args: Args) -> u8 {
         );
         return EXIT_USAGE;
     }
+    if let Err(msg) = args.reports.preflight() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let gate = match args.gate.gate("chaos") {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
     let order = match parse_order(&args.order) {
         Ok(o) => o,
         Err(msg) => {
@@ -123,7 +173,7 @@ pub async fn run(args: Args) -> u8 {
                 Some(Arc::new(ExternalCommand::new(
                     cmd.clone(),
                     url.clone(),
-                    args.timeout_scale,
+                    timeout_scale,
                 ))),
                 Settings {
                     cycles: 1000,
@@ -146,12 +196,21 @@ pub async fn run(args: Args) -> u8 {
     let options = RunOptions {
         only: args.only.clone(),
         soak,
-        timeout_scale: args.timeout_scale,
+        timeout_scale,
         order,
         settings,
     };
+    // With `--json -` stdout carries only the JSON report; the human report goes to stderr.
+    let to_stderr = args.reports.json_to_stdout();
+    let say = |text: &str| {
+        if to_stderr {
+            eprint!("{text}");
+        } else {
+            super::emit(text);
+        }
+    };
     let outcome = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
-        println!("{}", human::result_line(r, Style::default()));
+        say(&format!("{}\n", human::result_line(r, Style::default())));
     })
     .await;
     if let Some(lc) = &lifecycle {
@@ -162,19 +221,38 @@ pub async fn run(args: Args) -> u8 {
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("gauntlet: {e}");
+            eprintln!("gauntlet: {}", readable(&e));
             return EXIT_USAGE;
         }
     };
-    print!("{}", human::render(&report));
-    if let Err(msg) = args.reports.write(&report) {
+    let style = Style {
+        slowest_after: Duration::from_secs_f64(args.slowest_after),
+        ..Style::default()
+    };
+    let judgement = gate.judge(&report);
+    say(&human::render_judged(&report, style, &judgement));
+    if let Err(msg) = args
+        .reports
+        .write(&report, None)
+        .and_then(|()| args.gate.write_expect(&gate, &report, "chaos"))
+    {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    if report.conformant() {
+    if judgement.passed() {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
+    }
+}
+
+/// A chaos error for people: a deadline in seconds, not Rust's debug form of a duration.
+fn readable(e: &ChaosError) -> String {
+    match e {
+        ChaosError::Timeout { what, after } => {
+            format!("{what}: no answer within {}", human::seconds(*after))
+        }
+        other => other.to_string(),
     }
 }
 

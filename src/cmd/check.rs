@@ -2,20 +2,25 @@
 //! embedded reference server on 127.0.0.1:0 (webhooks on loopback allowed) and stops it after.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::Arc;
 
-use gauntlet_conformance::case::{Binding, Level};
+use gauntlet_conformance::case::Binding;
 use gauntlet_conformance::cases::catalogue;
 use gauntlet_conformance::context::Unmet;
 use gauntlet_conformance::errors::RunError;
-use gauntlet_conformance::report::human::HumanReporter;
-use gauntlet_conformance::runner::{self, RunOptions};
+use gauntlet_conformance::report::gate::Gate;
+use gauntlet_conformance::report::human::{HumanReporter, Style};
+use gauntlet_conformance::runner::{self, RunOptions, Shard};
+use serde_json::json;
 
+use super::LevelArg;
 use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
 /// Which bindings to run.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    clap::ValueEnum, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, PartialEq, Eq,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum BindingArg {
     /// JSON-RPC only.
     Jsonrpc,
@@ -25,68 +30,113 @@ pub enum BindingArg {
     All,
 }
 
-/// The weakest level to run (must ⊂ should ⊂ may).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LevelArg {
-    /// MUST rows only.
-    Must,
-    /// MUST and SHOULD rows.
-    Should,
-    /// Everything, MAY and SDK rows included.
-    May,
-}
-
 /// Arguments of `gauntlet check`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Base URL of the server under test (its card is at /.well-known/agent-card.json).
     /// Without it, the embedded reference server is started and judged.
     pub url: Option<String>,
-    /// Bindings to run.
-    #[arg(long, value_enum, default_value = "all")]
-    pub binding: BindingArg,
-    /// The weakest requirement level to run.
-    #[arg(long, value_enum, default_value = "may")]
-    pub level: LevelArg,
-    /// Run only cases whose id or area matches (glob; repeatable): `JRPC-*`, `JRPC`, `*-001`.
-    #[arg(long, value_name = "GLOB")]
+    /// Bindings to run [default: all].
+    #[arg(long, value_enum)]
+    pub binding: Option<BindingArg>,
+    /// The weakest requirement level to run [default: may].
+    #[arg(long, value_enum)]
+    pub level: Option<LevelArg>,
+    /// Run only what matches (repeatable): a glob on the id or area, optionally with the
+    /// binding as reports name results: `JRPC-*`, `JRPC`, `JRPC-00[1-3]`, `SEND-004[rest]`.
+    #[arg(long, value_name = "PATTERN")]
     pub only: Vec<String>,
-    /// Print the planned runs and exit without running them.
+    /// Run only shard K of N of the planned runs (dealt round-robin in catalogue order);
+    /// `gauntlet report merge` joins the shards' JSON reports.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Print the planned runs (`ID[binding]`) and exit without running them.
     #[arg(long)]
     pub list: bool,
     /// Report files to write.
     #[command(flatten)]
     pub reports: super::ReportFiles,
-    /// Multiply every deadline (slow machines).
-    #[arg(long, value_name = "X", default_value_t = 1.0)]
-    pub timeout_scale: f64,
+    /// Exit policy.
+    #[command(flatten)]
+    pub gate: super::GateArgs,
+    /// List the five slowest results after a run longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    pub slowest_after: f64,
+    /// Multiply every deadline (slow machines) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub timeout_scale: Option<f64>,
     /// A bearer token; each one is an identity (give two for the cross-identity cases).
     #[arg(long, value_name = "TOKEN")]
     pub token: Vec<String>,
+    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl Args {
+    /// Fills what the command line left unset from gauntlet.toml (flags win).
+    fn configure(&mut self) -> Result<(), String> {
+        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+            return Ok(());
+        };
+        if self.url.is_none() {
+            self.url = cfg.target.clone();
+        }
+        if self.token.is_empty() {
+            self.token = cfg.tokens.clone();
+        }
+        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        self.binding = self.binding.or(cfg.check.binding);
+        self.level = self.level.or(cfg.check.level);
+        if self.only.is_empty() {
+            self.only = cfg.check.only.clone();
+        }
+        cfg.check.common().fill(&mut self.reports, &mut self.gate);
+        Ok(())
+    }
 }
 
 /// Runs the subcommand; returns the process exit code.
-pub async fn run(args: Args) -> u8 {
-    if !(args.timeout_scale.is_finite() && args.timeout_scale > 0.0) {
-        eprintln!(
-            "gauntlet: --timeout-scale must be a positive number, not {}",
-            args.timeout_scale
-        );
+pub async fn run(mut args: Args) -> u8 {
+    if let Err(msg) = args.configure() {
+        eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
+    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
+    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
+        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
+        return EXIT_USAGE;
+    }
+    if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
+        eprintln!("gauntlet: --slowest-after must be a number of seconds");
+        return EXIT_USAGE;
+    }
+    // Everything that can be refused is refused before the server is started or probed.
+    if let Err(msg) = runner::Selection::parse(&args.only) {
+        eprintln!("gauntlet: --only {msg}");
+        return EXIT_USAGE;
+    }
+    if let Err(msg) = args.reports.preflight() {
+        eprintln!("gauntlet: {msg}");
+        return EXIT_USAGE;
+    }
+    let gate = match args.gate.gate("check") {
+        Ok(g) => g,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
     let opts = RunOptions {
-        bindings: match args.binding {
+        bindings: match args.binding.unwrap_or(BindingArg::All) {
             BindingArg::All => None,
             BindingArg::Jsonrpc => Some(vec![Binding::JsonRpc]),
             BindingArg::Rest => Some(vec![Binding::Rest]),
         },
-        level: match args.level {
-            LevelArg::Must => Level::Must,
-            LevelArg::Should => Level::Should,
-            LevelArg::May => Level::May,
-        },
+        level: args.level.unwrap_or(LevelArg::May).level(),
         only: args.only.clone(),
-        timeout_scale: args.timeout_scale,
+        shard: args.shard,
+        timeout_scale,
         tokens: args.token.clone(),
         ..RunOptions::default()
     };
@@ -100,7 +150,7 @@ pub async fn run(args: Args) -> u8 {
             }
         },
     };
-    let code = check(&url, &args, &opts).await;
+    let code = check(&url, &args, &opts, gate).await;
     if let Some(handle) = embedded {
         handle.shutdown().await;
     }
@@ -114,21 +164,40 @@ async fn start_reference() -> std::io::Result<gauntlet_reference::ServerHandle> 
         .await
 }
 
-async fn check(url: &str, args: &Args, opts: &RunOptions) -> u8 {
+async fn check(url: &str, args: &Args, opts: &RunOptions, gate: Gate) -> u8 {
     let cases = catalogue();
     if args.list {
-        return list(url, &cases, opts).await;
+        return list(url, &cases, opts, args.reports.json_to_stdout()).await;
     }
-    let mut reporter = HumanReporter::stdout();
-    let report = match runner::run(url, &cases, opts, &mut reporter).await {
+    let style = Style {
+        slowest_after: std::time::Duration::from_secs_f64(args.slowest_after),
+        ..Style::default()
+    };
+    // With `--json -` stdout carries only the JSON report.
+    let result = if args.reports.json_to_stdout() {
+        let mut reporter = HumanReporter::stderr()
+            .with_style(style)
+            .with_gate(gate.clone());
+        runner::run(url, &cases, opts, &mut reporter).await
+    } else {
+        let mut reporter = HumanReporter::stdout()
+            .with_style(style)
+            .with_gate(gate.clone());
+        runner::run(url, &cases, opts, &mut reporter).await
+    };
+    let report = match result {
         Ok(r) => r,
         Err(e) => return usage(&e),
     };
-    if let Err(msg) = args.reports.write(&report) {
+    if let Err(msg) = args
+        .reports
+        .write(&report, opts.shard)
+        .and_then(|()| args.gate.write_expect(&gate, &report, "check"))
+    {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    if report.conformant() {
+    if gate.judge(&report).passed() {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
@@ -141,7 +210,12 @@ fn usage(e: &RunError) -> u8 {
 }
 
 /// `--list`: what would run, and what would not be judged and why (see `Target::unmet_of`).
-async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunOptions) -> u8 {
+async fn list(
+    url: &str,
+    cases: &[gauntlet_conformance::case::Case],
+    opts: &RunOptions,
+    as_json: bool,
+) -> u8 {
     let target = match runner::discover(url, opts.tokens.clone(), opts.timeout_scale).await {
         Ok(t) => Arc::new(t),
         Err(e) => return usage(&e),
@@ -150,6 +224,32 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
         Ok(p) => p,
         Err(e) => return usage(&e),
     };
+    if as_json {
+        let runs: Vec<_> = planned
+            .iter()
+            .map(|p| {
+                let (skip, reason) = match target.unmet_of(p.case.needs) {
+                    None => (None, None),
+                    Some(Unmet::NotDeclared(r)) => (Some("NOT-APPLICABLE"), Some(r)),
+                    Some(Unmet::Unobservable { reason, .. }) => (Some("UNTESTED"), Some(reason)),
+                };
+                json!({
+                    "name": p.test_name(),
+                    "id": p.case.id,
+                    "binding": p.binding.map(|b| b.short()),
+                    "level": p.case.level.as_str(),
+                    "title": p.case.title,
+                    "skip": skip,
+                    "reason": reason,
+                })
+            })
+            .collect();
+        super::emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json!({ "runs": runs })).unwrap_or_default()
+        ));
+        return EXIT_OK;
+    }
     let mut out = String::new();
     for p in &planned {
         let skip = match target.unmet_of(p.case.needs) {
@@ -167,10 +267,8 @@ async fn list(url: &str, cases: &[gauntlet_conformance::case::Case], opts: &RunO
             p.case.title
         );
     }
-    let _ = writeln!(out, "{} runs", planned.len());
-    // A closed pipe (`--list | head`) is not worth a panic.
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    let plural = if planned.len() == 1 { "" } else { "s" };
+    let _ = writeln!(out, "{} run{plural}", planned.len());
+    super::emit(&out);
     EXIT_OK
 }

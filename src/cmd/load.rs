@@ -44,6 +44,12 @@ pub struct Args {
 
 /// Runs the subcommand; returns the process exit code.
 pub async fn run(args: Args) -> u8 {
+    if let Some(path) = &args.json {
+        if let Err(msg) = super::check_writable("--json", path, true) {
+            eprintln!("gauntlet load: {msg}.");
+            return crate::EXIT_USAGE;
+        }
+    }
     let config = LoadConfig {
         binding: args.binding,
         concurrency: args.concurrency as usize,
@@ -93,7 +99,12 @@ pub async fn run(args: Args) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
-    print!("{}", report.table());
+    // With `--json -` stdout carries only the JSON; the table goes to stderr.
+    if args.json.as_deref().is_some_and(super::is_stdout) {
+        eprint!("{}", report.table());
+    } else {
+        super::emit(&report.table());
+    }
     if let Some(path) = &args.json {
         let text = match serde_json::to_string_pretty(&report.to_json()) {
             Ok(t) => t,
@@ -102,10 +113,8 @@ pub async fn run(args: Args) -> u8 {
                 return crate::EXIT_USAGE;
             }
         };
-        if path.as_os_str() == "-" {
-            println!("{text}");
-        } else if let Err(e) = std::fs::write(path, text + "\n") {
-            eprintln!("gauntlet load: cannot write {}: {e}.", path.display());
+        if let Err(msg) = super::write_text(path, text) {
+            eprintln!("gauntlet load: {msg}.");
             return crate::EXIT_USAGE;
         }
     }

@@ -2,15 +2,19 @@
 //! result otherwise (logs, CI). At the end: every FAIL, NON-STRICT and ERROR with what was
 //! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; every
 //! row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what would make it
-//! judgeable; a per-area summary; the verdict; and, always last,
+//! judgeable; after a run longer than [`Style::slowest_after`], its five slowest results; a
+//! per-area summary; the verdict; what decided the exit code when `--fail-on` or `--expect`
+//! is in force ([`crate::report::gate`]); and, always last,
 //! `gauntlet: N passed, N failed, N skipped` where passed = PASS + NON-STRICT + INFORMATIONAL,
 //! failed = FAIL + ERROR and skipped = NOT-APPLICABLE + UNTESTED.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
 
 use crate::case::{Level, Verdict};
 use crate::probe::transcript::truncate;
+use crate::report::gate::{Gate, Judgement};
 use crate::report::{not_judged, CaseResult, RunReport};
 use crate::runner::{Reporter, RunEvent};
 
@@ -19,6 +23,9 @@ const SHOWN_EXCHANGES: usize = 4;
 /// Body text shown per exchange.
 const SHOWN_BODY: usize = 1024;
 
+/// Results listed as the slowest after a long run.
+const SLOWEST_SHOWN: usize = 5;
+
 /// How to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
@@ -26,6 +33,8 @@ pub struct Style {
     pub times: bool,
     /// Print the evidence (transcripts and curl) under each failure.
     pub evidence: bool,
+    /// List the five slowest results when the run took longer than this (with `times`).
+    pub slowest_after: Duration,
 }
 
 impl Default for Style {
@@ -33,8 +42,14 @@ impl Default for Style {
         Self {
             times: true,
             evidence: true,
+            slowest_after: Duration::from_secs(5),
         }
     }
+}
+
+/// A duration for people: `1.27 s`, `0.04 s`.
+pub fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
 }
 
 /// A [`Reporter`] writing the human report to `out`.
@@ -42,6 +57,7 @@ pub struct HumanReporter<W: Write + Send> {
     out: W,
     progress: bool,
     style: Style,
+    gate: Gate,
     bar_drawn: bool,
 }
 
@@ -53,6 +69,14 @@ impl HumanReporter<std::io::Stdout> {
     }
 }
 
+impl HumanReporter<std::io::Stderr> {
+    /// Writes to stderr (when stdout carries JSON), with a progress bar when it is a terminal.
+    pub fn stderr() -> Self {
+        let progress = std::io::stderr().is_terminal();
+        Self::new(std::io::stderr(), progress)
+    }
+}
+
 impl<W: Write + Send> HumanReporter<W> {
     /// Writes to `out`; `progress` draws a bar instead of one line per result.
     pub fn new(out: W, progress: bool) -> Self {
@@ -60,6 +84,7 @@ impl<W: Write + Send> HumanReporter<W> {
             out,
             progress,
             style: Style::default(),
+            gate: Gate::default(),
             bar_drawn: false,
         }
     }
@@ -67,6 +92,12 @@ impl<W: Write + Send> HumanReporter<W> {
     /// Changes the rendering style.
     pub fn with_style(mut self, style: Style) -> Self {
         self.style = style;
+        self
+    }
+
+    /// Shows what decides the exit code under `gate` (`--fail-on`, `--expect`).
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = gate;
         self
     }
 
@@ -121,7 +152,9 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
             }
             RunEvent::Finished { report } => {
                 self.clear_bar();
-                let _ = write!(self.out, "{}", render_with(report, self.style));
+                let judgement = self.gate.judge(report);
+                let text = render_judged(report, self.style, &judgement);
+                let _ = write!(self.out, "{text}");
                 let _ = self.out.flush();
             }
         }
@@ -150,6 +183,12 @@ pub fn render(report: &RunReport) -> String {
 
 /// The end-of-run report: failures with evidence, per-area summary, verdict, last line.
 pub fn render_with(report: &RunReport, style: Style) -> String {
+    let gate = Gate::default();
+    render_judged(report, style, &gate.judge(report))
+}
+
+/// The end-of-run report with what `judgement` decided shown above the last line.
+pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>) -> String {
     let mut out = String::new();
     let noteworthy: Vec<&CaseResult> = report
         .results
@@ -248,6 +287,9 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
     if !groups.is_empty() {
         let _ = writeln!(out);
     }
+    if style.times && report.duration > style.slowest_after {
+        slowest(&mut out, report);
+    }
     let _ = writeln!(out, "Summary by area:");
     let _ = writeln!(
         out,
@@ -293,6 +335,134 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
             report.target, c.failed, c.errors
         );
     }
+    judged(&mut out, judgement);
     let _ = writeln!(out, "{}", report.summary_line());
     out
+}
+
+/// The five slowest results, slowest first.
+fn slowest(out: &mut String, report: &RunReport) {
+    let mut by_time: Vec<&CaseResult> = report.results.iter().collect();
+    by_time.sort_by_key(|r| std::cmp::Reverse(r.duration));
+    let _ = writeln!(out, "Slowest (the run took {}):", seconds(report.duration));
+    for r in by_time.into_iter().take(SLOWEST_SHOWN) {
+        let _ = writeln!(
+            out,
+            "  {:>9}  {:<20} {}",
+            seconds(r.duration),
+            r.name(),
+            r.verdict.as_str()
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// Reasons and summaries in the expectation block are cut to this many bytes.
+const SHOWN_REASON: usize = 160;
+
+/// What decided the exit code, when `--fail-on` or `--expect` is in force.
+fn judged(out: &mut String, j: &Judgement<'_>) {
+    if let Some((c, e)) = &j.comparison {
+        let _ = writeln!(
+            out,
+            "Expectations ({}, \"{}\"): {} known, {} new, {} moved, {} stale, {} excused, {} not in this run.",
+            e.path.display(),
+            c.section,
+            c.known.len(),
+            c.new.len(),
+            c.moved.len(),
+            c.stale.len(),
+            c.excused.len(),
+            c.absent.len()
+        );
+        for r in &c.new {
+            let _ = writeln!(
+                out,
+                "  NEW    {} {}: {}",
+                r.name(),
+                r.verdict.as_str(),
+                truncate(&r.summary, SHOWN_REASON)
+            );
+        }
+        let listed = |e: &crate::report::expectations::Entry| {
+            e.verdict
+                .clone()
+                .unwrap_or_else(|| "a deviation".to_owned())
+        };
+        for (r, entry) in &c.moved {
+            let _ = writeln!(
+                out,
+                "  MOVED  {}: listed {}, now {}; was: {}",
+                r.name(),
+                listed(entry),
+                r.verdict.as_str(),
+                truncate(&entry.reason, SHOWN_REASON)
+            );
+        }
+        for (r, entry) in &c.stale {
+            let _ = writeln!(
+                out,
+                "  STALE  {}: listed {}, now {} (remove the entry); was: {}",
+                r.name(),
+                listed(entry),
+                r.verdict.as_str(),
+                truncate(&entry.reason, SHOWN_REASON)
+            );
+        }
+        for (r, entry, why) in &c.excused {
+            let _ = writeln!(
+                out,
+                "  excused {} {} ({why}): {}",
+                r.name(),
+                r.verdict.as_str(),
+                truncate(&entry.reason, SHOWN_REASON)
+            );
+        }
+        for (r, entry) in &c.known {
+            let _ = writeln!(
+                out,
+                "  known  {} {}: {}",
+                r.name(),
+                r.verdict.as_str(),
+                truncate(&entry.reason, SHOWN_REASON)
+            );
+        }
+        if c.changes() == 0 {
+            let _ = writeln!(out, "Deviations as expected.");
+        } else {
+            let _ = writeln!(
+                out,
+                "The deviations CHANGED ({} new, {} moved, {} stale): update {} if intended.",
+                c.new.len(),
+                c.moved.len(),
+                c.stale.len(),
+                e.path.display()
+            );
+        }
+    } else if j.fail_on != Level::Must {
+        let level = j.fail_on.as_str();
+        if j.failing.is_empty() {
+            let _ = writeln!(
+                out,
+                "--fail-on {}: nothing fails at {level} or above.",
+                level.to_ascii_lowercase()
+            );
+        } else {
+            let names: Vec<String> = j
+                .failing
+                .iter()
+                .map(|r| format!("{} {}", r.name(), r.verdict.as_str()))
+                .collect();
+            let (n, verb) = match j.failing.len() {
+                1 => ("1 result".to_owned(), "fails"),
+                n => (format!("{n} results"), "fail"),
+            };
+            let _ = writeln!(
+                out,
+                "--fail-on {}: {n} {verb} at {level} or above: {}.",
+                level.to_ascii_lowercase(),
+                names.join(", ")
+            );
+        }
+    }
 }

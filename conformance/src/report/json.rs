@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::probe::Exchange;
 use crate::report::{CaseResult, RunReport};
+use crate::runner::Shard;
 
 /// The schema identifier written in every report.
 pub const SCHEMA: &str = "gauntlet-report/2";
@@ -38,6 +39,19 @@ pub fn to_value(report: &RunReport) -> Value {
 /// The report as pretty-printed JSON text.
 pub fn render(report: &RunReport) -> String {
     serde_json::to_string_pretty(&to_value(report)).unwrap_or_default()
+}
+
+/// The report of one `--shard K/N` run: the usual document plus
+/// `"shard": {"index": K, "count": N}`, which `report merge` checks for completeness.
+pub fn render_shard(report: &RunReport, shard: Shard) -> String {
+    let mut v = to_value(report);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "shard".to_owned(),
+            json!({ "index": shard.index, "count": shard.count }),
+        );
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
 fn result_value(r: &CaseResult) -> Value {

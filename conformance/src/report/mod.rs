@@ -1,12 +1,17 @@
 //! Run reports: the data (results per case × binding) and its renderings — terminal
 //! ([`human`]), JSON ([`json`], schema in `conformance/REPORT.md`), JUnit ([`junit`]) and a
 //! self-contained HTML page ([`html`]). Chaos scenarios produce the same [`CaseResult`]s.
+//! What makes a run's exit code 1 (`--fail-on`, `--expect`) is decided in [`gate`], against the
+//! expectation files of [`expectations`]; [`merge`] joins `--shard` reports into one.
 
 pub mod diff;
+pub mod expectations;
+pub mod gate;
 pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod merge;
 
 use std::time::Duration;
 
@@ -60,12 +65,59 @@ pub struct Deviation {
     pub observed: Option<String>,
 }
 
+/// `ID[binding]`, or `ID` for a binding-independent result: the one name of a result in every
+/// report, in `--list`, in `--only`, in expectation files and on the nextest route.
+pub fn result_name(id: &str, binding: Option<Binding>) -> String {
+    match binding {
+        Some(b) => format!("{id}[{}]", b.short()),
+        None => id.to_owned(),
+    }
+}
+
+/// A verdict from its report label (`NON-STRICT`), case-insensitively.
+pub fn parse_verdict(label: &str) -> Option<Verdict> {
+    [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::NonStrict,
+        Verdict::Informational,
+        Verdict::NotApplicable,
+        Verdict::Error,
+        Verdict::Untested,
+    ]
+    .into_iter()
+    .find(|v| v.as_str().eq_ignore_ascii_case(label))
+}
+
+/// A level from its report label (`SHOULD`), case-insensitively.
+pub fn parse_level(label: &str) -> Option<Level> {
+    [Level::Must, Level::Should, Level::May, Level::Sdk]
+        .into_iter()
+        .find(|l| l.as_str().eq_ignore_ascii_case(label))
+}
+
+/// A binding from its short name (`rest`).
+pub fn parse_binding(short: &str) -> Option<Binding> {
+    Binding::ALL.into_iter().find(|b| b.short() == short)
+}
+
 impl CaseResult {
-    /// `ID` or `ID[binding]`, the name used in test lists and JUnit.
+    /// `ID` or `ID[binding]` (see [`result_name`]).
     pub fn name(&self) -> String {
-        match self.binding {
-            Some(b) => format!("{}[{}]", self.id, b.short()),
-            None => self.id.clone(),
+        result_name(&self.id, self.binding)
+    }
+
+    /// Whether this result makes the exit code 1 under `--fail-on fail_on`: a FAIL always; a
+    /// NON-STRICT from `should` on; an ERROR or UNTESTED when the row's level is included
+    /// (must ⊂ should ⊂ may, SDK rows with may). INFORMATIONAL never fails a run.
+    pub fn fails_at(&self, fail_on: Level) -> bool {
+        match self.verdict {
+            Verdict::Fail => true,
+            Verdict::NonStrict => crate::runner::level_included(Level::Should, fail_on),
+            Verdict::Error | Verdict::Untested => {
+                crate::runner::level_included(self.level, fail_on)
+            }
+            Verdict::Pass | Verdict::Informational | Verdict::NotApplicable => false,
         }
     }
 }
@@ -244,12 +296,17 @@ impl RunReport {
     }
 
     /// Conformant: every applicable MUST passed and none was left unrun (no FAIL, and no ERROR
-    /// or UNTESTED on a MUST case).
+    /// or UNTESTED on a MUST case): nothing fails at `--fail-on must`.
     pub fn conformant(&self) -> bool {
-        self.results.iter().all(|r| match r.verdict {
-            Verdict::Fail => false,
-            Verdict::Error | Verdict::Untested => r.level != Level::Must,
-            _ => true,
-        })
+        self.failing(Level::Must).is_empty()
+    }
+
+    /// The results that make the exit code 1 under `--fail-on fail_on` (see
+    /// [`CaseResult::fails_at`]), in report order.
+    pub fn failing(&self, fail_on: Level) -> Vec<&CaseResult> {
+        self.results
+            .iter()
+            .filter(|r| r.fails_at(fail_on))
+            .collect()
     }
 }

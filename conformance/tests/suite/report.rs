@@ -89,6 +89,7 @@ fn the_human_report_shows_evidence_summary_and_verdict() {
         Style {
             times: false,
             evidence: true,
+            ..Style::default()
         },
     );
     insta::assert_snapshot!("human_report", text);
@@ -110,6 +111,7 @@ fn the_plain_reporter_prints_one_line_per_result_then_the_report() {
     let mut r = HumanReporter::new(Vec::new(), false).with_style(Style {
         times: false,
         evidence: false,
+        ..Style::default()
     });
     for (i, res) in report.results.iter().enumerate() {
         r.on_event(&RunEvent::CaseFinished {

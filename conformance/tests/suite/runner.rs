@@ -210,13 +210,13 @@ fn selection_by_level_glob_and_binding() {
     assert_eq!(
         must,
         [
-            "DATA-001::jsonrpc",
-            "DATA-001::rest",
-            "DATA-002::jsonrpc",
+            "DATA-001[jsonrpc]",
+            "DATA-001[rest]",
+            "DATA-002[jsonrpc]",
             "JRPC-001",
             "JRPC-003",
-            "PUSH-001::jsonrpc",
-            "PUSH-001::rest"
+            "PUSH-001[jsonrpc]",
+            "PUSH-001[rest]"
         ]
     );
     let should = names(RunOptions {
@@ -224,7 +224,7 @@ fn selection_by_level_glob_and_binding() {
         ..RunOptions::default()
     });
     assert!(
-        should.contains(&"DATA-003::rest".to_owned()) && !should.contains(&"DATA-004".to_owned())
+        should.contains(&"DATA-003[rest]".to_owned()) && !should.contains(&"DATA-004".to_owned())
     );
     let only = names(RunOptions {
         only: vec!["jrpc".into(), "*-004".into()],
@@ -238,7 +238,7 @@ fn selection_by_level_glob_and_binding() {
     });
     assert_eq!(
         rest,
-        ["DATA-001::rest", "DATA-003::rest", "DATA-004", "DATA-005"]
+        ["DATA-001[rest]", "DATA-003[rest]", "DATA-004", "DATA-005"]
     );
 }
 
