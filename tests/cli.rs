@@ -818,5 +818,56 @@ fn config_prints_a_default_that_loads_and_the_committed_schema() {
     );
 }
 
+#[test]
+fn report_diff_lists_new_and_fixed_deviations_and_report_html_puts_servers_side_by_side() {
+    let dir = scratch("diff");
+    let (good, bad) = (dir.join("good.json"), dir.join("bad.json"));
+    let clean = Reference::start(None);
+    let faulted = Reference::start(Some(Fault::WrongErrorCode));
+    for (server, file) in [(&clean, &good), (&faulted, &bad)] {
+        let url = server.url();
+        let out = gauntlet(&[
+            "check",
+            url.as_str(),
+            "--only",
+            "JRPC-011",
+            "--json",
+            file.to_str().unwrap(),
+        ]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    }
+    let (g, b) = (good.to_str().unwrap(), bad.to_str().unwrap());
+    let worse = gauntlet(&["report", "diff", g, b]);
+    assert_eq!(worse.status.code(), Some(1), "{}", stdout(&worse));
+    assert!(
+        stdout(&worse).contains("New deviations (1):"),
+        "{}",
+        stdout(&worse)
+    );
+    assert!(
+        stdout(&worse).contains("JRPC-011[jsonrpc]"),
+        "{}",
+        stdout(&worse)
+    );
+    let better = gauntlet(&["report", "diff", b, g]);
+    assert_eq!(better.status.code(), Some(0), "{}", stdout(&better));
+    assert!(
+        stdout(&better).contains("Fixed (1):"),
+        "{}",
+        stdout(&better)
+    );
+
+    let page = dir.join("side.html");
+    let out = gauntlet(&["report", "html", g, b, "--out", page.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let html = std::fs::read_to_string(&page).expect("written");
+    assert!(html.contains("2 servers side by side"), "{html}");
+    assert_eq!(html.matches("<td>≠</td>").count(), 1, "one row differs");
+
+    let not_a_report = gauntlet(&["report", "diff", g, page.to_str().unwrap()]);
+    assert_eq!(not_a_report.status.code(), Some(2));
+    assert_eq!(stderr_lines(&not_a_report).len(), 1, "{not_a_report:?}");
+}
+
 #[path = "cli/action.rs"]
 mod action;

@@ -1,12 +1,18 @@
-//! `gauntlet report merge A.json B.json … --json OUT`: joins the JSON reports of `check --shard`
-//! runs (or of disjoint selections) into one report and one verdict, with the exit code of
-//! `check` (and its `--fail-on`/`--expect`).
+//! `gauntlet report`: work on JSON reports after the run.
+//! - `merge A.json B.json … --json OUT` joins the reports of `check --shard` runs (or of disjoint
+//!   selections) into one report and one verdict, with the exit code of `check` (and its
+//!   `--fail-on`/`--expect`);
+//! - `diff OLD.json NEW.json` lists new deviations, fixed ones, moved verdicts and changed
+//!   evidence (exit 1 when NEW deviates anywhere OLD did not);
+//! - `html A.json [B.json …] --out FILE` renders one report as the HTML page, or several side by
+//!   side (one column per server).
 
 use std::path::PathBuf;
 
 use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::report::diff::Diff;
 use gauntlet_conformance::report::human::{self, Style};
-use gauntlet_conformance::report::merge;
+use gauntlet_conformance::report::{html, merge, RunReport};
 
 use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
@@ -23,6 +29,32 @@ pub struct Args {
 pub enum Command {
     /// Join JSON reports (the shards of one `check --shard K/N` run) into one report and verdict.
     Merge(MergeArgs),
+    /// What changed between two runs: new deviations, fixed, moved, other evidence.
+    Diff(DiffArgs),
+    /// Render JSON reports as HTML: one report as its page, several side by side.
+    Html(HtmlArgs),
+}
+
+/// Arguments of `gauntlet report diff`.
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier run's JSON report.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The later run's JSON report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+}
+
+/// Arguments of `gauntlet report html`.
+#[derive(clap::Args, Debug)]
+pub struct HtmlArgs {
+    /// JSON reports: one renders its page, several a side-by-side matrix.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub files: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `gauntlet report merge`.
@@ -43,6 +75,57 @@ pub struct MergeArgs {
 pub async fn run(args: Args) -> u8 {
     match args.command {
         Command::Merge(m) => run_merge(m),
+        Command::Diff(d) => run_diff(d),
+        Command::Html(h) => run_html(h),
+    }
+}
+
+/// Reads a JSON report file into a run (without transcripts), or one sentence why not.
+fn read_report(path: &std::path::Path) -> Result<RunReport, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    merge::read(&name, &doc)
+}
+
+fn run_diff(args: DiffArgs) -> u8 {
+    let runs = read_report(&args.old).and_then(|o| Ok((o, read_report(&args.new)?)));
+    let (old, new) = match runs {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
+    let d = Diff::of(&old, &new);
+    super::emit(&d.render());
+    if d.regressed() {
+        EXIT_NOT_CONFORMANT
+    } else {
+        EXIT_OK
+    }
+}
+
+fn run_html(args: HtmlArgs) -> u8 {
+    let fail = |msg: String| {
+        eprintln!("gauntlet: {msg}");
+        EXIT_USAGE
+    };
+    let mut runs = Vec::new();
+    for path in &args.files {
+        match read_report(path) {
+            Ok(r) => runs.push(r),
+            Err(msg) => return fail(msg),
+        }
+    }
+    let page = match runs.as_slice() {
+        [one] => html::render(one),
+        many => html::render_matrix(many),
+    };
+    match super::write_text(&args.out, page) {
+        Ok(()) => EXIT_OK,
+        Err(msg) => fail(msg),
     }
 }
 

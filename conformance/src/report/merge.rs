@@ -140,6 +140,30 @@ fn shards_complete(files: &[(String, Value)]) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads one JSON report (`path` names it in errors) back into a [`RunReport`], without its
+/// transcripts: what `report diff` and `report html` compare.
+pub fn read(path: &str, doc: &Value) -> Result<RunReport, String> {
+    if doc.get("schema").and_then(Value::as_str) != Some(SCHEMA) {
+        return Err(format!("{path} is not a {SCHEMA} JSON report"));
+    }
+    let results = doc
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{path} has no results list"))?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| result_of(v, path, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RunReport {
+        target: text(doc, "target"),
+        card: doc.get("card").cloned().filter(|c| !c.is_null()),
+        suite_version: text(doc, "suiteVersion"),
+        started_at: text(doc, "startedAt"),
+        duration: duration(doc),
+        results,
+    })
+}
+
 /// Merges `files` (path, parsed JSON) in the order given; `catalogue` is the id order results
 /// are put back in (ids it lacks, such as chaos scenarios, keep their order after the rest).
 pub fn merge(files: &[(String, Value)], catalogue: &[&str]) -> Result<Merged, String> {
