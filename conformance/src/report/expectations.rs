@@ -21,7 +21,12 @@ use crate::case::Verdict;
 use crate::report::{parse_verdict, CaseResult, RunReport};
 
 /// The verdicts that are deviations when a file does not say (`tracked_verdicts`).
-pub const DEFAULT_TRACKED: [Verdict; 3] = [Verdict::Fail, Verdict::NonStrict, Verdict::Error];
+pub const DEFAULT_TRACKED: [Verdict; 4] = [
+    Verdict::Fail,
+    Verdict::NonStrict,
+    Verdict::Untested,
+    Verdict::Error,
+];
 
 /// The `reason` that `--write-expect` leaves for a person to fill in.
 pub const TODO_REASON: &str = "TODO: why";
