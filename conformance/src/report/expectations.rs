@@ -384,7 +384,7 @@ mod tests {
             result("C-001", None, Verdict::Fail),
             result("N-001", None, Verdict::Error),
             result("U-001", None, Verdict::Fail),
-            result("P-001", None, Verdict::Untested),
+            result("P-001", None, Verdict::Informational),
         ]);
         let c = file.compare("check", &r);
         let names =
