@@ -10,8 +10,21 @@ use std::pin::Pin;
 
 use crate::context::Ctx;
 
-/// The spec keyword of a checklist row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The spec keyword of a checklist row. Its serde name is [`Level::as_str`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Level {
     /// MUST / MUST NOT (including "(derived)" and "(proto)" rows).
     Must,
@@ -35,8 +48,21 @@ impl Level {
     }
 }
 
-/// A wire binding the suite can drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A wire binding the suite can drive. Its serde name is [`Binding::short`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Binding {
     /// JSON-RPC 2.0 (`protocolBinding: "JSONRPC"`).
     JsonRpc,
@@ -133,8 +159,21 @@ impl Need {
     }
 }
 
-/// The judgement of one case on one binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The judgement of one case on one binding. Its serde name is [`Verdict::as_str`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
 pub enum Verdict {
     /// The requirement holds.
     Pass,

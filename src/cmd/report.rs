@@ -5,7 +5,8 @@
 //! - `diff OLD.json NEW.json` lists new deviations, fixed ones, moved verdicts and changed
 //!   evidence (exit 1 when NEW deviates anywhere OLD did not);
 //! - `html A.json [B.json …] --out FILE` renders one report as the HTML page, or several side by
-//!   side (one column per server).
+//!   side (one column per server);
+//! - `schema` prints the JSON Schema of the report.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Render JSON reports as HTML: one report as its page, several side by side.
     Html(HtmlArgs),
+    /// Print the JSON Schema of the JSON report (`conformance/report.schema.json`).
+    Schema,
 }
 
 /// Arguments of `gauntlet report diff`.
@@ -77,6 +80,14 @@ pub async fn run(args: Args) -> u8 {
         Command::Merge(m) => run_merge(m),
         Command::Diff(d) => run_diff(d),
         Command::Html(h) => run_html(h),
+        Command::Schema => {
+            let schema = gauntlet_conformance::report::json::schema();
+            super::emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            ));
+            EXIT_OK
+        }
     }
 }
 

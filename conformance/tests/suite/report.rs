@@ -229,3 +229,54 @@ fn the_side_by_side_page_has_a_column_per_server_and_marks_disagreement() {
     assert_eq!(page.matches("<tr id=").count(), a.results.len());
     assert_eq!(page.matches("<td>≠</td>").count(), 1, "one row differs");
 }
+
+#[test]
+fn the_committed_report_schema_is_the_one_the_types_generate() {
+    let committed: Value = serde_json::from_str(include_str!("../../report.schema.json"))
+        .expect("conformance/report.schema.json is JSON");
+    assert_eq!(
+        committed,
+        json::schema(),
+        "conformance/report.schema.json is stale: regenerate it with `gauntlet report schema`"
+    );
+    assert_eq!(committed["title"], json::SCHEMA);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_report_reads_back_through_the_schema_types_field_for_field() {
+    use gauntlet_conformance::cases::catalogue;
+    use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
+
+    let server = crate::reference(|b| b).await;
+    let opts = RunOptions {
+        only: ["CARD-*", "JRPC-*", "STRM-00[1-3]", "PUSH-01[0-2]"]
+            .iter()
+            .map(|g| (*g).to_owned())
+            .collect(),
+        case_timeout: Duration::from_secs(30),
+        ..RunOptions::default()
+    };
+    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
+        .await
+        .expect("the reference is discoverable");
+    server.shutdown().await;
+    let text = json::render(&report);
+    // deny_unknown_fields on every part: a key the schema does not describe is refused.
+    let doc: json::ReportDoc = serde_json::from_str(&text).expect("the report fits its schema");
+    assert_eq!(doc.results.len(), report.results.len());
+    assert!(doc.results.iter().any(|r| !r.transcript.is_empty()));
+    let back: Value = serde_json::to_value(&doc).expect("serialises");
+    assert_eq!(
+        back,
+        serde_json::from_str::<Value>(&text).expect("JSON"),
+        "lossless"
+    );
+    // Every top-level key of the document is a property of the committed schema.
+    let schema = json::schema();
+    for key in back.as_object().expect("an object").keys() {
+        assert!(
+            schema["properties"].get(key).is_some(),
+            "{key} is not in the schema"
+        );
+    }
+}
