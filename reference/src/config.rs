@@ -189,7 +189,20 @@ pub enum Fault {
     RejectPatchVersion,
     /// REST: error responses are labelled `application/problem+json`.
     RestErrorProblemJson,
+    // Stored artifacts, follow-up streams and subscriptions (STRM, SEND, SUB)
+    /// STRM/SEND: a stored artifact keeps only its first [`TRUNCATED_PARTS`] parts, while the
+    /// stream still delivers every chunk (GetTask and blocking answers lose the rest).
+    TruncateStoredArtifact,
+    /// STRM: a streamed follow-up to an interrupted task starts with the WORKING status update
+    /// instead of the Task.
+    FollowUpStatusFirst,
+    /// SUB: SubscribeToTask on an INPUT_REQUIRED or AUTH_REQUIRED task is refused with
+    /// UnsupportedOperationError, as if the task were terminal.
+    SubscribeRefusesInterrupted,
 }
+
+/// Fault [`Fault::TruncateStoredArtifact`]: how many parts a stored artifact keeps.
+pub const TRUNCATED_PARTS: usize = 10_000;
 
 impl Fault {
     /// Every fault, in declaration order.
@@ -229,6 +242,9 @@ impl Fault {
         Fault::Legacy03MethodInternalError,
         Fault::RejectPatchVersion,
         Fault::RestErrorProblemJson,
+        Fault::TruncateStoredArtifact,
+        Fault::FollowUpStatusFirst,
+        Fault::SubscribeRefusesInterrupted,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -269,6 +285,9 @@ impl Fault {
             Fault::Legacy03MethodInternalError => "legacy-03-method-internal-error",
             Fault::RejectPatchVersion => "reject-patch-version",
             Fault::RestErrorProblemJson => "rest-error-problem-json",
+            Fault::TruncateStoredArtifact => "truncate-stored-artifact",
+            Fault::FollowUpStatusFirst => "follow-up-status-first",
+            Fault::SubscribeRefusesInterrupted => "subscribe-refuses-interrupted",
         }
     }
 }
