@@ -836,7 +836,8 @@ async fn chunks_stored(ctx: &Ctx, n: usize) -> Judged {
     let mut r = open_text(ctx, &cmd, json!({})).await?;
     let (got, end) = collect(&mut r, within).await;
     drop(r);
-    let mut events = values(&got);
+    // Moved, not cloned: a `stream 20000` run is 20,000 events.
+    let mut events: Vec<Value> = got.into_iter().map(|g| g.sr).collect();
     let (id, _) = task_of_stream(&events)?;
     let ended = |evs: &[Value]| evs.iter().filter_map(event_state).any(driver::is_terminal);
     let mut checks = Checks::new();
@@ -898,7 +899,7 @@ async fn resubscribe(
         return Ok(events);
     };
     let (more, end) = collect(&mut s, within).await;
-    let more = values(&more);
+    let more: Vec<Value> = more.into_iter().map(|g| g.sr).collect();
     checks.check(intact(&end, &more));
     let Some(("task", snap)) = more.first().and_then(member) else {
         checks.add(Outcome::fail(

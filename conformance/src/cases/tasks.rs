@@ -478,19 +478,25 @@ async fn blocking_stream(ctx: &Ctx, n: usize) -> Judged {
         timeout: Some(within),
         ..CallOpts::default()
     };
-    let params = json!({ "message": crate::client::user_message(&cmd) });
+    let message = crate::client::user_message(&cmd);
+    let message_id = message["messageId"].as_str().unwrap_or_default().to_owned();
+    let params = json!({ "message": message });
     let a = match ctx
         .client()
         .call_with(Method::SendMessage, params, opts)
         .await
     {
         Ok(a) => a,
-        Err(ProbeError::Timeout(d)) => return Err(Outcome::untested(
-            format!(
-                "blocking `{cmd}` got no answer within {d:?}, so its artifact could not be checked"
-            ),
-            "raise --timeout-scale for a slow target",
-        )),
+        Err(ProbeError::Timeout(d)) => {
+            // The run goes on at the server: stop it, so it does not slow the cases after.
+            cancel_task_of(ctx, &message_id).await;
+            return Err(Outcome::untested(
+                format!(
+                    "blocking `{cmd}` got no answer within {d:?}, so its artifact could not be checked"
+                ),
+                "raise --timeout-scale for a slow target",
+            ));
+        }
         Err(e) => return Err(driver::harness("SendMessage", e)),
     };
     if let (Reply::Err(e), true) = (&a.reply, n > 3) {
@@ -543,6 +549,25 @@ async fn blocking_stream(ctx: &Ctx, n: usize) -> Judged {
         ));
     }
     checks.finish(format!("`{cmd}`: COMPLETED with all {n} parts"))
+}
+
+/// Cancels (best effort, answers not judged) the recent task whose history holds the message
+/// `message_id`: a blocking send that timed out leaves its task running.
+async fn cancel_task_of(ctx: &Ctx, message_id: &str) {
+    let Ok(a) = call(ctx, Method::ListTasks, json!({ "pageSize": 100 })).await else {
+        return;
+    };
+    let Reply::Ok(page) = &a.reply else {
+        return;
+    };
+    for t in tasks(page) {
+        let ours = history(&t)
+            .iter()
+            .any(|m| m.get("messageId").and_then(Value::as_str) == Some(message_id));
+        if let (true, Some(id)) = (ours, expect::id_of(&t)) {
+            let _ = call(ctx, Method::CancelTask, json!({ "id": id })).await;
+        }
+    }
 }
 
 /// SEND-005: configuration.historyLength is honoured.
