@@ -700,6 +700,10 @@ pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, O
 pub const HELP_TASK_ANSWER: &str =
     "a target whose agent answers this request with a Task (the gauntlet-test-agent skill does, fixtures/test-agent.md)";
 
+/// What makes a row judgeable that needs a finished task (or its artifact) from a plain message.
+pub const HELP_FINISHED_TASK: &str =
+    "a target whose agent completes a plain text message with an artifact (the gauntlet-test-agent skill's echo does, fixtures/test-agent.md)";
+
 /// For a row that applies: the NOT-APPLICABLE that [`require_task`], [`new_task`] and
 /// [`stream_task`] give when the agent answered with a Message becomes UNTESTED, because the
 /// row holds for any task and only this agent's answer kept it from being observed. Other

@@ -1147,9 +1147,10 @@ async fn sub_002(ctx: Ctx) -> Judged {
     match expect::state_of(&task) {
         Some(s) if driver::is_terminal(s) => {}
         other => {
-            return Ok(Outcome::not_applicable(format!(
-                "the task is not terminal after a blocking send (state {other:?})"
-            )))
+            return Err(Outcome::untested(
+                format!("the task is not terminal after a blocking send (state {other:?}), so there is no terminal task to subscribe to"),
+                driver::HELP_FINISHED_TASK,
+            ))
         }
     }
     let sa = ctx

@@ -627,10 +627,13 @@ async fn send_007(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
     let id = driver::require_id(&t)?;
     if !expect::state_of(&t).is_some_and(driver::is_terminal) {
-        return Ok(Outcome::not_applicable(format!(
-            "the task is not terminal after a blocking send (state {:?})",
-            expect::state_of(&t)
-        )));
+        return Err(Outcome::untested(
+            format!(
+                "the task is not terminal after a blocking send (state {:?}), so there is no terminal task to message",
+                expect::state_of(&t)
+            ),
+            driver::HELP_FINISHED_TASK,
+        ));
     }
     let a = driver::send_text(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
     if let Reply::Err(e) = &a.reply {
@@ -1251,8 +1254,9 @@ async fn list_005(ctx: Ctx) -> Judged {
 async fn list_006(ctx: Ctx) -> Judged {
     let (c, made) = in_context(&ctx, 1).await?;
     if driver::artifacts(&made[0]).is_empty() {
-        return Ok(Outcome::not_applicable(
+        return Err(Outcome::untested(
             "the agent's task has no artifacts to include",
+            driver::HELP_FINISHED_TASK,
         ));
     }
     let listed = tasks(&list(&ctx, json!({ "contextId": c, "includeArtifacts": true })).await?);
@@ -1561,7 +1565,10 @@ async fn cancel_002(ctx: Ctx) -> Judged {
         ));
     }
     if probed == 0 && !checks.failed() {
-        return Ok(Outcome::not_applicable(not_terminal.join("; ")));
+        return Err(Outcome::untested(
+            not_terminal.join("; "),
+            driver::HELP_FINISHED_TASK,
+        ));
     }
     not_terminal.into_iter().for_each(|n| checks.note(n));
     checks.finish("TaskNotCancelable for every terminal task")
