@@ -4,6 +4,10 @@
 //!
 //! Streams end by EOF (no `final`, no sentinel). Pre-stream errors may come as a JSON error or as
 //! a 200 event stream whose only event is the error; both are accepted.
+//!
+//! STRM-009 compares what a stream delivered with what GetTask stores part by part, also at
+//! the test agent's cap of 20,000 chunks, so a store that keeps only the start of a long
+//! artifact is caught.
 
 use std::time::{Duration, Instant};
 
