@@ -376,25 +376,44 @@ pub async fn next(reader: &mut EventReader, within: Duration) -> Result<Option<V
 
 /// Reads events until EOF, an error event, a fault, or `within` overall.
 pub async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<Got>, End) {
+    let (got, end) = collect_until(reader, within, |_| false).await;
+    (got, end.unwrap_or(End::Open))
+}
+
+/// Like [`collect`], but also stops after the event for which `stop` holds (the stream stays
+/// open for the caller, and the end is `None`).
+pub async fn collect_until(
+    reader: &mut EventReader,
+    within: Duration,
+    mut stop: impl FnMut(&Value) -> bool,
+) -> (Vec<Got>, Option<End>) {
     let until = Instant::now() + within;
     let mut got = Vec::new();
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return (got, End::Open);
+            return (got, Some(End::Open));
         }
         match reader.next(left).await {
-            Ok(None) => return (got, End::Closed),
+            Ok(None) => return (got, Some(End::Closed)),
             Ok(Some(ev)) => match ev.payload {
-                Reply::Ok(v) => got.push(Got {
-                    sr: v,
-                    at: Instant::now(),
-                }),
-                Reply::Err(e) => return (got, End::Error(expect::describe_error(&e))),
-                Reply::Garbled(why) => return (got, End::Fault(format!("{why}: {}", ev.sse.data))),
+                Reply::Ok(v) => {
+                    let done = stop(&v);
+                    got.push(Got {
+                        sr: v,
+                        at: Instant::now(),
+                    });
+                    if done {
+                        return (got, None);
+                    }
+                }
+                Reply::Err(e) => return (got, Some(End::Error(expect::describe_error(&e)))),
+                Reply::Garbled(why) => {
+                    return (got, Some(End::Fault(format!("{why}: {}", ev.sse.data))))
+                }
             },
-            Err(ProbeError::Timeout(_)) => return (got, End::Open),
-            Err(e) => return (got, End::Fault(e.to_string())),
+            Err(ProbeError::Timeout(_)) => return (got, Some(End::Open)),
+            Err(e) => return (got, Some(End::Fault(e.to_string()))),
         }
     }
 }

@@ -831,20 +831,77 @@ async fn strm_009(ctx: Ctx) -> Judged {
 
 /// One STRM-009 probe: streams `stream n`, then compares the artifacts GetTask returns with
 /// what the stream delivered: every chunk, in order, with the same content (never merely as
-/// many). A reader cut off for lagging (allowed, test-agent.md §5) resubscribes, and the
-/// snapshot must then hold every chunk delivered before the cut. The read is bounded by
-/// `--timeout-scale`; a run still streaming then is UNTESTED.
+/// many). On a long run a second reader subscribes once three quarters of the chunks have
+/// arrived: its snapshot must hold every chunk delivered before it (SUB-001's "current
+/// state"). A reader cut off for lagging (allowed, test-agent.md §5) resubscribes, and its
+/// snapshot is held to the same rule. The read is bounded by `--timeout-scale`; a run still
+/// streaming then is UNTESTED.
 async fn chunks_stored(ctx: &Ctx, n: usize) -> Judged {
     let cmd = format!("stream {n}");
     let within = ctx.deadline(Duration::from_secs(15));
+    let until = Instant::now() + within;
     let mut r = open_text(ctx, &cmd, json!({})).await?;
-    let (got, end) = collect(&mut r, within).await;
-    drop(r);
+    let mid = if n >= 100 { n * 3 / 4 } else { n + 1 };
+    let mut seen = 0usize;
+    let (head, cut) = driver::collect_until(&mut r, within, |e| {
+        seen += usize::from(matches!(member(e), Some(("artifactUpdate", _))));
+        seen >= mid
+    })
+    .await;
     // Moved, not cloned: a `stream 20000` run is 20,000 events.
-    let mut events: Vec<Value> = got.into_iter().map(|g| g.sr).collect();
+    let mut events: Vec<Value> = head.into_iter().map(|g| g.sr).collect();
     let (id, _) = task_of_stream(&events)?;
-    let ended = |evs: &[Value]| evs.iter().filter_map(event_state).any(driver::is_terminal);
     let mut checks = Checks::new();
+    // The second reader, when the run is still going at three quarters.
+    let mut second = None;
+    if cut.is_none() {
+        let sa = ctx
+            .client()
+            .stream(Method::SubscribeToTask, json!({ "id": id }))
+            .await
+            .map_err(|e| driver::harness("SubscribeToTask", e))?;
+        match sa {
+            StreamAnswer::Open(s) => second = Some((s, driver::reassemble(&events))),
+            StreamAnswer::Refused(_) => {
+                checks.note("the run ended before a second reader could subscribe");
+            }
+        }
+    }
+    let left = until.saturating_duration_since(Instant::now());
+    let end = match cut {
+        Some(end) => end,
+        None => {
+            let (rest, end) = match second.as_mut() {
+                Some((s, before)) => {
+                    let ((rest, end), (more, more_end)) =
+                        tokio::join!(collect(&mut r, left), collect(s, left));
+                    let more: Vec<Value> = more.into_iter().map(|g| g.sr).collect();
+                    checks.check(intact(&more_end, &more));
+                    match more.first().and_then(member) {
+                        Some(("task", snap)) => {
+                            if checks.check(snapshot_holds(before, snap)) {
+                                checks.note(format!(
+                                    "a reader subscribing after {mid} chunks got them all in its snapshot"
+                                ));
+                            }
+                        }
+                        _ => checks.add(Outcome::fail(
+                            "the second reader's subscription did not start with the Task",
+                            "the current Task first (§3.1.6)",
+                            summarize(&more),
+                        )),
+                    }
+                    (rest, end)
+                }
+                None => collect(&mut r, left).await,
+            };
+            events.extend(rest.into_iter().map(|g| g.sr));
+            end
+        }
+    };
+    drop(r);
+    drop(second);
+    let ended = |evs: &[Value]| evs.iter().filter_map(event_state).any(driver::is_terminal);
     match end {
         _ if ended(&events) => {
             checks.check(intact(&end, &events));
@@ -936,9 +993,9 @@ fn snapshot_holds(seen: &[(String, Vec<Value>)], snap: &Value) -> Result<(), Out
         let prefix = &have[..have.len().min(parts.len())];
         if let Some(d) = driver::parts_difference(prefix, parts) {
             checks.add(Outcome::fail(
-                format!("the resubscription snapshot lost chunks of artifact {aid} that the stream had delivered"),
+                format!("a subscription snapshot lost chunks of artifact {aid} that the stream had already delivered"),
                 format!(
-                    "artifact {aid} starting with the {} parts delivered before the cut, in order",
+                    "artifact {aid} starting with the {} parts delivered before the subscription, in order",
                     parts.len()
                 ),
                 format!("snapshot (first {} parts) vs delivered: {d}", prefix.len()),
@@ -1021,9 +1078,8 @@ fn judge_stored(
             ));
         }
     }
-    checks.finish(format!(
-        "GetTask holds every chunk of `stream {n}` ({state})"
-    ))
+    // Nothing to add to the probe's own summary when it holds.
+    checks.finish("")
 }
 
 /// STRM-010: events are flushed as they happen.
