@@ -1153,7 +1153,7 @@ async fn subscribed_first(ctx: &Ctx, command: &str) -> Judged {
         )
     };
     let what = format!(
-        "SubscribeToTask on a `{command}` task ({})",
+        "SubscribeToTask on a `{command}` task, in {}",
         states.join(" or ")
     );
     let sa = ctx
