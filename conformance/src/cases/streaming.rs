@@ -862,9 +862,11 @@ async fn chunks_stored(ctx: &Ctx, n: usize) -> Judged {
             .map_err(|e| driver::harness("SubscribeToTask", e))?;
         match sa {
             StreamAnswer::Open(s) => second = Some((s, driver::reassemble(&events))),
-            StreamAnswer::Refused(_) => {
-                checks.note("the run ended before a second reader could subscribe");
-            }
+            // Usually the run ended first; SUB-001 judges refusals of running tasks.
+            StreamAnswer::Refused(a) => checks.note(format!(
+                "a second reader's subscription was refused ({})",
+                expect::describe(&a)
+            )),
         }
     }
     let left = until.saturating_duration_since(Instant::now());
