@@ -199,6 +199,8 @@ pub enum Fault {
     /// SUB: SubscribeToTask on an INPUT_REQUIRED or AUTH_REQUIRED task is refused with
     /// UnsupportedOperationError, as if the task were terminal.
     SubscribeRefusesInterrupted,
+    /// LIST: ListTasks without `pageSize` returns every matching task instead of at most 50.
+    ListDefaultPageUnbounded,
 }
 
 /// Fault [`Fault::TruncateStoredArtifact`]: how many parts a stored artifact keeps.
@@ -245,6 +247,7 @@ impl Fault {
         Fault::TruncateStoredArtifact,
         Fault::FollowUpStatusFirst,
         Fault::SubscribeRefusesInterrupted,
+        Fault::ListDefaultPageUnbounded,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -288,6 +291,7 @@ impl Fault {
             Fault::TruncateStoredArtifact => "truncate-stored-artifact",
             Fault::FollowUpStatusFirst => "follow-up-status-first",
             Fault::SubscribeRefusesInterrupted => "subscribe-refuses-interrupted",
+            Fault::ListDefaultPageUnbounded => "list-default-page-unbounded",
         }
     }
 }

@@ -892,7 +892,12 @@ impl Shared {
             Some(Value::String(s)) if s.is_empty() => None,
             Some(v) => Some(validate::task_state(v, "status")?),
         };
-        let size = page_size(m)?.unwrap_or(50);
+        let default = if self.fault(Fault::ListDefaultPageUnbounded) {
+            usize::MAX
+        } else {
+            50
+        };
+        let size = page_size(m)?.unwrap_or(default);
         let cursor = match validate::opt_str(m, "pageToken", "page_token", "pageToken")? {
             None => None,
             Some(t) => Some(decode_cursor(t).ok_or_else(|| {

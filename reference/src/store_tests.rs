@@ -1373,3 +1373,26 @@ async fn subscribe_refuses_interrupted_refuses_input_required_but_not_working_ta
         }
     }
 }
+
+#[tokio::test]
+async fn an_unbounded_default_page_lists_every_task() {
+    for (fault, listed) in [(None, 50), (Some(Fault::ListDefaultPageUnbounded), 51)] {
+        let s = service(Config {
+            fault,
+            ..Config::default()
+        });
+        let first = task(&s, &anon(), "hi").await;
+        let c = first["contextId"].clone();
+        for _ in 0..50 {
+            let mut msg = user_msg("hi");
+            msg["contextId"] = c.clone();
+            json_of(&s, &anon(), Op::SendMessage(json!({ "message": msg }))).await;
+        }
+        let page = json_of(&s, &anon(), Op::ListTasks(json!({ "contextId": c }))).await;
+        assert_eq!(
+            page["tasks"].as_array().map(Vec::len),
+            Some(listed),
+            "{fault:?}"
+        );
+    }
+}

@@ -257,8 +257,8 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[],
-        title: "ListTasks with pageSize 1, then 101, 0 and -1",
-        requirement: "never more than pageSize tasks (MUST); out of range SHOULD give InvalidParams (clamping is NON-STRICT)",
+        title: "ListTasks over 51 tasks without pageSize, with pageSize 1, then 101, 0 and -1",
+        requirement: "never more than pageSize tasks, 50 by default (MUST); out of range SHOULD give InvalidParams (clamping is NON-STRICT)",
         spec: "proto, §6.5",
         exec: Exec::Run(crate::run_fn!(list_008)),
     },
@@ -1354,8 +1354,23 @@ async fn list_007(ctx: Ctx) -> Judged {
 /// LIST-008 (revised 2026-12-02): never more than pageSize tasks (MUST, proto); an
 /// out-of-range pageSize SHOULD give InvalidParams (§6.5), and clamping it is NON-STRICT.
 async fn list_008(ctx: Ctx) -> Judged {
-    let (c, _) = in_context(&ctx, 2).await?;
+    // One task more than the default page holds, so an unbounded default shows.
+    const DEFAULT_PAGE: usize = 50;
+    let (c, _) = in_context(&ctx, DEFAULT_PAGE + 1).await?;
     let mut checks = Checks::new();
+    match list(&ctx, json!({ "contextId": c })).await {
+        Ok(r) if tasks(&r).len() > DEFAULT_PAGE => checks.add(Outcome::fail(
+            "more than 50 tasks in a page without pageSize",
+            "at most 50 tasks when pageSize is unset (proto: the default)",
+            format!(
+                "{} of the context's {} tasks",
+                tasks(&r).len(),
+                DEFAULT_PAGE + 1
+            ),
+        )),
+        Ok(_) => checks.note("the default page holds at most 50"),
+        Err(o) => checks.add(o),
+    }
     match list(&ctx, json!({ "contextId": c, "pageSize": 1 })).await {
         Ok(r) if tasks(&r).len() > 1 => checks.add(Outcome::fail(
             "more tasks than pageSize",
@@ -1374,7 +1389,7 @@ async fn list_008(ctx: Ctx) -> Judged {
         .await?;
         checks.judged(out_of_range(&a, n));
     }
-    checks.finish("pageSize 1 honoured; 101, 0 and -1 refused as invalid")
+    checks.finish("pageSize 1 and the default of 50 honoured; 101, 0 and -1 refused as invalid")
 }
 
 /// Judges the answer to an out-of-range `pageSize` for LIST-008: InvalidParams passes; a

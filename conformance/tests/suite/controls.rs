@@ -103,6 +103,12 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         Setup::Default,
         None,
     ),
+    (
+        Fault::ListDefaultPageUnbounded,
+        &["LIST"],
+        Setup::Default,
+        None,
+    ),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue.
@@ -275,6 +281,7 @@ controls! {
     truncate_stored_artifact => TruncateStoredArtifact,
     follow_up_status_first => FollowUpStatusFirst,
     subscribe_refuses_interrupted => SubscribeRefusesInterrupted,
+    list_default_page_unbounded => ListDefaultPageUnbounded,
 }
 
 /// Faults aimed at single rows: each listed row must itself turn FAIL on every binding (a
@@ -283,6 +290,7 @@ const ROW_CONTROLS: &[(Fault, &[&str])] = &[
     (Fault::TruncateStoredArtifact, &["STRM-009", "SEND-004"]),
     (Fault::FollowUpStatusFirst, &["STRM-001"]),
     (Fault::SubscribeRefusesInterrupted, &["SUB-001"]),
+    (Fault::ListDefaultPageUnbounded, &["LIST-008"]),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
