@@ -358,8 +358,12 @@ impl Checks {
     /// final one).
     pub fn add(&mut self, mut outcome: Outcome) {
         if outcome.is_deviation() {
-            // One flat list: a sub-probe's own extra deviations stand beside it.
+            // One flat list: a sub-probe's own extra deviations stand beside it, and the count
+            // its own `finish` put in its summary is dropped (the final one counts them all).
             let nested = std::mem::take(&mut outcome.also);
+            if !nested.is_empty() {
+                outcome.summary = without_more_count(&outcome.summary).to_owned();
+            }
             self.deviations.push(outcome);
             self.deviations
                 .extend(nested.into_iter().filter(Outcome::is_deviation));
@@ -395,7 +399,7 @@ impl Checks {
         let mut first = devs.remove(0);
         if !devs.is_empty() {
             first.summary = format!(
-                "{} (and {} more deviation{})",
+                "{}{MORE} {} more deviation{})",
                 first.summary,
                 devs.len(),
                 if devs.len() == 1 { "" } else { "s" }
@@ -403,6 +407,21 @@ impl Checks {
         }
         first.also.extend(devs);
         Err(first)
+    }
+}
+
+/// How [`Checks::finish`] starts the count of further deviations it appends to a summary.
+const MORE: &str = " (and";
+
+/// `summary` without the " (and N more deviation(s))" that [`Checks::finish`] appended.
+fn without_more_count(summary: &str) -> &str {
+    match summary.rfind(MORE) {
+        Some(i)
+            if summary.ends_with(" more deviation)") || summary.ends_with(" more deviations)") =>
+        {
+            &summary[..i]
+        }
+        _ => summary,
     }
 }
 
@@ -499,5 +518,18 @@ mod tests {
         let out = checks.finish("unused").unwrap_err();
         assert_eq!(out.also.len(), 1);
         assert_eq!(out.also[0].summary, "nested");
+    }
+
+    #[test]
+    fn a_nested_finish_is_counted_once() {
+        let mut inner = Checks::new();
+        inner.add(Outcome::fail("first", "x", "y"));
+        inner.add(Outcome::fail("second", "x", "y"));
+        let mut outer = Checks::new();
+        outer.judged(inner.finish("unused"));
+        outer.add(Outcome::fail("third", "x", "y"));
+        let out = outer.finish("unused").unwrap_err();
+        assert_eq!(out.summary, "first (and 2 more deviations)");
+        assert_eq!(without_more_count("a (and x) b"), "a (and x) b");
     }
 }

@@ -376,25 +376,44 @@ pub async fn next(reader: &mut EventReader, within: Duration) -> Result<Option<V
 
 /// Reads events until EOF, an error event, a fault, or `within` overall.
 pub async fn collect(reader: &mut EventReader, within: Duration) -> (Vec<Got>, End) {
+    let (got, end) = collect_until(reader, within, |_| false).await;
+    (got, end.unwrap_or(End::Open))
+}
+
+/// Like [`collect`], but also stops after the event for which `stop` holds (the stream stays
+/// open for the caller, and the end is `None`).
+pub async fn collect_until(
+    reader: &mut EventReader,
+    within: Duration,
+    mut stop: impl FnMut(&Value) -> bool,
+) -> (Vec<Got>, Option<End>) {
     let until = Instant::now() + within;
     let mut got = Vec::new();
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return (got, End::Open);
+            return (got, Some(End::Open));
         }
         match reader.next(left).await {
-            Ok(None) => return (got, End::Closed),
+            Ok(None) => return (got, Some(End::Closed)),
             Ok(Some(ev)) => match ev.payload {
-                Reply::Ok(v) => got.push(Got {
-                    sr: v,
-                    at: Instant::now(),
-                }),
-                Reply::Err(e) => return (got, End::Error(expect::describe_error(&e))),
-                Reply::Garbled(why) => return (got, End::Fault(format!("{why}: {}", ev.sse.data))),
+                Reply::Ok(v) => {
+                    let done = stop(&v);
+                    got.push(Got {
+                        sr: v,
+                        at: Instant::now(),
+                    });
+                    if done {
+                        return (got, None);
+                    }
+                }
+                Reply::Err(e) => return (got, Some(End::Error(expect::describe_error(&e)))),
+                Reply::Garbled(why) => {
+                    return (got, Some(End::Fault(format!("{why}: {}", ev.sse.data))))
+                }
             },
-            Err(ProbeError::Timeout(_)) => return (got, End::Open),
-            Err(e) => return (got, End::Fault(e.to_string())),
+            Err(ProbeError::Timeout(_)) => return (got, Some(End::Open)),
+            Err(e) => return (got, Some(End::Fault(e.to_string()))),
         }
     }
 }
@@ -694,18 +713,118 @@ pub async fn hanging_task(client: &crate::client::A2aClient) -> Result<String, O
         })
 }
 
-/// For a row that applies whatever the agent does: a setup step that found nothing to judge
-/// (the agent answered with a Message, or left the task open) leaves the row UNTESTED, not
-/// NOT-APPLICABLE. The row applies; it just could not be observed on this agent. Other
-/// outcomes pass through unchanged.
-pub fn unobserved(o: Outcome) -> Outcome {
-    if o.verdict != crate::case::Verdict::NotApplicable {
-        return o;
+// ---- task rows the agent answered without a task, and whole stored artifacts ----
+
+/// What makes a task row judgeable when the agent answered with a Message.
+pub const HELP_TASK_ANSWER: &str =
+    "a target whose agent answers this request with a Task (the gauntlet-test-agent skill does, fixtures/test-agent.md)";
+
+/// What makes a row judgeable that needs a finished task (or its artifact) from a plain message.
+pub const HELP_FINISHED_TASK: &str =
+    "a target whose agent completes a plain text message with an artifact (the gauntlet-test-agent skill's echo does, fixtures/test-agent.md)";
+
+/// For a row that applies: the NOT-APPLICABLE that [`require_task`], [`new_task`] and
+/// [`stream_task`] give when the agent answered with a Message becomes UNTESTED, because the
+/// row holds for any task and only this agent's answer kept it from being observed. Other
+/// outcomes pass through.
+pub fn untested_without_task(o: Outcome) -> Outcome {
+    if o.verdict == crate::case::Verdict::NotApplicable {
+        Outcome::untested(o.summary, HELP_TASK_ANSWER)
+    } else {
+        o
     }
-    Outcome::untested(
-        o.summary,
-        "an agent that answers with a Task (the Gauntlet test agent's `echo` does; fixtures/test-agent.md)",
-    )
+}
+
+/// The most chunks one `stream N` asks the test agent for (its cap, fixtures/test-agent.md §2).
+pub const STREAM_CAP: usize = 20_000;
+
+/// The parts of the whole `stream` artifact of a test-agent `stream n` run, in order:
+/// part `i` is `{"data":{"seq":i,"of":n}}` (fixtures/test-agent.md §3).
+pub fn stream_run_parts(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({ "data": { "seq": i, "of": n } }))
+        .collect()
+}
+
+/// The parts of artifact `id` of a task (or `[]`), borrowed: a `stream 20000` artifact is
+/// large.
+pub fn artifact_parts<'a>(task: &'a Value, id: &str) -> &'a [Value] {
+    task.get("artifacts")
+        .and_then(Value::as_array)
+        .and_then(|arts| {
+            arts.iter()
+                .find(|a| a.get("artifactId").and_then(Value::as_str) == Some(id))
+        })
+        .and_then(|a| a.get("parts"))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The `artifactId`s of a task's artifacts, in order.
+pub fn artifact_ids(task: &Value) -> Vec<String> {
+    task.get("artifacts")
+        .and_then(Value::as_array)
+        .map(|arts| {
+            arts.iter()
+                .map(|a| {
+                    a.get("artifactId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A part as compared between answers: without ProtoJSON default fields (digest §0), and with
+/// whole numbers read numerically (`Part.data` numbers are doubles, so `0.0` is `0`).
+fn comparable_part(p: &Value) -> Value {
+    fn numbers(v: &Value) -> Value {
+        match v {
+            Value::Number(_) => expect::whole_number(v).map_or_else(|| v.clone(), |i| json!(i)),
+            Value::Array(a) => Value::Array(a.iter().map(numbers).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), numbers(v))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    numbers(&expect::without_defaults(p, expect::Shape::Part))
+}
+
+/// How the part list `got` differs from `want`: the counts, then the first part that differs
+/// (ProtoJSON defaults and `0.0`/`0` aside). `None` when they hold the same parts in the same
+/// order. Every part is compared, so a list with as many parts but other content differs too.
+pub fn parts_difference(got: &[Value], want: &[Value]) -> Option<String> {
+    let first = got
+        .iter()
+        .zip(want)
+        .position(|(g, w)| g != w && comparable_part(g) != comparable_part(w));
+    let at = |i: usize| {
+        format!(
+            "part {i} is {} where {} was expected",
+            got.get(i)
+                .map_or_else(|| "missing".to_owned(), expect::show),
+            want.get(i)
+                .map_or_else(|| "nothing".to_owned(), expect::show)
+        )
+    };
+    match (first, got.len() == want.len()) {
+        (None, true) => None,
+        (None, false) => Some(format!(
+            "{} parts instead of {}; {}",
+            got.len(),
+            want.len(),
+            at(got.len().min(want.len()))
+        )),
+        (Some(i), _) => Some(format!(
+            "{} parts (expected {}); first difference: {}",
+            got.len(),
+            want.len(),
+            at(i)
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -755,17 +874,41 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_task_is_untested_and_other_outcomes_pass_through() {
+    fn parts_differ_by_count_order_and_content_not_by_defaults_or_number_spelling() {
+        let want = stream_run_parts(3);
+        assert_eq!(parts_difference(&want, &want), None);
+        let spelled = [
+            json!({"data": {"seq": 0.0, "of": 3.0}, "mediaType": ""}),
+            json!({"data": {"seq": 1, "of": 3}, "metadata": {}}),
+            json!({"data": {"seq": 2, "of": 3}}),
+        ];
+        assert_eq!(parts_difference(&spelled, &want), None);
+        let short = parts_difference(&want[..2], &want).unwrap();
+        assert!(short.starts_with("2 parts instead of 3"), "{short}");
+        // As many parts is not enough: the content must be the same, in order.
+        let swapped = [want[0].clone(), want[2].clone(), want[1].clone()];
+        let d = parts_difference(&swapped, &want).unwrap();
+        assert!(d.contains("part 1"), "{d}");
+    }
+
+    #[test]
+    fn a_message_answer_leaves_a_task_row_untested_and_other_outcomes_pass_through() {
         let na = require_task(&json!({"message": {"messageId": "m"}})).unwrap_err();
-        let out = unobserved(na);
-        assert_eq!(out.verdict, Verdict::Untested);
-        assert!(
-            out.summary.contains("answered with a Message"),
-            "{}",
-            out.summary
-        );
-        assert!(out.expected.is_some_and(|h| h.contains("Task")));
-        let fail = Outcome::fail("x", "y", "z");
-        assert_eq!(unobserved(fail.clone()), fail);
+        let o = untested_without_task(na);
+        assert_eq!(o.verdict, Verdict::Untested);
+        assert_eq!(o.expected.as_deref(), Some(HELP_TASK_ANSWER));
+        let fail = untested_without_task(Outcome::fail("x", "y", "z"));
+        assert_eq!(fail.verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn artifact_parts_borrow_the_named_artifact() {
+        let t = json!({"artifacts": [
+            {"artifactId": "a", "parts": [{"text": "1"}]},
+            {"artifactId": "stream", "parts": [{"text": "2"}, {"text": "3"}]},
+        ]});
+        assert_eq!(artifact_parts(&t, "stream").len(), 2);
+        assert!(artifact_parts(&t, "nope").is_empty());
+        assert_eq!(artifact_ids(&t), ["a", "stream"]);
     }
 }

@@ -213,7 +213,22 @@ pub enum Fault {
     PushOneConfigPerTask,
     /// SEC-002: REST `GET` requests are served without credentials.
     RestGetsUnauthenticated,
+    // Stored artifacts, follow-up streams and subscriptions (STRM, SEND, SUB)
+    /// STRM/SEND: a stored artifact keeps only its first [`TRUNCATED_PARTS`] parts, while the
+    /// stream still delivers every chunk (GetTask and blocking answers lose the rest).
+    TruncateStoredArtifact,
+    /// STRM: a streamed follow-up to an interrupted task starts with the WORKING status update
+    /// instead of the Task.
+    FollowUpStatusFirst,
+    /// SUB: SubscribeToTask on an INPUT_REQUIRED or AUTH_REQUIRED task is refused with
+    /// UnsupportedOperationError, as if the task were terminal.
+    SubscribeRefusesInterrupted,
+    /// LIST: ListTasks without `pageSize` returns every matching task instead of at most 50.
+    ListDefaultPageUnbounded,
 }
+
+/// Fault [`Fault::TruncateStoredArtifact`]: how many parts a stored artifact keeps.
+pub const TRUNCATED_PARTS: usize = 10_000;
 
 impl Fault {
     /// Every fault, in declaration order.
@@ -264,6 +279,10 @@ impl Fault {
         Fault::PushPlainJson,
         Fault::PushOneConfigPerTask,
         Fault::RestGetsUnauthenticated,
+        Fault::TruncateStoredArtifact,
+        Fault::FollowUpStatusFirst,
+        Fault::SubscribeRefusesInterrupted,
+        Fault::ListDefaultPageUnbounded,
     ];
 
     /// The kebab-case name used by `--fault`.
@@ -315,6 +334,10 @@ impl Fault {
             Fault::PushPlainJson => "push-plain-json",
             Fault::PushOneConfigPerTask => "push-one-config-per-task",
             Fault::RestGetsUnauthenticated => "rest-gets-unauthenticated",
+            Fault::TruncateStoredArtifact => "truncate-stored-artifact",
+            Fault::FollowUpStatusFirst => "follow-up-status-first",
+            Fault::SubscribeRefusesInterrupted => "subscribe-refuses-interrupted",
+            Fault::ListDefaultPageUnbounded => "list-default-page-unbounded",
         }
     }
 }

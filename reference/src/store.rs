@@ -237,6 +237,24 @@ fn decode_cursor(token: &str) -> Option<(i64, u64)> {
     ))
 }
 
+/// Fault [`Fault::TruncateStoredArtifact`]: counts the parts stored per artifact and says
+/// whether `chunk` must be left out of the stored artifact (it would go past
+/// [`crate::config::TRUNCATED_PARTS`]). The chunk is still streamed.
+fn truncate_stored(counts: &mut Vec<(String, usize)>, chunk: &Artifact, append: bool) -> bool {
+    let n = chunk.parts.len();
+    match counts.iter_mut().find(|(id, _)| *id == chunk.artifact_id) {
+        Some((_, kept)) if append => {
+            if *kept + n > crate::config::TRUNCATED_PARTS {
+                return true;
+            }
+            *kept += n;
+        }
+        Some((_, kept)) => *kept = n,
+        None => counts.push((chunk.artifact_id.clone(), n)),
+    }
+    false
+}
+
 impl Shared {
     /// Fires when running agents must stop (shortly before the shutdown deadline).
     pub(crate) fn abandon_rx(&self) -> watch::Receiver<bool> {
@@ -550,7 +568,13 @@ impl Shared {
         // The event is built before the chunk moves into the task; both happen under the lock,
         // so no reader can see the event before the state.
         let ev = (publish && g.listening()).then(|| e.artifact_event(&chunk, append, last_chunk));
-        let delta = g.data.merge(&chunk, encoded, append);
+        let truncated = self.fault(Fault::TruncateStoredArtifact)
+            && truncate_stored(&mut g.stored_parts, &chunk, append);
+        let delta = if truncated {
+            0
+        } else {
+            g.data.merge(&chunk, encoded, append)
+        };
         // Charged the bound; settle to what the merge really cost.
         if let Ok(d) = usize::try_from(delta) {
             self.refund(e, cost.saturating_sub(d));
@@ -586,8 +610,21 @@ impl Shared {
         g: &mut crate::task::Inner,
         close_on_interrupt: bool,
     ) -> EventStream {
+        let status_first = self.fault(Fault::FirstEventNotTask);
+        self.register_first(e, g, close_on_interrupt, status_first)
+    }
+
+    /// [`Shared::register`], saying whether the first event is a status update instead of
+    /// the snapshot (the FirstEventNotTask and FollowUpStatusFirst faults).
+    fn register_first(
+        &self,
+        e: &TaskEntry,
+        g: &mut crate::task::Inner,
+        close_on_interrupt: bool,
+        status_first: bool,
+    ) -> EventStream {
         let (tx, stream) = self.gauge.channel(self.config.subscriber_buffer);
-        let first = if self.fault(Fault::FirstEventNotTask) {
+        let first = if status_first {
             e.status_event(&g.data, self.render)
         } else {
             wrap("task", e.to_value(&g.data, self.render, None, true))
@@ -767,7 +804,11 @@ impl Shared {
             if resume {
                 self.transition(&entry, &mut g, State::Working, None);
             }
-            (resume, stream.then(|| self.register(&entry, &mut g, true)))
+            // Fault FollowUpStatusFirst: the resumed stream opens with its WORKING update.
+            let status_first = self.fault(Fault::FirstEventNotTask)
+                || (resume && self.fault(Fault::FollowUpStatusFirst));
+            let es = stream.then(|| self.register_first(&entry, &mut g, true, status_first));
+            (resume, es)
         };
         if resume {
             return self
@@ -853,7 +894,12 @@ impl Shared {
             Some(Value::String(s)) if s.is_empty() => None,
             Some(v) => Some(validate::task_state(v, "status")?),
         };
-        let size = page_size(m)?.unwrap_or(50);
+        let default = if self.fault(Fault::ListDefaultPageUnbounded) {
+            usize::MAX
+        } else {
+            50
+        };
+        let size = page_size(m)?.unwrap_or(default);
         let cursor = match validate::opt_str(m, "pageToken", "page_token", "pageToken")? {
             None => None,
             Some(t) => Some(decode_cursor(t).ok_or_else(|| {
@@ -968,7 +1014,9 @@ impl Shared {
         let e = self.lookup(ctx, p, id)?;
         let mut g = e.lock();
         let st = g.data.status.state;
-        if st.is_terminal() {
+        let refused = st.is_terminal()
+            || (st.is_interrupted() && self.fault(Fault::SubscribeRefusesInterrupted));
+        if refused {
             return Err(A2aError::new(
                 ErrorKind::UnsupportedOperation,
                 format!(

@@ -1294,3 +1294,105 @@ async fn a_context_filtered_list_forgets_evicted_tasks_too() {
         "newest first, evicted ones gone"
     );
 }
+
+/// The parts of a task's first stored artifact.
+fn stored_parts(task: &Value) -> usize {
+    task["artifacts"][0]["parts"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_truncating_store_keeps_the_first_parts_while_the_stream_carries_all() {
+    let n = crate::config::TRUNCATED_PARTS + 5;
+    for (fault, kept) in [
+        (None, n),
+        (
+            Some(Fault::TruncateStoredArtifact),
+            crate::config::TRUNCATED_PARTS,
+        ),
+    ] {
+        let s = service(Config {
+            fault,
+            ..Config::default()
+        });
+        let cmd = format!("stream {n}");
+        let mut es = stream_of(&s, &anon(), Op::SendStreamingMessage(send_params(&cmd))).await;
+        let events = drain(&mut es).await;
+        assert_eq!(events.iter().filter_map(seq_of).count(), n, "{fault:?}");
+        let id = events[0]["task"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            stored_parts(&get(&s, &anon(), &id).await),
+            kept,
+            "{fault:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn follow_up_status_first_opens_only_resumed_streams_with_a_status_update() {
+    let s = with_fault(Fault::FollowUpStatusFirst);
+    let mut fresh = stream_of(
+        &s,
+        &anon(),
+        Op::SendStreamingMessage(send_params("input-required")),
+    )
+    .await;
+    let events = drain(&mut fresh).await;
+    assert!(
+        events[0].get("task").is_some(),
+        "a new task's stream is unchanged"
+    );
+    let id = events[0]["task"]["id"].as_str().unwrap().to_owned();
+    let mut msg = user_msg("more");
+    msg["taskId"] = json!(id);
+    let mut es = stream_of(
+        &s,
+        &anon(),
+        Op::SendStreamingMessage(json!({ "message": msg })),
+    )
+    .await;
+    let first = next_json(&mut es).await.unwrap();
+    assert_eq!(event_state(&first), Some("TASK_STATE_WORKING"));
+}
+
+#[tokio::test]
+async fn subscribe_refuses_interrupted_refuses_input_required_but_not_working_tasks() {
+    for (fault, refused) in [
+        (None, false),
+        (Some(Fault::SubscribeRefusesInterrupted), true),
+    ] {
+        let s = service(Config {
+            fault,
+            ..Config::default()
+        });
+        let t = task(&s, &anon(), "input-required").await;
+        assert_eq!(state(&t), "TASK_STATE_INPUT_REQUIRED");
+        let op = Op::SubscribeToTask(json!({ "id": t["id"] }));
+        match call(&s, &anon(), op).await {
+            Err(e) => assert!(refused && e.kind == ErrorKind::UnsupportedOperation, "{e}"),
+            Ok(_) => assert!(!refused, "{fault:?} let the subscription through"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unbounded_default_page_lists_every_task() {
+    for (fault, listed) in [(None, 50), (Some(Fault::ListDefaultPageUnbounded), 51)] {
+        let s = service(Config {
+            fault,
+            ..Config::default()
+        });
+        let first = task(&s, &anon(), "hi").await;
+        let c = first["contextId"].clone();
+        for _ in 0..50 {
+            let mut msg = user_msg("hi");
+            msg["contextId"] = c.clone();
+            json_of(&s, &anon(), Op::SendMessage(json!({ "message": msg }))).await;
+        }
+        let page = json_of(&s, &anon(), Op::ListTasks(json!({ "contextId": c }))).await;
+        assert_eq!(
+            page["tasks"].as_array().map(Vec::len),
+            Some(listed),
+            "{fault:?}"
+        );
+    }
+}

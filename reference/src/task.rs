@@ -315,6 +315,8 @@ pub(crate) struct Inner {
     pub(crate) ballast: Vec<Vec<u8>>,
     /// Subscribers ever registered, for the SubscriberBacklog fault.
     pub(crate) backlogs: usize,
+    /// Parts stored per artifact id, kept for the TruncateStoredArtifact fault only.
+    pub(crate) stored_parts: Vec<(String, usize)>,
 }
 
 impl Inner {
@@ -366,6 +368,7 @@ impl TaskEntry {
                 accepted_output: Vec::new(),
                 ballast: Vec::new(),
                 backlogs: 0,
+                stored_parts: Vec::new(),
             }),
             state,
             changed: Notify::new(),

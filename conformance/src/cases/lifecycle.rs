@@ -3,7 +3,7 @@
 //! immutable, interrupted tasks accept messages (§3.1.1, §3.3.3, §7.6; digest §6).
 //!
 //! A row whose task could not be set up (the agent answered with a Message) is UNTESTED: it
-//! applies, it just could not be observed ([`driver::unobserved`]).
+//! applies, it just could not be observed ([`driver::untested_without_task`]).
 
 use serde_json::{json, Value};
 
@@ -137,14 +137,14 @@ const PLAIN: &str = "echo gauntlet context check";
 async fn task(ctx: &Ctx, text: &str, message_extra: Value) -> Result<Value, Outcome> {
     new_task(ctx, text, message_extra, json!({}))
         .await
-        .map_err(driver::unobserved)
+        .map_err(driver::untested_without_task)
 }
 
 /// A task left in `want` by `command`, or UNTESTED when there is no task to be had.
 async fn interrupted(ctx: &Ctx, command: &str, want: &str) -> Result<driver::Hung, Outcome> {
     driver::interrupted(ctx, command, want)
         .await
-        .map_err(driver::unobserved)
+        .map_err(driver::untested_without_task)
 }
 
 /// CTX-001: each task gets a unique, server-generated id.
@@ -199,7 +199,7 @@ async fn ctx_003(ctx: Ctx) -> Judged {
     )
     .await?
     .1;
-    let t = driver::require_task(&resp).map_err(driver::unobserved)?;
+    let t = driver::require_task(&resp).map_err(driver::untested_without_task)?;
     let mut checks = Checks::new();
     if t.get("id").and_then(Value::as_str) != Some(g.id.as_str()) {
         checks.add(Outcome::fail(
@@ -295,7 +295,7 @@ async fn ctx_006(ctx: Ctx) -> Judged {
     let c = context_of(&first).unwrap_or_default().to_owned();
     let a = driver::send_text(&ctx, PLAIN, json!({ "contextId": c }), json!({})).await?;
     let second = match &a.reply {
-        Reply::Ok(v) => driver::require_task(v).map_err(driver::unobserved)?,
+        Reply::Ok(v) => driver::require_task(v).map_err(driver::untested_without_task)?,
         _ => {
             return Ok(Outcome::info(format!(
                 "a second task in the context was refused: {}",

@@ -181,11 +181,13 @@ pub(crate) async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
 /// task from a plain message. No task to be had (a Message answer) leaves the row UNTESTED.
 async fn some_task(ctx: &Ctx) -> Result<driver::Hung, Outcome> {
     if ctx.target().test_agent {
-        driver::hang(ctx).await.map_err(driver::unobserved)
+        driver::hang(ctx)
+            .await
+            .map_err(driver::untested_without_task)
     } else {
         let t = driver::new_task(ctx, PLAIN, json!({}), json!({}))
             .await
-            .map_err(driver::unobserved)?;
+            .map_err(driver::untested_without_task)?;
         driver::guard(ctx, t)
     }
 }
@@ -287,7 +289,7 @@ async fn deliveries(
     )
     .await?;
     let task = driver::require_task(&registered(&a, "SendMessage with a push config")?)
-        .map_err(driver::unobserved)?;
+        .map_err(driver::untested_without_task)?;
     let id = driver::require_id(&task)?;
     let p = path.to_owned();
     let seen = hook
@@ -504,7 +506,9 @@ fn deleted(a: &crate::client::Answer) -> bool {
 /// PUSH-005: delete is permanent and idempotent; nothing is delivered afterwards.
 async fn push_005(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
-    let g = driver::hang(&ctx).await.map_err(driver::unobserved)?;
+    let g = driver::hang(&ctx)
+        .await
+        .map_err(driver::untested_without_task)?;
     // Explicit distinct ids, so the control config cannot replace the one being deleted (a
     // server may derive a missing id from the taskId; digest §1.2 notes).
     let gone = config_id(
@@ -595,7 +599,7 @@ async fn push_006(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED")
         .await
-        .map_err(driver::unobserved)?;
+        .map_err(driver::untested_without_task)?;
     let id = config_id(&create(&ctx, &g.id, &hook.url_for("/push-006"), json!({})).await?)?;
     driver::send_ok(
         &ctx.client(),
@@ -738,7 +742,7 @@ async fn push_011(ctx: Ctx) -> Judged {
     )
     .await?;
     driver::require_task(&registered(&a, "SendMessage with a push config")?)
-        .map_err(driver::unobserved)?;
+        .map_err(driver::untested_without_task)?;
     // The script answers the first delivery with 500, whatever it carries.
     let Ok(first) = hook
         .wait_for(

@@ -549,7 +549,7 @@ async fn task_of_a(ctx: &Ctx, client: &A2aClient) -> Result<(Value, String), Out
         Value::Null,
     )
     .await?;
-    let task = driver::require_task(&sent).map_err(driver::unobserved)?;
+    let task = driver::require_task(&sent).map_err(driver::untested_without_task)?;
     Ok((task, b))
 }
 

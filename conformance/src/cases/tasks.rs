@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::case::{Bindings, Case, Exec, Judged, Level, Need, Outcome};
+use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::{CallOpts, Reply};
 use crate::context::Ctx;
-use crate::driver::{self, call, call_ok, history, new_task, short};
+use crate::driver::{self, call, call_ok, history, short, untested_without_task};
+use crate::errors::ProbeError;
 use crate::expect::{self, Shape};
 use crate::spec::{ErrorCode, Method};
 
@@ -54,8 +55,8 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[Need::TestAgent],
-        title: "blocking SendMessage of `stream 3`",
-        requirement: "the response carries the latest status and all artifacts",
+        title: "blocking SendMessage of `stream 3` and of `stream 20000`",
+        requirement: "the response carries the latest status and all artifacts: every chunk, in order, as GetTask reports",
         spec: "§3.2.2",
         exec: Exec::Run(crate::run_fn!(send_004)),
     },
@@ -94,9 +95,9 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[],
-        title: "SendMessage with a part of a media type outside defaultInputModes",
-        requirement: "ContentTypeNotSupportedError (-32005 / 400), when the agent restricts its input modes",
-        spec: "§3.1.1",
+        title: "SendMessage with a part of a media type outside defaultInputModes (and the same part with an accepted type)",
+        requirement: "the part SHOULD be refused; a refusal for its media type MUST be ContentTypeNotSupportedError (-32005 / 400)",
+        spec: "§3.1.1, §3.3.2",
         exec: Exec::Run(crate::run_fn!(send_008)),
     },
     Case {
@@ -197,8 +198,8 @@ pub(crate) const CASES: &[Case] = &[
         bindings: Bindings::Each,
         needs: &[],
         title: "ListTasks on a populated and on an empty context",
-        requirement: "`tasks` (possibly []), `pageSize` and `totalSize` are always present",
-        spec: "proto",
+        requirement: "`nextPageToken` always present (MUST); `tasks`, `pageSize` and `totalSize` SHOULD be present",
+        spec: "§3.1.4, proto",
         exec: Exec::Run(crate::run_fn!(list_002)),
     },
     Case {
@@ -256,8 +257,8 @@ pub(crate) const CASES: &[Case] = &[
         level: Level::Must,
         bindings: Bindings::Each,
         needs: &[],
-        title: "ListTasks with pageSize 1, 101 and 0",
-        requirement: "never more than pageSize tasks; out of range gives a validation error",
+        title: "ListTasks over 51 tasks without pageSize, with pageSize 1, then 101, 0 and -1",
+        requirement: "never more than pageSize tasks, 50 by default (MUST); out of range SHOULD give InvalidParams (clamping is NON-STRICT)",
         spec: "proto, §6.5",
         exec: Exec::Run(crate::run_fn!(list_008)),
     },
@@ -275,7 +276,7 @@ pub(crate) const CASES: &[Case] = &[
         id: "LIST-010",
         level: Level::Must,
         bindings: Bindings::Each,
-        needs: &[Need::TwoIdentities],
+        needs: &[Need::Auth, Need::TwoIdentities],
         title: "identity B lists tasks after identity A created one",
         requirement: "only tasks visible to the caller are listed, even with no filter",
         spec: "§3.1.4, §13.1",
@@ -370,28 +371,55 @@ async fn send_001(ctx: Ctx) -> Judged {
     Ok(Outcome::pass(format!("result is {{\"{}\":…}}", keys[0])))
 }
 
+/// A blocking send that must give a Task; a Message answer leaves the row UNTESTED.
+async fn new_task(
+    ctx: &Ctx,
+    text: &str,
+    message_extra: Value,
+    extra: Value,
+) -> Result<Value, Outcome> {
+    driver::new_task(ctx, text, message_extra, extra)
+        .await
+        .map_err(untested_without_task)
+}
+
+/// `n` tasks in one server-assigned context ([`driver::tasks_in_context`]); a Message answer
+/// leaves the row UNTESTED.
+async fn in_context(ctx: &Ctx, n: usize) -> Result<(String, Vec<Value>), Outcome> {
+    driver::tasks_in_context(ctx, n, PLAIN)
+        .await
+        .map_err(untested_without_task)
+}
+
 /// SEND-002: a blocking send returns a terminal or interrupted task.
 async fn send_002(ctx: Ctx) -> Judged {
-    let t = new_task(&ctx, "slow 500", json!({}), json!({})).await?;
-    let s1 = expect::state_of(&t).unwrap_or("?").to_owned();
-    let g = driver::guard(
-        &ctx,
-        new_task(&ctx, "input-required", json!({}), json!({})).await?,
-    )?;
-    let s2 = expect::state_of(&g.task).unwrap_or("?").to_owned();
-    g.cancel().await;
-    for (cmd, s) in [("slow 500", &s1), ("input-required", &s2)] {
-        if !(driver::is_terminal(s) || driver::is_interrupted(s)) {
-            return Ok(Outcome::fail(
+    let mut checks = Checks::new();
+    for cmd in ["slow 500", "input-required"] {
+        let t = match new_task(&ctx, cmd, json!({}), json!({})).await {
+            Ok(t) => t,
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
+        let s = expect::state_of(&t).unwrap_or("?").to_owned();
+        if !driver::is_terminal(&s) {
+            // An interrupted (or still running) task would otherwise be left behind.
+            if let Ok(g) = driver::guard(&ctx, t) {
+                g.cancel().await;
+            }
+        }
+        if driver::is_terminal(&s) || driver::is_interrupted(&s) {
+            checks.note(format!("`{cmd}` → {s}"));
+        } else {
+            checks.add(Outcome::fail(
                 format!("blocking `{cmd}` returned a task still in progress"),
                 "a terminal or interrupted state",
-                s.clone(),
+                s,
             ));
         }
     }
-    Ok(Outcome::pass(format!(
-        "`slow 500` → {s1}; `input-required` → {s2}"
-    )))
+    checks.finish("blocking sends returned once the task was terminal or interrupted")
 }
 
 /// SEND-003: returnImmediately returns before the work is done.
@@ -405,101 +433,181 @@ async fn send_003(ctx: Ctx) -> Judged {
         "configuration": { "returnImmediately": true },
     });
     let a = driver::call_with(&ctx, Method::SendMessage, params, opts).await?;
-    let task = driver::require_task(&expect::ok(&a, "SendMessage").cloned()?)?;
+    let task = driver::require_task(&expect::ok(&a, "SendMessage").cloned()?)
+        .map_err(untested_without_task)?;
     let g = driver::guard(&ctx, task)?;
     let took = a.raw.elapsed;
     let s = expect::state_of(&g.task).unwrap_or("?").to_owned();
     g.cancel().await;
-    if driver::is_terminal(&s) || took >= Duration::from_millis(1500) {
-        return Ok(Outcome::fail(
+    let mut checks = Checks::new();
+    if driver::is_terminal(&s) {
+        checks.add(Outcome::fail(
+            "returnImmediately returned a finished task",
+            "a non-terminal task (`slow 2000` works for 2 s)",
+            format!("state {s}, answered after {took:?}"),
+        ));
+    }
+    if took >= Duration::from_millis(1500) {
+        checks.add(Outcome::fail(
             "returnImmediately waited for the work",
-            "an answer well under 2 s with a non-terminal task",
+            "an answer well under 2 s (`slow 2000` works for 2 s)",
             format!("answered after {took:?} with state {s}"),
         ));
     }
-    Ok(Outcome::pass(format!("answered after {took:?}, state {s}")))
+    checks.finish(format!("answered after {took:?}, state {s}"))
 }
 
-/// SEND-004: a blocking response has the latest status and all artifacts.
+/// SEND-004: a blocking response has the latest status and all artifacts, at 3 chunks and at
+/// the test agent's cap.
 async fn send_004(ctx: Ctx) -> Judged {
-    let t = new_task(&ctx, "stream 3", json!({}), json!({})).await?;
-    let id = driver::require_id(&t)?;
-    let now = driver::get_task(&ctx, &id, None).await?;
-    let (sent, stored) = (driver::artifacts(&t), driver::artifacts(&now));
-    if expect::state_of(&t) != Some("TASK_STATE_COMPLETED")
-        || expect::state_of(&now) != expect::state_of(&t)
+    let mut checks = Checks::new();
+    for n in [3, driver::STREAM_CAP] {
+        checks.judged(blocking_stream(&ctx, n).await);
+    }
+    checks.finish("COMPLETED with every artifact, same as GetTask")
+}
+
+/// One SEND-004 probe: a blocking `stream n`, whose answer must carry the latest status and
+/// the whole artifact `stream` (all `n` parts in order, fixtures/test-agent.md §3), equal to
+/// GetTask's. A server whose own per-task limit is below the run may refuse it or fail the
+/// task, if it says so (test-agent.md §2): that is noted, not judged.
+async fn blocking_stream(ctx: &Ctx, n: usize) -> Judged {
+    let cmd = format!("stream {n}");
+    let within = ctx.deadline(Duration::from_secs(15));
+    let opts = CallOpts {
+        timeout: Some(within),
+        ..CallOpts::default()
+    };
+    let message = crate::client::user_message(&cmd);
+    let message_id = message["messageId"].as_str().unwrap_or_default().to_owned();
+    let params = json!({ "message": message });
+    let a = match ctx
+        .client()
+        .call_with(Method::SendMessage, params, opts)
+        .await
     {
-        return Ok(Outcome::fail(
-            "the blocking response does not carry the latest status",
+        Ok(a) => a,
+        Err(ProbeError::Timeout(d)) => {
+            // The run goes on at the server: stop it, so it does not slow the cases after.
+            cancel_task_of(ctx, &message_id).await;
+            return Err(Outcome::untested(
+                format!(
+                    "blocking `{cmd}` got no answer within {d:?}, so its artifact could not be checked"
+                ),
+                "raise --timeout-scale for a slow target",
+            ));
+        }
+        Err(e) => return Err(driver::harness("SendMessage", e)),
+    };
+    if let (Reply::Err(e), true) = (&a.reply, n > 3) {
+        return Ok(Outcome::pass(format!(
+            "`{cmd}` was refused ({}), as a target with a smaller per-task limit may do",
+            expect::describe_error(e)
+        )));
+    }
+    let t = driver::require_task(&expect::ok(&a, "SendMessage")?.clone())
+        .map_err(untested_without_task)?;
+    let state = expect::state_of(&t).unwrap_or("?").to_owned();
+    if state == "TASK_STATE_FAILED" && n > 3 {
+        return Ok(Outcome::pass(format!(
+            "`{cmd}` FAILED ({}), as a target with a smaller per-task limit may do",
+            expect::show(&t["status"])
+        )));
+    }
+    let id = driver::require_id(&t)?;
+    let now = driver::get_task(ctx, &id, None).await?;
+    let mut checks = Checks::new();
+    if state != "TASK_STATE_COMPLETED" || expect::state_of(&now) != Some(state.as_str()) {
+        checks.add(Outcome::fail(
+            format!("the blocking `{cmd}` response does not carry the latest status"),
             "COMPLETED in the response, as GetTask reports",
+            format!("response {state}, GetTask {:?}", expect::state_of(&now)),
+        ));
+    }
+    let sent = driver::artifact_parts(&t, "stream");
+    if let Some(d) = driver::parts_difference(sent, &driver::stream_run_parts(n)) {
+        checks.add(Outcome::fail(
+            format!("the blocking `{cmd}` response lacks artifact content"),
             format!(
-                "response {:?}, GetTask {:?}",
-                expect::state_of(&t),
-                expect::state_of(&now)
+                "artifact `stream` with all {n} parts (seq 0..{}) in order",
+                n - 1
+            ),
+            d,
+        ));
+    }
+    let (ids_sent, ids_stored) = (driver::artifact_ids(&t), driver::artifact_ids(&now));
+    let stored = driver::artifact_parts(&now, "stream");
+    let differs = driver::parts_difference(sent, stored);
+    if ids_sent != ids_stored || differs.is_some() {
+        checks.add(Outcome::fail(
+            format!("the blocking `{cmd}` response and GetTask disagree on the artifacts"),
+            "the same artifacts, with the same parts, in both",
+            format!(
+                "response artifacts {ids_sent:?}, GetTask {ids_stored:?}{}",
+                differs.map_or_else(String::new, |d| format!("; response vs GetTask: {d}"))
             ),
         ));
     }
-    if sent != stored || sent.iter().map(|(_, p)| p.len()).sum::<usize>() < 3 {
-        return Ok(Outcome::fail(
-            "the blocking response lacks artifacts",
-            "all artifacts (artifact `stream` with 3 parts), as GetTask reports",
-            format!(
-                "response {}, GetTask {}",
-                expect::show(&t["artifacts"]),
-                expect::show(&now["artifacts"])
-            ),
-        ));
+    checks.finish(format!("`{cmd}`: COMPLETED with all {n} parts"))
+}
+
+/// Cancels (best effort, answers not judged) the recent task whose history holds the message
+/// `message_id`: a blocking send that timed out leaves its task running.
+async fn cancel_task_of(ctx: &Ctx, message_id: &str) {
+    let Ok(a) = call(ctx, Method::ListTasks, json!({ "pageSize": 100 })).await else {
+        return;
+    };
+    let Reply::Ok(page) = &a.reply else {
+        return;
+    };
+    for t in tasks(page) {
+        let ours = history(&t)
+            .iter()
+            .any(|m| m.get("messageId").and_then(Value::as_str) == Some(message_id));
+        if let (true, Some(id)) = (ours, expect::id_of(&t)) {
+            let _ = call(ctx, Method::CancelTask, json!({ "id": id })).await;
+        }
     }
-    Ok(Outcome::pass(
-        "COMPLETED with every artifact, same as GetTask",
-    ))
 }
 
 /// SEND-005: configuration.historyLength is honoured.
 async fn send_005(ctx: Ctx) -> Judged {
-    let one = driver::require_task(
-        &driver::send_ok(
+    let mut checks = Checks::new();
+    for n in [1usize, 0] {
+        let sent = driver::send_ok(
             &ctx.client(),
             PLAIN,
             json!({}),
-            json!({ "configuration": { "historyLength": 1 } }),
+            json!({ "configuration": { "historyLength": n } }),
         )
-        .await?
-        .1,
-    )?;
-    let n1 = history(&one).len();
-    if n1 > 1 {
-        return Ok(Outcome::fail(
-            "more history than historyLength",
-            "at most 1 history entry",
-            format!("{n1} entries"),
-        ));
+        .await;
+        let t = match sent.and_then(|(_, r)| driver::require_task(&r)) {
+            Ok(t) => t,
+            Err(o) => {
+                checks.add(untested_without_task(o));
+                continue;
+            }
+        };
+        let h = t.get("history");
+        let entries = history(&t).len();
+        if entries > n {
+            checks.add(Outcome::fail(
+                format!("historyLength {n} returned more history"),
+                format!("at most {n} history entries"),
+                format!(
+                    "{entries} entries: {}",
+                    h.map_or_else(String::new, expect::show)
+                ),
+            ));
+        } else if n == 0 && h.is_some() {
+            checks.add(Outcome::non_strict(
+                "historyLength 0 gave an empty `history` instead of none",
+                "no `history` key (SHOULD)",
+                format!("\"history\": {}", h.map_or_else(String::new, expect::show)),
+            ));
+        }
     }
-    let zero = driver::require_task(
-        &driver::send_ok(
-            &ctx.client(),
-            PLAIN,
-            json!({}),
-            json!({ "configuration": { "historyLength": 0 } }),
-        )
-        .await?
-        .1,
-    )?;
-    match zero.get("history") {
-        None => Ok(Outcome::pass(
-            "historyLength 1 → ≤1 entry; 0 → no `history` key",
-        )),
-        Some(h) if h.as_array().is_some_and(Vec::is_empty) => Ok(Outcome::non_strict(
-            "historyLength 0 gave an empty `history` instead of none",
-            "no `history` key (SHOULD)",
-            "\"history\": []",
-        )),
-        Some(h) => Ok(Outcome::fail(
-            "historyLength 0 returned history",
-            "no history entries",
-            expect::show(h),
-        )),
-    }
+    checks.finish("historyLength 1 → ≤1 entry; 0 → no `history` key")
 }
 
 /// SEND-006: an unknown message.taskId is a TaskNotFoundError.
@@ -519,10 +627,13 @@ async fn send_007(ctx: Ctx) -> Judged {
     let t = new_task(&ctx, PLAIN, json!({}), json!({})).await?;
     let id = driver::require_id(&t)?;
     if !expect::state_of(&t).is_some_and(driver::is_terminal) {
-        return Ok(Outcome::not_applicable(format!(
-            "the task is not terminal after a blocking send (state {:?})",
-            expect::state_of(&t)
-        )));
+        return Err(Outcome::untested(
+            format!(
+                "the task is not terminal after a blocking send (state {:?}), so there is no terminal task to message",
+                expect::state_of(&t)
+            ),
+            driver::HELP_FINISHED_TASK,
+        ));
     }
     let a = driver::send_text(&ctx, PLAIN, json!({ "taskId": id }), json!({})).await?;
     if let Reply::Err(e) = &a.reply {
@@ -558,7 +669,10 @@ fn accepts(modes: &[&str], mt: &str) -> bool {
     })
 }
 
-/// SEND-008: a part of an unsupported media type is a ContentTypeNotSupportedError.
+/// SEND-008 (revised 2026-12-02): a part outside the input modes SHOULD be refused, and a
+/// refusal for the media type MUST be ContentTypeNotSupportedError. Processing the part is
+/// NON-STRICT; another error is a FAIL, unless the same message with the part in an accepted
+/// media type is refused too (then the refusal is not about the media type: UNTESTED).
 async fn send_008(ctx: Ctx) -> Judged {
     const ODD: &str = "application/x-gauntlet-unsupported";
     let modes: Vec<String> = ctx
@@ -578,16 +692,69 @@ async fn send_008(ctx: Ctx) -> Judged {
             "the card's defaultInputModes {modes:?} do not restrict input, so no media type is unsupported"
         )));
     }
-    let mut msg = crate::client::user_message("echo unsupported part");
-    if let Some(parts) = msg.get_mut("parts").and_then(Value::as_array_mut) {
-        parts.push(json!({ "raw": "Z2F1bnRsZXQ=", "mediaType": ODD, "filename": "g.bin" }));
+    let with_part = |media: &str| {
+        let mut msg = crate::client::user_message("echo unsupported part");
+        if let Some(parts) = msg.get_mut("parts").and_then(Value::as_array_mut) {
+            parts.push(json!({ "raw": "Z2F1bnRsZXQ=", "mediaType": media, "filename": "g.bin" }));
+        }
+        json!({ "message": msg })
+    };
+    let a = call(&ctx, Method::SendMessage, with_part(ODD)).await?;
+    let e = match &a.reply {
+        Reply::Err(e) => e,
+        Reply::Ok(v) => {
+            return Err(Outcome::non_strict(
+                format!("a {ODD} part was processed, not refused"),
+                format!(
+                    "ContentTypeNotSupportedError (-32005 / 400): the card's defaultInputModes are {modes:?} (SHOULD refuse)"
+                ),
+                expect::show(v),
+            ))
+        }
+        Reply::Garbled(_) => {
+            return Err(Outcome::fail(
+                "unusable answer",
+                expect::expected_error(ErrorCode::ContentTypeNotSupported),
+                expect::describe(&a),
+            ))
+        }
+    };
+    if expect::error_matches(e, ErrorCode::ContentTypeNotSupported) {
+        return expect::refused_with(
+            &a,
+            ErrorCode::ContentTypeNotSupported,
+            &format!("a {ODD} part"),
+        );
     }
-    let a = call(&ctx, Method::SendMessage, json!({ "message": msg })).await?;
-    expect::refused_with(
-        &a,
-        ErrorCode::ContentTypeNotSupported,
-        &format!("a {ODD} part"),
-    )
+    // Another error: is it about the media type? The same part in an accepted type tells.
+    let Some(good) = refs.iter().find(|m| !m.contains('*')).copied() else {
+        return Err(Outcome::untested(
+            format!(
+                "a {ODD} part was refused with {}, and no concrete accepted media type is declared to tell whether the refusal is about the media type",
+                expect::describe_error(e)
+            ),
+            "declare concrete media types in defaultInputModes",
+        ));
+    };
+    let control = call(&ctx, Method::SendMessage, with_part(good)).await?;
+    match &control.reply {
+        Reply::Ok(_) => Err(Outcome::fail(
+            format!("a {ODD} part was refused with the wrong error"),
+            expect::expected_error(ErrorCode::ContentTypeNotSupported),
+            format!(
+                "{} (the same part as {good} was accepted, so the refusal is about the media type)",
+                expect::describe_error(e)
+            ),
+        )),
+        _ => Err(Outcome::untested(
+            format!(
+                "a {ODD} part was refused with {}, but so was the same part as {good} ({}), so the refusal is not about the media type",
+                expect::describe_error(e),
+                expect::describe(&control)
+            ),
+            "a target that accepts a raw part in one of its defaultInputModes",
+        )),
+    }
 }
 
 /// The media type of an output part (text parts default to text/plain; `""` is unset, §0).
@@ -633,7 +800,7 @@ async fn send_009(ctx: Ctx) -> Judged {
             ))
         }
     };
-    let task = driver::require_task(&resp)?;
+    let task = driver::require_task(&resp).map_err(untested_without_task)?;
     let offending: Vec<String> = driver::artifacts(&task)
         .iter()
         .flat_map(|(_, ps)| ps.iter().map(part_media))
@@ -668,7 +835,8 @@ async fn send_010(ctx: Ctx) -> Judged {
     let task = driver::require_task(&super::push::registered(
         &a,
         "SendMessage with a push config",
-    )?)?;
+    )?)
+    .map_err(untested_without_task)?;
     let g = driver::guard(&ctx, task)?;
     let listed = call_ok(
         &ctx,
@@ -745,7 +913,9 @@ fn message_ids(h: &[Value]) -> Vec<String> {
 
 /// TASK-003: historyLength N gives at most the N most recent messages.
 async fn task_003(ctx: Ctx) -> Judged {
-    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED").await?;
+    let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED")
+        .await
+        .map_err(untested_without_task)?;
     driver::send_ok(
         &ctx.client(),
         "second turn",
@@ -754,12 +924,17 @@ async fn task_003(ctx: Ctx) -> Judged {
     )
     .await?;
     let full = message_ids(&history(&driver::get_task(&ctx, &g.id, None).await?));
+    let mut checks = Checks::new();
     for n in [1usize, 2] {
-        let got = message_ids(&history(
-            &driver::get_task(&ctx, &g.id, Some(n as i64)).await?,
-        ));
+        let got = match driver::get_task(&ctx, &g.id, Some(n as i64)).await {
+            Ok(t) => message_ids(&history(&t)),
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
         if got.len() > n || !full.ends_with(&got) {
-            return Ok(Outcome::fail(
+            checks.add(Outcome::fail(
                 format!("historyLength {n} not applied"),
                 format!("at most the last {n} of {full:?}"),
                 format!("{got:?}"),
@@ -768,15 +943,15 @@ async fn task_003(ctx: Ctx) -> Judged {
     }
     g.disarm();
     if full.len() < 2 {
-        return Ok(Outcome::info(format!(
+        checks.add(Outcome::info(format!(
             "history kept only {} message(s), so the limit was barely exercised",
             full.len()
         )));
     }
-    Ok(Outcome::pass(format!(
+    checks.finish(format!(
         "historyLength 1/2 gave the most recent of {} messages",
         full.len()
-    )))
+    ))
 }
 
 /// TASK-004: historyLength 0 leaves `history` out.
@@ -865,61 +1040,109 @@ async fn walk(ctx: &Ctx, params: Value) -> Result<Vec<Value>, Outcome> {
 
 /// LIST-001: nextPageToken is always present and "" on the last page.
 async fn list_001(ctx: Ctx) -> Judged {
-    let (c, _) = driver::tasks_in_context(&ctx, 3, PLAIN).await?;
-    let pages = walk(&ctx, json!({ "contextId": c, "pageSize": 2 })).await?;
-    if pages.len() < 2 {
-        return Ok(Outcome::fail(
+    let (c, _) = in_context(&ctx, 3).await?;
+    let mut checks = Checks::new();
+    match walk(&ctx, json!({ "contextId": c, "pageSize": 2 })).await {
+        Ok(pages) if pages.len() < 2 => checks.add(Outcome::fail(
             "3 tasks with pageSize 2 fit one page",
             "a non-empty nextPageToken on the first page",
             expect::show(&pages[0]),
-        ));
+        )),
+        Ok(pages) => checks.note(format!("{} pages, the last with token \"\"", pages.len())),
+        Err(o) => checks.add(o),
     }
-    let one = list(&ctx, json!({ "contextId": c, "pageSize": 10 })).await?;
-    if one.get("nextPageToken") != Some(&json!("")) {
-        return Ok(Outcome::fail(
+    match list(&ctx, json!({ "contextId": c, "pageSize": 10 })).await {
+        Ok(one) if one.get("nextPageToken") != Some(&json!("")) => checks.add(Outcome::fail(
             "the only page lacks nextPageToken \"\"",
             "\"nextPageToken\": \"\" on the last page",
             expect::show(&one),
-        ));
+        )),
+        Ok(_) => checks.note("a single page carries \"\""),
+        Err(o) => checks.add(o),
     }
-    Ok(Outcome::pass(format!(
-        "{} pages; last token \"\"; single page carries \"\"",
-        pages.len()
-    )))
+    checks.finish("nextPageToken present on every page")
 }
 
-/// LIST-002: tasks, pageSize and totalSize are always present.
+/// LIST-002 (revised 2026-12-02): `nextPageToken` MUST be present; `tasks`, `pageSize` and
+/// `totalSize` SHOULD be, since a plain ProtoJSON writer omits them at their defaults.
 async fn list_002(ctx: Ctx) -> Judged {
-    let (c, _) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
-    let full = list(&ctx, json!({ "contextId": c })).await?;
-    let empty = list(&ctx, json!({ "contextId": ctx.unique("empty-context") })).await?;
-    for (what, r) in [("populated", &full), ("empty", &empty)] {
-        let ok = r.get("tasks").is_some_and(Value::is_array)
-            && r.get("pageSize").is_some_and(Value::is_number)
-            && r.get("totalSize").is_some_and(Value::is_number);
-        if !ok {
-            return Ok(Outcome::fail(
-                format!("{what} ListTasksResponse lacks a required field"),
-                "`tasks` array, `pageSize` and `totalSize` numbers always present",
-                expect::show(r),
+    let (c, _) = in_context(&ctx, 1).await?;
+    let mut checks = Checks::new();
+    for (what, context) in [("populated", c), ("empty", ctx.unique("empty-context"))] {
+        let r = match list(&ctx, json!({ "contextId": context })).await {
+            Ok(r) => r,
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
+        checks.check(list_fields(what, &r));
+        if what == "empty" && !tasks(&r).is_empty() {
+            checks.add(Outcome::fail(
+                "tasks listed for a context nobody used",
+                "no tasks (\"tasks\": [] or no `tasks` key)",
+                expect::show(&r),
             ));
         }
     }
-    if !tasks(&empty).is_empty() {
-        return Ok(Outcome::fail(
-            "tasks listed for a context nobody used",
-            "\"tasks\": []",
-            expect::show(&empty),
+    checks.finish("nextPageToken, tasks, pageSize and totalSize present, also when empty")
+}
+
+/// Judges the fields of one ListTasksResponse for LIST-002: a missing `nextPageToken` is a
+/// FAIL (§3.1.4), a missing `tasks`/`pageSize`/`totalSize` NON-STRICT, a wrong JSON type a FAIL.
+fn list_fields(what: &str, r: &Value) -> Result<(), Outcome> {
+    let mut checks = Checks::new();
+    match r.get("nextPageToken") {
+        Some(Value::String(_)) => {}
+        other => checks.add(Outcome::fail(
+            format!("{what} ListTasksResponse lacks nextPageToken"),
+            "a `nextPageToken` string on every page (\"\" on the last, §3.1.4)",
+            format!("nextPageToken {other:?} in {}", expect::show(r)),
+        )),
+    }
+    let mut absent = Vec::new();
+    for (key, ok) in [
+        ("tasks", r.get("tasks").map(Value::is_array)),
+        (
+            "pageSize",
+            r.get("pageSize").map(|v| expect::whole_number(v).is_some()),
+        ),
+        (
+            "totalSize",
+            r.get("totalSize")
+                .map(|v| expect::whole_number(v).is_some()),
+        ),
+    ] {
+        match ok {
+            None => absent.push(key),
+            Some(true) => {}
+            Some(false) => checks.add(Outcome::fail(
+                format!("{what} ListTasksResponse has a malformed `{key}`"),
+                format!(
+                    "`{key}` as {} (proto)",
+                    if key == "tasks" {
+                        "an array"
+                    } else {
+                        "a number"
+                    }
+                ),
+                expect::show(r),
+            )),
+        }
+    }
+    if !absent.is_empty() {
+        checks.add(Outcome::non_strict(
+            format!("{what} ListTasksResponse leaves out {}", absent.join(", ")),
+            "`tasks`, `pageSize` and `totalSize` present (SHOULD; omitting them at their defaults is plain ProtoJSON)",
+            expect::show(r),
         ));
     }
-    Ok(Outcome::pass(
-        "tasks, pageSize, totalSize present, also when empty",
-    ))
+    checks.finish("").map(drop)
 }
 
 /// LIST-003: newest first by status timestamp.
 async fn list_003(ctx: Ctx) -> Judged {
-    let (c, made) = driver::tasks_in_context(&ctx, 3, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 3).await?;
     let listed = tasks(&list(&ctx, json!({ "contextId": c })).await?);
     let stamps: Vec<Option<String>> = listed
         .iter()
@@ -962,16 +1185,17 @@ fn norm_ts(s: &str) -> String {
 
 /// LIST-004: walking the pages yields every matching task once.
 async fn list_004(ctx: Ctx) -> Judged {
-    let (c, made) = driver::tasks_in_context(&ctx, 5, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 5).await?;
     let pages = walk(&ctx, json!({ "contextId": c, "pageSize": 2 })).await?;
+    let mut checks = Checks::new();
     let mut seen: Vec<String> = Vec::new();
-    for p in &pages {
+    for (i, p) in pages.iter().enumerate() {
         let t = tasks(p);
         if t.len() > 2 {
-            return Ok(Outcome::fail(
-                "a page holds more than pageSize tasks",
+            checks.add(Outcome::fail(
+                format!("page {} holds more than pageSize tasks", i + 1),
                 "at most 2 tasks per page",
-                format!("{} tasks", t.len()),
+                format!("{} tasks: {:?}", t.len(), ids(&t)),
             ));
         }
         seen.extend(ids(&t));
@@ -982,29 +1206,33 @@ async fn list_004(ctx: Ctx) -> Judged {
         || unique.len() != want.len()
         || !want.iter().all(|w| unique.contains(w))
     {
-        return Ok(Outcome::fail(
+        checks.add(Outcome::fail(
             "pagination lost or repeated tasks",
             format!("each of {:?} exactly once", ids(&made)),
             format!("{seen:?} over {} pages", pages.len()),
         ));
     }
-    Ok(Outcome::pass(format!(
-        "5 tasks over {} pages, each once",
-        pages.len()
-    )))
+    checks.finish(format!("5 tasks over {} pages, each once", pages.len()))
 }
 
 /// LIST-005: no `artifacts` key unless includeArtifacts.
 async fn list_005(ctx: Ctx) -> Judged {
-    let (c, made) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 2).await?;
     let with_art = made.iter().any(|t| t.get("artifacts").is_some());
+    let mut checks = Checks::new();
     for params in [
         json!({ "contextId": c }),
         json!({ "contextId": c, "includeArtifacts": false }),
     ] {
-        let listed = tasks(&list(&ctx, params.clone()).await?);
+        let listed = match list(&ctx, params.clone()).await {
+            Ok(r) => tasks(&r),
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
         if let Some(t) = listed.iter().find(|t| t.get("artifacts").is_some()) {
-            return Ok(Outcome::fail(
+            checks.add(Outcome::fail(
                 "a listed task carries `artifacts`",
                 "no `artifacts` key (not [] nor null) without includeArtifacts",
                 format!(
@@ -1015,19 +1243,20 @@ async fn list_005(ctx: Ctx) -> Judged {
             ));
         }
     }
-    Ok(Outcome::pass(if with_art {
+    checks.finish(if with_art {
         "artifacts left out of every listed task"
     } else {
         "no `artifacts` key (the tasks had none to leave out)"
-    }))
+    })
 }
 
 /// LIST-006: includeArtifacts true includes the artifacts.
 async fn list_006(ctx: Ctx) -> Judged {
-    let (c, made) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 1).await?;
     if driver::artifacts(&made[0]).is_empty() {
-        return Ok(Outcome::not_applicable(
+        return Err(Outcome::untested(
             "the agent's task has no artifacts to include",
+            driver::HELP_FINISHED_TASK,
         ));
     }
     let listed = tasks(&list(&ctx, json!({ "contextId": c, "includeArtifacts": true })).await?);
@@ -1047,21 +1276,29 @@ async fn list_006(ctx: Ctx) -> Judged {
     Ok(Outcome::pass("artifacts included"))
 }
 
-/// LIST-007: contextId, status and statusTimestampAfter filters.
+/// LIST-007: contextId, status and statusTimestampAfter filters, each judged on its own.
 async fn list_007(ctx: Ctx) -> Judged {
-    let (c, made) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 2).await?;
     let want = ids(&made);
-    let by_ctx = tasks(&list(&ctx, json!({ "contextId": c })).await?);
-    if by_ctx
-        .iter()
-        .any(|t| driver::context_of(t) != Some(c.as_str()))
-        || !want.iter().all(|w| ids(&by_ctx).contains(w))
+    let mut checks = Checks::new();
+    match list(&ctx, json!({ "contextId": c }))
+        .await
+        .map(|r| tasks(&r))
     {
-        return Ok(Outcome::fail(
-            "contextId filter not applied",
-            format!("exactly the tasks {want:?} of context {c}"),
-            format!("{:?}", ids(&by_ctx)),
-        ));
+        Ok(by_ctx)
+            if by_ctx
+                .iter()
+                .any(|t| driver::context_of(t) != Some(c.as_str()))
+                || !want.iter().all(|w| ids(&by_ctx).contains(w)) =>
+        {
+            checks.add(Outcome::fail(
+                "contextId filter not applied",
+                format!("exactly the tasks {want:?} of context {c}"),
+                format!("{:?}", ids(&by_ctx)),
+            ))
+        }
+        Ok(_) => checks.note("contextId"),
+        Err(o) => checks.add(o),
     }
     let st = expect::state_of(&made[0])
         .unwrap_or("TASK_STATE_COMPLETED")
@@ -1071,14 +1308,20 @@ async fn list_007(ctx: Ctx) -> Judged {
     } else {
         "TASK_STATE_WORKING"
     };
-    let same = tasks(&list(&ctx, json!({ "contextId": c, "status": st })).await?);
-    let none = tasks(&list(&ctx, json!({ "contextId": c, "status": other })).await?);
-    if !want.iter().all(|w| ids(&same).contains(w)) || !none.is_empty() {
-        return Ok(Outcome::fail(
-            "status filter not applied",
-            format!("status {st}: {want:?}; status {other}: none"),
-            format!("{st}: {:?}; {other}: {:?}", ids(&same), ids(&none)),
-        ));
+    let same = list(&ctx, json!({ "contextId": c, "status": st })).await;
+    let none = list(&ctx, json!({ "contextId": c, "status": other })).await;
+    match (same.map(|r| tasks(&r)), none.map(|r| tasks(&r))) {
+        (Ok(same), Ok(none))
+            if !want.iter().all(|w| ids(&same).contains(w)) || !none.is_empty() =>
+        {
+            checks.add(Outcome::fail(
+                "status filter not applied",
+                format!("status {st}: {want:?}; status {other}: none"),
+                format!("{st}: {:?}; {other}: {:?}", ids(&same), ids(&none)),
+            ))
+        }
+        (Ok(_), Ok(_)) => checks.note("status"),
+        (Err(o), _) | (_, Err(o)) => checks.add(o),
     }
     let stamp = |t: &Value| {
         t.pointer("/status/timestamp")
@@ -1086,77 +1329,134 @@ async fn list_007(ctx: Ctx) -> Judged {
             .map(str::to_owned)
     };
     let (Some(t0), Some(t1)) = (stamp(&made[0]), stamp(&made[1])) else {
-        return Ok(Outcome::pass(
-            "contextId and status filters applied (no timestamps to test statusTimestampAfter)",
-        ));
+        checks.note("no timestamps to test statusTimestampAfter");
+        return checks.finish("filters applied");
     };
-    let after = tasks(&list(&ctx, json!({ "contextId": c, "statusTimestampAfter": t1 })).await?);
-    let got = ids(&after);
-    let older_excluded = norm_ts(&t0) == norm_ts(&t1) || !got.contains(&want[0]);
-    if !got.contains(&want[1]) || !older_excluded {
-        return Ok(Outcome::fail(
-            "statusTimestampAfter not applied (inclusive ≥)",
-            format!("{} (at {t1}) listed, {} (at {t0}) not", want[1], want[0]),
-            format!("{got:?}"),
-        ));
+    match list(&ctx, json!({ "contextId": c, "statusTimestampAfter": t1 })).await {
+        Ok(after) => {
+            let got = ids(&tasks(&after));
+            let older_excluded = norm_ts(&t0) == norm_ts(&t1) || !got.contains(&want[0]);
+            if !got.contains(&want[1]) || !older_excluded {
+                checks.add(Outcome::fail(
+                    "statusTimestampAfter not applied (inclusive ≥)",
+                    format!("{} (at {t1}) listed, {} (at {t0}) not", want[1], want[0]),
+                    format!("{got:?}"),
+                ));
+            } else {
+                checks.note("statusTimestampAfter");
+            }
+        }
+        Err(o) => checks.add(o),
     }
-    Ok(Outcome::pass(
-        "contextId, status and statusTimestampAfter filters applied",
-    ))
+    checks.finish("filters applied")
 }
 
-/// LIST-008: page size limits and range validation.
+/// LIST-008 (revised 2026-12-02): never more than pageSize tasks (MUST, proto); an
+/// out-of-range pageSize SHOULD give InvalidParams (§6.5), and clamping it is NON-STRICT.
 async fn list_008(ctx: Ctx) -> Judged {
-    let (c, _) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
-    let one = tasks(&list(&ctx, json!({ "contextId": c, "pageSize": 1 })).await?);
-    if one.len() > 1 {
-        return Ok(Outcome::fail(
+    // One task more than the default page holds, so an unbounded default shows.
+    const DEFAULT_PAGE: usize = 50;
+    let (c, _) = in_context(&ctx, DEFAULT_PAGE + 1).await?;
+    let mut checks = Checks::new();
+    match list(&ctx, json!({ "contextId": c })).await {
+        Ok(r) if tasks(&r).len() > DEFAULT_PAGE => checks.add(Outcome::fail(
+            "more than 50 tasks in a page without pageSize",
+            "at most 50 tasks when pageSize is unset (proto: the default)",
+            format!(
+                "{} of the context's {} tasks",
+                tasks(&r).len(),
+                DEFAULT_PAGE + 1
+            ),
+        )),
+        Ok(_) => checks.note("the default page holds at most 50"),
+        Err(o) => checks.add(o),
+    }
+    match list(&ctx, json!({ "contextId": c, "pageSize": 1 })).await {
+        Ok(r) if tasks(&r).len() > 1 => checks.add(Outcome::fail(
             "more tasks than pageSize",
             "at most 1 task with pageSize 1",
-            format!("{} tasks", one.len()),
-        ));
+            format!("{} tasks: {:?}", tasks(&r).len(), ids(&tasks(&r))),
+        )),
+        Ok(_) => checks.note("pageSize 1 honoured"),
+        Err(o) => checks.add(o),
     }
-    for n in [101, 0] {
+    for n in [101, 0, -1] {
         let a = call(
             &ctx,
             Method::ListTasks,
             json!({ "contextId": c, "pageSize": n }),
         )
         .await?;
-        if let Err(o) = expect::refused_with(&a, ErrorCode::InvalidParams, &format!("pageSize {n}"))
-        {
-            return Ok(o);
-        }
+        checks.judged(out_of_range(&a, n));
     }
-    Ok(Outcome::pass(
-        "pageSize 1 honoured; 101 and 0 rejected as invalid",
-    ))
+    checks.finish("pageSize 1 and the default of 50 honoured; 101, 0 and -1 refused as invalid")
+}
+
+/// Judges the answer to an out-of-range `pageSize` for LIST-008: InvalidParams passes; a
+/// page (the size clamped) or another error falls short of a SHOULD (NON-STRICT), except a
+/// page of more than 100 tasks, which breaks the proto's maximum (FAIL).
+fn out_of_range(a: &crate::client::Answer, n: i64) -> Judged {
+    let what = format!("pageSize {n}");
+    match &a.reply {
+        Reply::Ok(v) if tasks(v).len() > 100 => Err(Outcome::fail(
+            format!("{what} gave a page of more than 100 tasks"),
+            "at most 100 tasks in a page (proto: the maximum value is 100)",
+            format!("{} tasks", tasks(v).len()),
+        )),
+        Reply::Ok(v) => Err(Outcome::non_strict(
+            format!("{what} was clamped, not refused"),
+            "InvalidParams (-32602 / 400) as in the §6.5 example (SHOULD)",
+            format!(
+                "a page of {} tasks: {}",
+                tasks(v).len(),
+                expect::clip(&expect::show(v), 300)
+            ),
+        )),
+        Reply::Err(e) if expect::error_matches(e, ErrorCode::InvalidParams) => {
+            expect::refused_with(a, ErrorCode::InvalidParams, &what)
+        }
+        _ => Err(Outcome::non_strict(
+            format!("{what} was refused with another error than InvalidParams"),
+            expect::expected_error(ErrorCode::InvalidParams),
+            expect::describe(a),
+        )),
+    }
 }
 
 /// LIST-009: historyLength applies to each listed task.
 async fn list_009(ctx: Ctx) -> Judged {
-    let (c, _) = driver::tasks_in_context(&ctx, 2, PLAIN).await?;
+    let (c, _) = in_context(&ctx, 2).await?;
+    let mut checks = Checks::new();
     for n in [0usize, 1] {
-        let listed = tasks(&list(&ctx, json!({ "contextId": c, "historyLength": n })).await?);
+        let listed = match list(&ctx, json!({ "contextId": c, "historyLength": n })).await {
+            Ok(r) => tasks(&r),
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
         if let Some(t) = listed.iter().find(|t| history(t).len() > n) {
-            return Ok(Outcome::fail(
+            checks.add(Outcome::fail(
                 format!("historyLength {n} not applied to a listed task"),
                 format!("at most {n} history entries per task"),
                 expect::show(&t["history"]),
             ));
         }
     }
-    Ok(Outcome::pass("historyLength 0 and 1 applied to every task"))
+    checks.finish("historyLength 0 and 1 applied to every task")
 }
 
-/// LIST-010: only the caller's tasks are listed.
+/// LIST-010: only the caller's tasks are listed. The runner's [`Need::TwoIdentities`] gate
+/// makes the row NOT-APPLICABLE without declared security and UNTESTED with fewer than two
+/// tokens.
 async fn list_010(ctx: Ctx) -> Judged {
     let Some(other) = ctx.target().tokens.get(1).cloned() else {
-        return Ok(Outcome::not_applicable(
-            "a second identity (--token) is needed",
+        return Err(Outcome::untested(
+            "a second identity is needed",
+            crate::context::HELP_TWO_IDENTITIES,
         ));
     };
-    let (c, made) = driver::tasks_in_context(&ctx, 1, PLAIN).await?;
+    let (c, made) = in_context(&ctx, 1).await?;
     let mine = driver::require_id(&made[0])?;
     let as_b = |params: Value| {
         let ctx = ctx.clone();
@@ -1169,19 +1469,30 @@ async fn list_010(ctx: Ctx) -> Judged {
             driver::call_with(&ctx, Method::ListTasks, params, opts).await
         }
     };
+    let mut checks = Checks::new();
     for params in [json!({ "pageSize": 100 }), json!({ "contextId": c })] {
-        let a = as_b(params.clone()).await?;
-        if let Reply::Ok(v) = &a.reply {
-            if ids(&tasks(v)).contains(&mine) {
-                return Ok(Outcome::fail(
-                    "another identity's task was listed",
-                    format!("task {mine} (identity A) absent from identity B's listing"),
-                    format!("{} → {}", expect::show(&params), expect::show(v)),
-                ));
+        let a = match as_b(params.clone()).await {
+            Ok(a) => a,
+            Err(o) => {
+                checks.add(o);
+                continue;
             }
+        };
+        match &a.reply {
+            Reply::Ok(v) if ids(&tasks(v)).contains(&mine) => checks.add(Outcome::fail(
+                "another identity's task was listed",
+                format!("task {mine} (identity A) absent from identity B's listing"),
+                format!("{} → {}", expect::show(&params), expect::show(v)),
+            )),
+            Reply::Ok(_) => {}
+            _ => checks.note(format!(
+                "B's {} was refused ({})",
+                expect::show(&params),
+                expect::describe(&a)
+            )),
         }
     }
-    Ok(Outcome::pass("identity B never sees identity A's task"))
+    checks.finish("identity B never sees identity A's task")
 }
 
 /// LIST-011: an invalid status enum is a validation error.
@@ -1199,7 +1510,7 @@ async fn list_011(ctx: Ctx) -> Judged {
 
 /// CANCEL-001: CancelTask returns the Task in CANCELED.
 async fn cancel_001(ctx: Ctx) -> Judged {
-    let g = driver::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await.map_err(untested_without_task)?;
     let got = call_ok(
         &ctx,
         Method::CancelTask,
@@ -1207,17 +1518,23 @@ async fn cancel_001(ctx: Ctx) -> Judged {
         "CancelTask",
     )
     .await?;
-    let ok = got.get("id").and_then(Value::as_str) == Some(g.id.as_str())
-        && expect::state_of(&got) == Some("TASK_STATE_CANCELED");
-    g.disarm();
-    if !ok {
-        return Ok(Outcome::fail(
+    let mut checks = Checks::new();
+    if got.get("id").and_then(Value::as_str) != Some(g.id.as_str()) {
+        checks.add(Outcome::fail(
             "CancelTask did not return the canceled Task",
-            "the bare Task with its id and state TASK_STATE_CANCELED",
+            format!("the bare Task with id {}", g.id),
             expect::show(&got),
         ));
     }
-    Ok(Outcome::pass("returned the Task in CANCELED"))
+    if expect::state_of(&got) != Some("TASK_STATE_CANCELED") {
+        checks.add(Outcome::fail(
+            "CancelTask did not return the Task in CANCELED",
+            "status.state TASK_STATE_CANCELED",
+            expect::show(&got),
+        ));
+    }
+    g.disarm();
+    checks.finish("returned the Task in CANCELED")
 }
 
 /// CANCEL-002: terminal tasks are not cancelable.
@@ -1226,32 +1543,50 @@ async fn cancel_002(ctx: Ctx) -> Judged {
     if ctx.target().test_agent {
         commands.extend(["fail", "reject"]);
     }
-    let mut seen = Vec::new();
+    let mut checks = Checks::new();
+    let mut probed = 0;
+    let mut not_terminal = Vec::new();
     for cmd in commands {
-        let t = new_task(&ctx, cmd, json!({}), json!({})).await?;
+        let t = match new_task(&ctx, cmd, json!({}), json!({})).await {
+            Ok(t) => t,
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
         let s = expect::state_of(&t).unwrap_or("?").to_owned();
         if !driver::is_terminal(&s) {
-            return Ok(Outcome::not_applicable(format!(
+            not_terminal.push(format!(
                 "`{cmd}` left the task in {s}, not a terminal state"
-            )));
+            ));
+            if let Ok(g) = driver::guard(&ctx, t) {
+                g.cancel().await;
+            }
+            continue;
         }
-        let a = call(
-            &ctx,
-            Method::CancelTask,
-            json!({ "id": driver::require_id(&t)? }),
-        )
-        .await?;
-        expect::refused_with(
+        probed += 1;
+        let id = match driver::require_id(&t) {
+            Ok(id) => id,
+            Err(o) => {
+                checks.add(o);
+                continue;
+            }
+        };
+        let a = call(&ctx, Method::CancelTask, json!({ "id": id })).await?;
+        checks.judged(expect::refused_with(
             &a,
             ErrorCode::TaskNotCancelable,
             &format!("cancel of a {s} task"),
-        )?;
-        seen.push(s);
+        ));
     }
-    Ok(Outcome::pass(format!(
-        "TaskNotCancelable for {}",
-        seen.join(", ")
-    )))
+    if probed == 0 && !checks.failed() {
+        return Err(Outcome::untested(
+            not_terminal.join("; "),
+            driver::HELP_FINISHED_TASK,
+        ));
+    }
+    not_terminal.into_iter().for_each(|n| checks.note(n));
+    checks.finish("TaskNotCancelable for every terminal task")
 }
 
 /// CANCEL-003: CancelTask on an unknown id is a TaskNotFoundError.
@@ -1267,7 +1602,7 @@ async fn cancel_003(ctx: Ctx) -> Judged {
 
 /// CANCEL-004: a repeated cancel has the same effect.
 async fn cancel_004(ctx: Ctx) -> Judged {
-    let g = driver::hang(&ctx).await?;
+    let g = driver::hang(&ctx).await.map_err(untested_without_task)?;
     let first = call_ok(
         &ctx,
         Method::CancelTask,
@@ -1275,8 +1610,9 @@ async fn cancel_004(ctx: Ctx) -> Judged {
         "first CancelTask",
     )
     .await?;
+    let mut checks = Checks::new();
     if expect::state_of(&first) != Some("TASK_STATE_CANCELED") {
-        return Ok(Outcome::fail(
+        checks.add(Outcome::fail(
             "the first cancel did not cancel",
             "TASK_STATE_CANCELED",
             expect::show(&first),
@@ -1292,24 +1628,24 @@ async fn cancel_004(ctx: Ctx) -> Judged {
         }
         Reply::Garbled(_) => false,
     };
-    if !fine {
-        return Ok(Outcome::fail(
+    if fine {
+        checks.note(format!("repeat answered: {}", expect::describe(&again)));
+    } else {
+        checks.add(Outcome::fail(
             "the repeated cancel had a different effect",
             "the CANCELED task, TaskNotCancelableError (-32002) or TaskNotFoundError (-32001)",
             expect::describe(&again),
         ));
     }
-    Ok(Outcome::pass(format!(
-        "repeat answered: {}",
-        expect::describe(&again)
-    )))
+    checks.finish("the repeat had the same effect")
 }
 
 /// CANCEL-005: open streams see CANCELED, then close.
 async fn cancel_005(ctx: Ctx) -> Judged {
     let mut r = driver::open_text(&ctx, "hang", json!({})).await?;
     let first = driver::next(&mut r, short(&ctx)).await?;
-    let (id, _) = driver::stream_task(&first.into_iter().collect::<Vec<_>>())?;
+    let (id, _) = driver::stream_task(&first.into_iter().collect::<Vec<_>>())
+        .map_err(untested_without_task)?;
     let g = driver::guard(&ctx, json!({ "id": id }))?;
     call_ok(
         &ctx,
@@ -1321,18 +1657,100 @@ async fn cancel_005(ctx: Ctx) -> Judged {
     g.disarm();
     let (got, end) = driver::collect(&mut r, short(&ctx)).await;
     let events = driver::values(&got);
-    let canceled = events
+    let mut checks = Checks::new();
+    if !events
         .iter()
-        .any(|e| driver::event_state(e) == Some("TASK_STATE_CANCELED"));
-    if !canceled || end != driver::End::Closed {
-        return Ok(Outcome::fail(
-            "the open stream did not report the cancel and close",
-            "a CANCELED status event, then EOF",
+        .any(|e| driver::event_state(e) == Some("TASK_STATE_CANCELED"))
+    {
+        checks.add(Outcome::fail(
+            "the open stream did not report the cancel",
+            "a CANCELED status event",
             format!("{} ({end:?})", driver::summarize(&events)),
         ));
     }
-    Ok(Outcome::pass(format!(
+    if end != driver::End::Closed {
+        checks.add(Outcome::fail(
+            "the open stream did not close after the cancel",
+            "EOF after the CANCELED status",
+            format!("{} ({end:?})", driver::summarize(&events)),
+        ));
+    }
+    checks.finish(format!(
         "stream saw {} then closed",
         driver::summarize(&events)
-    )))
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Verdict;
+    use crate::client::{Answer, WireError};
+    use crate::probe::{RawRequest, RawResponse};
+
+    fn answer(reply: Reply) -> Answer {
+        Answer {
+            reply,
+            raw: RawResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: bytes::Bytes::new(),
+                json: None,
+                elapsed: Duration::ZERO,
+            },
+            request: RawRequest::new("POST", "http://127.0.0.1:1/"),
+        }
+    }
+
+    fn rpc_error(code: i64) -> Reply {
+        Reply::Err(WireError::from_jsonrpc(
+            200,
+            &json!({"code": code, "message": "no"}),
+        ))
+    }
+
+    fn verdict(j: Result<(), Outcome>) -> Verdict {
+        j.err().map_or(Verdict::Pass, |o| o.verdict)
+    }
+
+    #[test]
+    fn list_002_fails_only_a_missing_next_page_token_and_warns_on_omitted_defaults() {
+        let full = json!({"tasks": [], "nextPageToken": "", "pageSize": 50, "totalSize": 0});
+        assert_eq!(verdict(list_fields("empty", &full)), Verdict::Pass);
+        // A plain ProtoJSON writer omits the defaults: NON-STRICT (revised row), never FAIL.
+        let plain = json!({"nextPageToken": ""});
+        let o = list_fields("empty", &plain).unwrap_err();
+        assert_eq!(o.verdict, Verdict::NonStrict);
+        assert!(
+            o.summary.contains("tasks, pageSize, totalSize"),
+            "{}",
+            o.summary
+        );
+        let no_token = json!({"tasks": [], "pageSize": 50, "totalSize": 0});
+        assert_eq!(verdict(list_fields("empty", &no_token)), Verdict::Fail);
+        let wrong_type = json!({"tasks": {}, "nextPageToken": "", "pageSize": 50, "totalSize": 0});
+        assert_eq!(verdict(list_fields("empty", &wrong_type)), Verdict::Fail);
+    }
+
+    #[test]
+    fn list_008_grades_a_clamped_page_size_non_strict_and_a_page_over_100_as_a_fail() {
+        let refused = out_of_range(&answer(rpc_error(-32602)), 101);
+        assert_eq!(refused.map(|o| o.verdict), Ok(Verdict::Pass));
+        let clamped = out_of_range(
+            &answer(Reply::Ok(json!({"tasks": [{}], "nextPageToken": ""}))),
+            0,
+        );
+        assert_eq!(clamped.unwrap_err().verdict, Verdict::NonStrict);
+        let other = out_of_range(&answer(rpc_error(-32603)), -1);
+        assert_eq!(other.unwrap_err().verdict, Verdict::NonStrict);
+        let huge: Vec<Value> = (0..101).map(|i| json!({"id": i.to_string()})).collect();
+        let over = out_of_range(&answer(Reply::Ok(json!({"tasks": huge}))), 101);
+        assert_eq!(over.unwrap_err().verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn list_010_waits_for_declared_security_and_two_identities() {
+        let case = CASES.iter().find(|c| c.id == "LIST-010").unwrap();
+        assert_eq!(case.needs, &[Need::Auth, Need::TwoIdentities]);
+    }
 }

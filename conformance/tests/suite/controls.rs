@@ -103,6 +103,25 @@ const CONTROLS: &[(Fault, &[&str], Setup, Option<&str>)] = &[
         Setup::TwoIdentities,
         None,
     ),
+    (
+        Fault::TruncateStoredArtifact,
+        &["STRM", "SEND"],
+        Setup::Default,
+        None,
+    ),
+    (Fault::FollowUpStatusFirst, &["STRM"], Setup::Default, None),
+    (
+        Fault::SubscribeRefusesInterrupted,
+        &["SUB"],
+        Setup::Default,
+        None,
+    ),
+    (
+        Fault::ListDefaultPageUnbounded,
+        &["LIST"],
+        Setup::Default,
+        None,
+    ),
 ];
 
 /// Faults judged elsewhere (chaos scenarios), not by the catalogue; their controls are the
@@ -284,4 +303,37 @@ controls! {
     push_plain_json => PushPlainJson,
     push_one_config_per_task => PushOneConfigPerTask,
     rest_gets_unauthenticated => RestGetsUnauthenticated,
+    truncate_stored_artifact => TruncateStoredArtifact,
+    follow_up_status_first => FollowUpStatusFirst,
+    subscribe_refuses_interrupted => SubscribeRefusesInterrupted,
+    list_default_page_unbounded => ListDefaultPageUnbounded,
+}
+
+/// Faults aimed at single rows: each listed row must itself turn FAIL on every binding (a
+/// group-level catch could come from another row of the group).
+const ROW_CONTROLS: &[(Fault, &[&str])] = &[
+    (Fault::TruncateStoredArtifact, &["STRM-009", "SEND-004"]),
+    (Fault::FollowUpStatusFirst, &["STRM-001"]),
+    (Fault::SubscribeRefusesInterrupted, &["SUB-001"]),
+    (Fault::ListDefaultPageUnbounded, &["LIST-008"]),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_faults_fail_the_rows_they_target() {
+    for (fault, rows) in ROW_CONTROLS {
+        let report = run(Some(*fault), Setup::Default, rows).await;
+        for row in *rows {
+            let verdicts: Vec<String> = report
+                .results
+                .iter()
+                .filter(|r| r.id == *row)
+                .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.name(), r.summary))
+                .collect();
+            assert!(
+                verdicts.len() == 2 && verdicts.iter().all(|v| v.starts_with("FAIL")),
+                "{fault} must fail {row} on both bindings:\n{}",
+                verdicts.join("\n")
+            );
+        }
+    }
 }
