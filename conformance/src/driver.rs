@@ -762,19 +762,7 @@ pub fn artifact_parts<'a>(task: &'a Value, id: &str) -> &'a [Value] {
 
 /// The `artifactId`s of a task's artifacts, in order.
 pub fn artifact_ids(task: &Value) -> Vec<String> {
-    task.get("artifacts")
-        .and_then(Value::as_array)
-        .map(|arts| {
-            arts.iter()
-                .map(|a| {
-                    a.get("artifactId")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    artifacts(task).into_iter().map(|(id, _)| id).collect()
 }
 
 /// A part as compared between answers: without ProtoJSON default fields (digest §0), and with

@@ -185,38 +185,12 @@ fn normalize(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::case::{Binding, Level};
+    use crate::case::Binding;
+    use crate::report::fixture::{self, run};
 
     fn row(id: &str, verdict: Verdict, summary: &str) -> CaseResult {
-        CaseResult {
-            id: id.to_owned(),
-            binding: Some(Binding::JsonRpc),
-            level: Level::Must,
-            verdict,
-            title: String::new(),
-            requirement: String::new(),
-            spec: String::new(),
-            summary: summary.to_owned(),
-            expected: None,
-            observed: None,
-            deviations: Vec::new(),
-            transcript: Vec::new(),
-            duration: Duration::ZERO,
-        }
-    }
-
-    fn run(results: Vec<CaseResult>) -> RunReport {
-        RunReport {
-            target: "http://127.0.0.1:1".to_owned(),
-            card: None,
-            suite_version: "0".to_owned(),
-            started_at: String::new(),
-            duration: Duration::ZERO,
-            results,
-        }
+        fixture::result(id, Some(Binding::JsonRpc), verdict, summary)
     }
 
     #[test]

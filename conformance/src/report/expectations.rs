@@ -320,38 +320,16 @@ pub fn skeleton(report: &RunReport, section: &str, file: Option<&Expectations>) 
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::case::{Binding, Level};
+    use crate::case::Binding;
+    use crate::report::fixture;
 
     fn result(id: &str, binding: Option<Binding>, verdict: Verdict) -> CaseResult {
-        CaseResult {
-            id: id.to_owned(),
-            binding,
-            level: Level::Must,
-            verdict,
-            title: String::new(),
-            requirement: String::new(),
-            spec: "§1".to_owned(),
-            summary: "s".to_owned(),
-            expected: None,
-            observed: None,
-            deviations: Vec::new(),
-            transcript: Vec::new(),
-            duration: Duration::ZERO,
-        }
+        fixture::result(id, binding, verdict, "s")
     }
 
     fn report(results: Vec<CaseResult>) -> RunReport {
-        RunReport {
-            target: "http://127.0.0.1:9".to_owned(),
-            card: None,
-            suite_version: "0".to_owned(),
-            started_at: String::new(),
-            duration: Duration::ZERO,
-            results,
-        }
+        fixture::run(results)
     }
 
     #[test]

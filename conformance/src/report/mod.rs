@@ -310,3 +310,48 @@ impl RunReport {
             .collect()
     }
 }
+
+/// Small results and runs for the unit tests of the report modules.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::time::Duration;
+
+    use super::{CaseResult, RunReport};
+    use crate::case::{Binding, Level, Verdict};
+
+    /// A MUST result with this summary and nothing else.
+    pub fn result(
+        id: &str,
+        binding: Option<Binding>,
+        verdict: Verdict,
+        summary: &str,
+    ) -> CaseResult {
+        CaseResult {
+            id: id.to_owned(),
+            binding,
+            level: Level::Must,
+            verdict,
+            title: String::new(),
+            requirement: String::new(),
+            spec: "§1".to_owned(),
+            summary: summary.to_owned(),
+            expected: None,
+            observed: None,
+            deviations: Vec::new(),
+            transcript: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    /// A run of these results against a loopback target.
+    pub fn run(results: Vec<CaseResult>) -> RunReport {
+        RunReport {
+            target: "http://127.0.0.1:9".to_owned(),
+            card: None,
+            suite_version: "0".to_owned(),
+            started_at: String::new(),
+            duration: Duration::ZERO,
+            results,
+        }
+    }
+}

@@ -6,9 +6,7 @@
 use std::time::Duration;
 
 use gauntlet_conformance::case::Verdict;
-use gauntlet_conformance::cases::catalogue;
 use gauntlet_conformance::report::{area_of, RunReport};
-use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
 use gauntlet_reference::{Fault, ServerBuilder};
 
 /// How the reference must be configured for the group to apply.
@@ -144,29 +142,24 @@ const JUDGED_BY_CHAOS: &[Fault] = &[
 const TOKENS: [&str; 2] = ["gauntlet-alice", "gauntlet-bob"];
 
 async fn run(fault: Option<Fault>, setup: Setup, groups: &[&str]) -> RunReport {
-    let server = crate::reference(|b: ServerBuilder| {
-        let b = b.fault(fault);
-        match setup {
-            Setup::Default => b,
-            Setup::StreamingOff => b.streaming(false),
-            Setup::TwoIdentities => b.bearer(TOKENS[0]).bearer(TOKENS[1]),
-        }
-    })
-    .await;
-    let opts = RunOptions {
-        only: groups.iter().map(|g| (*g).to_owned()).collect(),
-        tokens: match setup {
-            Setup::TwoIdentities => TOKENS.iter().map(|t| (*t).to_owned()).collect(),
-            _ => Vec::new(),
-        },
-        case_timeout: Duration::from_secs(20),
-        ..RunOptions::default()
+    let tokens: &[&str] = match setup {
+        Setup::TwoIdentities => &TOKENS,
+        _ => &[],
     };
-    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
-        .await
-        .expect("the reference is discoverable");
-    server.shutdown().await;
-    report
+    crate::run_against_reference(
+        groups,
+        tokens,
+        Duration::from_secs(20),
+        |b: ServerBuilder| {
+            let b = b.fault(fault);
+            match setup {
+                Setup::Default => b,
+                Setup::StreamingOff => b.streaming(false),
+                Setup::TwoIdentities => b.bearer(TOKENS[0]).bearer(TOKENS[1]),
+            }
+        },
+    )
+    .await
 }
 
 fn caught(report: &RunReport, groups: &[&str]) -> Vec<String> {

@@ -8,9 +8,7 @@
 use std::time::Duration;
 
 use gauntlet_conformance::case::Verdict;
-use gauntlet_conformance::cases::catalogue;
 use gauntlet_conformance::report::{CaseResult, RunReport};
-use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
 use gauntlet_reference::{Fault, ServerBuilder};
 
 async fn run(groups: &[&str], tweak: impl FnOnce(ServerBuilder) -> ServerBuilder) -> RunReport {
@@ -22,18 +20,7 @@ async fn run_as(
     tokens: &[&str],
     tweak: impl FnOnce(ServerBuilder) -> ServerBuilder,
 ) -> RunReport {
-    let server = crate::reference(tweak).await;
-    let opts = RunOptions {
-        only: groups.iter().map(|g| (*g).to_owned()).collect(),
-        tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
-        case_timeout: Duration::from_secs(30),
-        ..RunOptions::default()
-    };
-    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
-        .await
-        .expect("the reference is discoverable");
-    server.shutdown().await;
-    report
+    crate::run_against_reference(groups, tokens, Duration::from_secs(30), tweak).await
 }
 
 fn of<'a>(report: &'a RunReport, id: &str) -> Vec<&'a CaseResult> {

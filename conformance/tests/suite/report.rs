@@ -244,22 +244,13 @@ fn the_committed_report_schema_is_the_one_the_types_generate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_report_reads_back_through_the_schema_types_field_for_field() {
-    use gauntlet_conformance::cases::catalogue;
-    use gauntlet_conformance::runner::{self, NoReporter, RunOptions};
-
-    let server = crate::reference(|b| b).await;
-    let opts = RunOptions {
-        only: ["CARD-*", "JRPC-*", "STRM-00[1-3]", "PUSH-01[0-2]"]
-            .iter()
-            .map(|g| (*g).to_owned())
-            .collect(),
-        case_timeout: Duration::from_secs(30),
-        ..RunOptions::default()
-    };
-    let report = runner::run(&server.base_url(), &catalogue(), &opts, &mut NoReporter)
-        .await
-        .expect("the reference is discoverable");
-    server.shutdown().await;
+    let report = crate::run_against_reference(
+        &["CARD-*", "JRPC-*", "STRM-00[1-3]", "PUSH-01[0-2]"],
+        &[],
+        Duration::from_secs(30),
+        |b| b,
+    )
+    .await;
     let text = json::render(&report);
     // deny_unknown_fields on every part: a key the schema does not describe is refused.
     let doc: json::ReportDoc = serde_json::from_str(&text).expect("the report fits its schema");
