@@ -107,6 +107,8 @@ log_tail() {
 start_agent() {
     local log=$1
     shift
+    # The log exists before the agent opens it, so the port poll below never races its creation.
+    : > "$log"
     case "$SDK" in
         python) "$PY" -u "$ROOT/interop/python/agent.py" --port 0 "$@" > "$log" 2>&1 & ;;
         # NODE_ENV=production: how an Express application is deployed (error
