@@ -108,7 +108,7 @@ fn the_last_line_counts_passed_failed_skipped() {
 #[test]
 fn the_plain_reporter_prints_one_line_per_result_then_the_report() {
     let report = synthetic();
-    let mut r = HumanReporter::new(Vec::new(), false).with_style(Style {
+    let mut r = HumanReporter::new(Vec::new()).with_style(Style {
         times: false,
         evidence: false,
         ..Style::default()
