@@ -935,6 +935,8 @@ fn on_a_terminal(command: &str, no_color: bool) -> Option<String> {
     let mut cmd = Command::new("script");
     cmd.args(["-qfec", command, "/dev/null"])
         .stdin(std::process::Stdio::null())
+        // A terminal that can redraw, whatever the environment of the test run says.
+        .env("TERM", "xterm-256color")
         .env_remove("NO_COLOR");
     if no_color {
         cmd.env("NO_COLOR", "1");
@@ -1057,6 +1059,15 @@ fn ctrl_c_stops_check_with_the_results_so_far_and_exit_code_130() {
     assert!(std::fs::read_to_string(&junit)
         .expect("junit")
         .contains("<testsuite"));
+    // A stopped run cannot stand for a whole one in a merged verdict.
+    let merged = gauntlet(&["report", "merge", json.to_str().unwrap()]);
+    assert_eq!(merged.status.code(), Some(2), "{}", both(&merged));
+    let err = stderr_lines(&merged);
+    assert!(
+        err.len() == 1 && err[0].contains("interrupted run"),
+        "{}",
+        both(&merged)
+    );
 }
 
 #[test]

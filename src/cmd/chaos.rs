@@ -187,13 +187,25 @@ pub async fn run(mut args: Args) -> u8 {
             (Some(_), None) => (None, Settings::default()),
         };
     let url = match (&lifecycle, &args.url) {
-        (Some(lc), _) => match lc.start().await {
-            Ok(url) => url,
-            Err(e) => {
-                eprintln!("gauntlet: cannot start the server under test: {e}");
-                return EXIT_USAGE;
+        (Some(lc), _) => {
+            let started = tokio::select! {
+                r = lc.start() => Some(r),
+                () = ui::interrupted() => None,
+            };
+            match started {
+                Some(Ok(url)) => url,
+                Some(Err(e)) => {
+                    eprintln!("gauntlet: cannot start the server under test: {e}");
+                    return EXIT_USAGE;
+                }
+                None => {
+                    // A command half started is killed when its start is dropped.
+                    let _ = lc.stop().await;
+                    eprintln!("gauntlet: interrupted before the run started");
+                    return EXIT_INTERRUPTED;
+                }
             }
-        },
+        }
         (None, Some(url)) => url.clone(),
         (None, None) => return EXIT_USAGE,
     };

@@ -164,17 +164,41 @@ pub async fn interrupted() {
     });
 }
 
+/// The top-level key that marks the JSON report of an interrupted run.
+const INTERRUPTED: &str = "interrupted";
+/// Beside it: how many runs were planned.
+const PLANNED: &str = "planned";
+
 /// The JSON report text of an interrupted run: the usual report with a top-level
 /// `"interrupted": true` and the number of runs that were `planned`.
 pub fn mark_interrupted(json: &str, planned: usize) -> String {
     match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(mut map)) => {
-            map.insert("interrupted".to_owned(), Value::Bool(true));
-            map.insert("planned".to_owned(), Value::from(planned));
+            map.insert(INTERRUPTED.to_owned(), Value::Bool(true));
+            map.insert(PLANNED.to_owned(), Value::from(planned));
             serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
         }
         _ => json.to_owned(),
     }
+}
+
+/// Why the JSON report `doc` (read from `name`) cannot stand for a whole run: it is the report
+/// of an interrupted one. `None` for a complete report.
+pub fn refuse_interrupted(name: &str, doc: &Value) -> Option<String> {
+    if doc.get(INTERRUPTED) != Some(&Value::Bool(true)) {
+        return None;
+    }
+    let done = doc
+        .get("results")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let planned = doc
+        .get(PLANNED)
+        .and_then(Value::as_u64)
+        .map_or_else(|| "?".to_owned(), |n| n.to_string());
+    Some(format!(
+        "{name} is the report of an interrupted run ({done} of {planned} runs): run it again"
+    ))
 }
 
 /// Writes the report files of an interrupted run (`--json` marked, see [`mark_interrupted`]).
