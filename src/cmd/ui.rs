@@ -4,7 +4,6 @@
 //! results so far, the report files marked `"interrupted": true`, exit code 130).
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use gauntlet_conformance::context::Target;
@@ -63,7 +62,7 @@ const TICK: Duration = Duration::from_millis(200);
 pub fn bar(planned: u64) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(planned), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "[{bar:30}] {pos}/{len}  {elapsed_precise} elapsed, ETA {eta}  {wide_msg}",
+        "[{bar:30}] {pos}/{len}  {elapsed} elapsed, ETA {eta}  {wide_msg}",
     )
     .map(|s| s.progress_chars("=> "))
     .unwrap_or_else(|_| ProgressStyle::default_bar());
@@ -225,7 +224,7 @@ pub fn say_interrupted(files: &super::ReportFiles) {
         .into_iter()
         .flatten()
         .filter(|p| !super::is_stdout(p))
-        .map(|p: &std::path::PathBuf| Path::display(p).to_string())
+        .map(|p| p.display().to_string())
         .collect();
     if written.is_empty() {
         eprintln!("gauntlet: interrupted");
