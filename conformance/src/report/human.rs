@@ -1,10 +1,10 @@
 //! The terminal report. While running: one line per result, in catalogue order (the CLI draws
-//! its progress bar on stderr around them). At the end: every FAIL, NON-STRICT and ERROR with what was
-//! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; every
-//! row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what would make it
-//! judgeable; after a run longer than [`Style::slowest_after`], its five slowest results; a
-//! per-area summary; the verdict; what decided the exit code when `--fail-on` or `--expect`
-//! is in force ([`crate::report::gate`]); and, always last,
+//! its progress bar on stderr around them). At the end: every FAIL, NON-STRICT and ERROR with
+//! what was expected, what was seen, the exchange (truncated) and a curl command to reproduce
+//! it; every row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what
+//! would make it judgeable; after a run longer than [`Style::slowest_after`], its five slowest
+//! results; a per-area summary; the verdict; what decided the exit code when `--fail-on` or
+//! `--expect` is in force ([`crate::report::gate`]); and, always last,
 //! `gauntlet: N passed, N failed, N skipped` where passed = PASS + NON-STRICT + INFORMATIONAL,
 //! failed = FAIL + ERROR and skipped = NOT-APPLICABLE + UNTESTED. An interrupted run
 //! ([`render_interrupted`]) has no verdict: its verdict line says how far it got.
