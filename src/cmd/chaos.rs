@@ -259,6 +259,9 @@ pub async fn run(mut args: Args) -> u8 {
         () = ui::interrupted() => None,
     };
     bar.finish_and_clear();
+    if outcome.is_some() {
+        ui::exit_on_ctrl_c();
+    }
     if let Some(t) = ticker {
         t.abort();
     }

@@ -249,7 +249,10 @@ async fn run_live<W: std::io::Write + Send>(
         () = ui::interrupted() => None,
     };
     match finished {
-        Some(r) => Ended::Finished(r),
+        Some(r) => {
+            ui::exit_on_ctrl_c();
+            Ended::Finished(r)
+        }
         None => {
             live.clear();
             Ended::Interrupted(live.partial())

@@ -84,8 +84,9 @@ async fn measure(
         () = super::ui::interrupted() => None,
     };
     ticker.abort();
-    if outcome.is_none() {
-        say();
+    match outcome {
+        Some(_) => super::ui::exit_on_ctrl_c(),
+        None => say(),
     }
     outcome
 }

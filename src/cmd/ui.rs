@@ -156,6 +156,13 @@ pub async fn interrupted() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
+    exit_on_ctrl_c();
+}
+
+/// From now on Ctrl-C exits at once with 130. Once watched, SIGINT no longer kills the process
+/// by itself, so this is set up when a run is over (or was interrupted): a wrap-up that hangs
+/// can still be stopped.
+pub fn exit_on_ctrl_c() {
     tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(i32::from(crate::EXIT_INTERRUPTED));
