@@ -1,7 +1,10 @@
 //! The `gauntlet` binary as a newcomer and a CI job meet it: the main job's verdict, one-sentence
 //! explanations with exit code 2 for a bad flag, an unreachable URL and a non-A2A server, and
 //! the CI flags (`--fail-on`, `--json -`, `--version`, `--only`, `--expect`, `--shard` with
-//! `report merge`, the slowest-cases list) against real reference servers on 127.0.0.1:0.
+//! `report merge`, the slowest-cases list) against real reference servers on 127.0.0.1:0; and
+//! what a terminal sees (the progress bar and colours under a pseudo-terminal from `script`,
+//! none in a pipe), Ctrl-C (SIGINT sent with `kill` once the run has printed a result) and
+//! `serve --help`'s fault switches.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -984,6 +987,15 @@ fn a_terminal_gets_the_progress_bar_and_colour_unless_no_color() {
 /// Spawns `gauntlet args` with stdout piped, waits until it printed a line for which `ready`
 /// holds, sends it SIGINT, and returns its exit code and everything it printed.
 fn interrupt_after(args: &[&str], ready: impl Fn(&str) -> bool) -> (Option<i32>, String) {
+    interrupt_when(args, false, ready)
+}
+
+/// [`interrupt_after`], watching stderr instead of stdout when `on_stderr`.
+fn interrupt_when(
+    args: &[&str],
+    on_stderr: bool,
+    ready: impl Fn(&str) -> bool,
+) -> (Option<i32>, String) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
         .args(args)
@@ -991,7 +1003,12 @@ fn interrupt_after(args: &[&str], ready: impl Fn(&str) -> bool) -> (Option<i32>,
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawns");
-    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let watched: Box<dyn std::io::Read> = if on_stderr {
+        Box::new(child.stderr.take().expect("stderr"))
+    } else {
+        Box::new(child.stdout.take().expect("stdout"))
+    };
+    let mut lines = std::io::BufReader::new(watched).lines();
     let mut seen = String::new();
     for line in lines.by_ref() {
         let line = line.expect("utf-8");
@@ -1011,8 +1028,12 @@ fn interrupt_after(args: &[&str], ready: impl Fn(&str) -> bool) -> (Option<i32>,
         seen.push('\n');
     }
     let out = child.wait_with_output().expect("exits");
-    seen.push_str("stderr:\n");
-    seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    seen.push_str(if on_stderr { "stdout:\n" } else { "stderr:\n" });
+    seen.push_str(&String::from_utf8_lossy(if on_stderr {
+        &out.stdout
+    } else {
+        &out.stderr
+    }));
     (out.status.code(), seen)
 }
 
@@ -1107,6 +1128,22 @@ fn ctrl_c_stops_chaos_and_the_server_it_started() {
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the server under test was stopped: {seen}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_load_after_its_running_figures_with_exit_code_130() {
+    let started = std::time::Instant::now();
+    let (code, seen) = interrupt_when(
+        &["load", "--duration", "60s", "--concurrency", "2"],
+        true,
+        |l| l.starts_with("gauntlet load: SendMessage "),
+    );
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.contains("gauntlet load: interrupted"), "{seen}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped long before its 60 s phase ended: {seen}"
     );
 }
 
