@@ -9,7 +9,9 @@
 //!   moved to another verdict, or listed but now passes; `load`: no SendMessage succeeded;
 //! * 2 — usage error or unusable input, found before the run where possible: a bad flag, a
 //!   selection that selects nothing, an unwritable report path, an unreadable expectation file
-//!   or report; or an unusable target (unreachable, not an A2A server, answers 401).
+//!   or report; or an unusable target (unreachable, not an A2A server, answers 401);
+//! * 130 — interrupted (Ctrl-C, SIGINT): `check`/`chaos` printed and wrote the results so far
+//!   (the JSON report says `"interrupted": true`); `load` printed the phases so far.
 
 mod cmd;
 mod config;
@@ -28,6 +30,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_NOT_CONFORMANT: u8 = 1;
 /// Exit code: usage error or unusable target.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// `gauntlet --version`: the crate version, the spec it judges and the digest revision.
 static VERSION: LazyLock<String> = LazyLock::new(|| {

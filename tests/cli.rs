@@ -1,7 +1,10 @@
 //! The `gauntlet` binary as a newcomer and a CI job meet it: the main job's verdict, one-sentence
 //! explanations with exit code 2 for a bad flag, an unreachable URL and a non-A2A server, and
 //! the CI flags (`--fail-on`, `--json -`, `--version`, `--only`, `--expect`, `--shard` with
-//! `report merge`, the slowest-cases list) against real reference servers on 127.0.0.1:0.
+//! `report merge`, the slowest-cases list) against real reference servers on 127.0.0.1:0; and
+//! what a terminal sees (the progress bar and colours under a pseudo-terminal from `script`,
+//! none in a pipe), Ctrl-C (SIGINT sent with `kill` once the run has printed a result) and
+//! `serve --help`'s fault switches.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -867,6 +870,397 @@ fn report_diff_lists_new_and_fixed_deviations_and_report_html_puts_servers_side_
     let not_a_report = gauntlet(&["report", "diff", g, page.to_str().unwrap()]);
     assert_eq!(not_a_report.status.code(), Some(2));
     assert_eq!(stderr_lines(&not_a_report).len(), 1, "{not_a_report:?}");
+}
+
+/// Whether `word` appears right after an SGR colour escape (`ESC [ … m`) anywhere in `text`.
+fn painted(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = &text[..i];
+        before.ends_with('m')
+            && before.rfind('\x1b').is_some_and(|esc| {
+                let sgr = &before[esc..];
+                sgr.starts_with("\x1b[")
+                    && sgr[2..sgr.len() - 1]
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == ';')
+            })
+    })
+}
+
+#[test]
+fn color_always_paints_verdicts_and_never_or_a_pipe_does_not() {
+    let broken = Reference::start(Some(Fault::NoVersionCheck));
+    let url = broken.url();
+    let always = gauntlet(&["check", &url, "--only", "VER", "--color", "always"]);
+    assert_eq!(always.status.code(), Some(1), "{}", both(&always));
+    let text = stdout(&always);
+    assert!(painted(&text, "FAIL"), "FAIL is coloured:\n{text}");
+    assert!(painted(&text, "PASS"), "PASS is coloured:\n{text}");
+    assert!(
+        painted(&text, "NOT CONFORMANT:"),
+        "the verdict line: {text}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("gauntlet: ")),
+        "the last line stays plain: {text}"
+    );
+    let never = gauntlet(&["check", &url, "--only", "VER", "--color", "never"]);
+    let piped = gauntlet(&["check", &url, "--only", "VER"]);
+    let no_color = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["check", &url, "--only", "VER", "--color", "auto"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    for out in [&never, &piped, &no_color] {
+        assert_eq!(out.status.code(), Some(1), "{}", both(out));
+        assert!(stdout(out).contains("FAIL"), "{}", both(out));
+        assert!(
+            !stdout(out).contains('\x1b') && !String::from_utf8_lossy(&out.stderr).contains('\x1b'),
+            "no escapes without a terminal or with --color never:\n{}",
+            both(out)
+        );
+        // No progress bar either: stderr is not a terminal.
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("ETA"),
+            "{}",
+            both(out)
+        );
+    }
+    let chaos = gauntlet(&["chaos", "--only", "CHAOS-ID-001", "--color", "always"]);
+    assert!(painted(&stdout(&chaos), "PASS"), "{}", both(&chaos));
+}
+
+/// Runs `command` (a shell command line) under a pseudo-terminal with `script`, so stdout and
+/// stderr are a terminal; returns what the terminal showed. `None` without `script`.
+fn on_a_terminal(command: &str, no_color: bool) -> Option<String> {
+    let mut cmd = Command::new("script");
+    cmd.args(["-qfec", command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        // A terminal that can redraw, whatever the environment of the test run says.
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.output().ok()?;
+    assert!(out.status.success(), "{}", both(&out));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn a_terminal_gets_the_progress_bar_and_colour_unless_no_color() {
+    let bin = env!("CARGO_BIN_EXE_gauntlet");
+    let Some(tty) = on_a_terminal(&format!("{bin} check --only 'JRPC-00*'"), false) else {
+        eprintln!("no `script` on this machine: the terminal is not tested");
+        return;
+    };
+    assert!(tty.contains("ETA"), "a progress bar with an ETA:\n{tty}");
+    assert!(tty.contains("elapsed"), "{tty}");
+    assert!(painted(&tty, "PASS"), "auto colours a terminal:\n{tty}");
+    // Result lines still come in catalogue order, each whole, around the bar: what the
+    // terminal shows of a line is what follows its last carriage return and line erase.
+    let shown: Vec<&str> = tty
+        .lines()
+        .map(|l| {
+            l.rsplit('\r')
+                .next()
+                .unwrap_or(l)
+                .trim_start_matches("\x1b[2K")
+        })
+        .collect();
+    let results: Vec<&str> = shown
+        .iter()
+        .filter(|l| is_result_line(&l.replace("\x1b[32m", "").replace("\x1b[0m", "")))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.starts_with("JRPC-00"))
+        .collect();
+    let mut sorted = results.clone();
+    sorted.sort_unstable();
+    assert!(!results.is_empty() && results == sorted, "{results:?}");
+    let plain = on_a_terminal(&format!("{bin} check --only 'JRPC-00*'"), true).expect("script");
+    assert!(!painted(&plain, "PASS"), "NO_COLOR:\n{plain}");
+    assert!(plain.contains("PASS"), "{plain}");
+}
+
+/// Spawns `gauntlet args` with stdout piped, waits until it printed a line for which `ready`
+/// holds, sends it SIGINT, and returns its exit code and everything it printed.
+fn interrupt_after(args: &[&str], ready: impl Fn(&str) -> bool) -> (Option<i32>, String) {
+    interrupt_when(args, false, ready)
+}
+
+/// [`interrupt_after`], watching stderr instead of stdout when `on_stderr`.
+fn interrupt_when(
+    args: &[&str],
+    on_stderr: bool,
+    ready: impl Fn(&str) -> bool,
+) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let watched: Box<dyn std::io::Read> = if on_stderr {
+        Box::new(child.stderr.take().expect("stderr"))
+    } else {
+        Box::new(child.stdout.take().expect("stdout"))
+    };
+    let mut lines = std::io::BufReader::new(watched).lines();
+    let mut seen = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8");
+        seen.push_str(&line);
+        seen.push('\n');
+        if ready(&line) {
+            break;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    for line in lines {
+        seen.push_str(&line.expect("utf-8"));
+        seen.push('\n');
+    }
+    let out = child.wait_with_output().expect("exits");
+    seen.push_str(if on_stderr { "stdout:\n" } else { "stderr:\n" });
+    seen.push_str(&String::from_utf8_lossy(if on_stderr {
+        &out.stdout
+    } else {
+        &out.stderr
+    }));
+    (out.status.code(), seen)
+}
+
+fn is_result_line(line: &str) -> bool {
+    [
+        "PASS ",
+        "FAIL ",
+        "NON-STRICT ",
+        "INFORMATIONAL ",
+        "ERROR ",
+        "UNTESTED ",
+    ]
+    .iter()
+    .any(|v| line.starts_with(v))
+}
+
+#[test]
+fn ctrl_c_stops_check_with_the_results_so_far_and_exit_code_130() {
+    let dir = scratch("interrupt-check");
+    let json = dir.join("check.json");
+    let junit = dir.join("check.xml");
+    let (code, seen) = interrupt_after(
+        &[
+            "check",
+            "--json",
+            json.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        is_result_line,
+    );
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.contains("INTERRUPTED: "), "{seen}");
+    let last = seen.lines().take_while(|l| *l != "stderr:").last();
+    assert!(
+        last.is_some_and(|l| l.starts_with("gauntlet: ") && l.contains(" passed, ")),
+        "{seen}"
+    );
+    let report = read_json(&json);
+    assert_eq!(report["interrupted"], true, "{report}");
+    let done = names(&report).len();
+    let planned = report["planned"].as_u64().expect("planned") as usize;
+    assert!(done >= 1 && done < planned, "{done} of {planned}");
+    assert!(std::fs::read_to_string(&junit)
+        .expect("junit")
+        .contains("<testsuite"));
+    // A stopped run cannot stand for a whole one in a merged verdict.
+    let merged = gauntlet(&["report", "merge", json.to_str().unwrap()]);
+    assert_eq!(merged.status.code(), Some(2), "{}", both(&merged));
+    let err = stderr_lines(&merged);
+    assert!(
+        err.len() == 1 && err[0].contains("interrupted run"),
+        "{}",
+        both(&merged)
+    );
+}
+
+#[test]
+fn ctrl_c_stops_chaos_and_the_server_it_started() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let sut = format!(
+        "{} serve --addr 127.0.0.1:{port} --allow-private-webhooks",
+        env!("CARGO_BIN_EXE_gauntlet")
+    );
+    let dir = scratch("interrupt-chaos");
+    let json = dir.join("chaos.json");
+    // NET-001 is quick; MAL-005 (3 s of slowloris) is still running when the signal comes.
+    let (code, seen) = interrupt_after(
+        &[
+            "chaos",
+            &url,
+            "--sut-cmd",
+            &sut,
+            "--only",
+            "CHAOS-NET-001",
+            "--only",
+            "CHAOS-MAL-005",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        is_result_line,
+    );
+    assert_eq!(code, Some(130), "{seen}");
+    let report = read_json(&json);
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(names(&report), ["CHAOS-NET-001"], "{seen}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the server under test was stopped: {seen}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_load_after_its_running_figures_with_exit_code_130() {
+    let started = std::time::Instant::now();
+    let (code, seen) = interrupt_when(
+        &["load", "--duration", "60s", "--concurrency", "2"],
+        true,
+        |l| l.starts_with("gauntlet load: SendMessage "),
+    );
+    assert_eq!(code, Some(130), "{seen}");
+    assert!(seen.contains("gauntlet load: interrupted"), "{seen}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "stopped long before its 60 s phase ended: {seen}"
+    );
+}
+
+#[test]
+fn serve_help_lists_every_fault_switch_under_its_own_heading() {
+    let out = gauntlet(&["serve", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let section = text
+        .split_once("Fault switches")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no fault heading:\n{text}"));
+    assert!(section.contains("--fault <NAME>"), "{text}");
+    for f in Fault::ALL {
+        let line = section
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("- {}:", f.name())))
+            .unwrap_or_else(|| panic!("{} is not listed:\n{text}", f.name()));
+        assert!(
+            line.split_once(':')
+                .is_some_and(|(_, h)| h.trim().len() > 5),
+            "{} has no description: {line}",
+            f.name()
+        );
+    }
+    let bad = gauntlet(&["serve", "--fault", "no-such-fault"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", both(&bad));
+}
+
+#[test]
+fn load_prints_each_phase_s_running_figures_every_second() {
+    let out = gauntlet(&[
+        "load",
+        "--duration",
+        "1500ms",
+        "--concurrency",
+        "2",
+        "--streams",
+        "1",
+        "--events",
+        "20",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let send = err
+        .lines()
+        .find(|l| l.starts_with("gauntlet load: SendMessage 1."))
+        .unwrap_or_else(|| panic!("no running SendMessage figures:\n{err}"));
+    let ok: u64 = send
+        .split(": ")
+        .nth(2)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{send}"));
+    assert!(
+        ok > 0 && send.contains(" req/s, p50 ") && send.ends_with(" ms"),
+        "{send}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("gauntlet load: Streaming 1.") && l.contains(" events/s")),
+        "{err}"
+    );
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err}");
+    assert!(
+        stdout(&out).contains("SendMessage   2 workers"),
+        "{}",
+        both(&out)
+    );
+}
+
+#[test]
+fn a_short_soak_reports_readable_durations_and_readings() {
+    let dir = scratch("soak-text");
+    let json = dir.join("soak.json");
+    let out = gauntlet(&[
+        "chaos",
+        "--only",
+        "CHAOS-ID-001",
+        "--soak",
+        "1ms",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    let runner = text
+        .lines()
+        .find(|l| l.contains("CHAOS-SOAK-RUNNER"))
+        .unwrap_or_else(|| panic!("{}", both(&out)));
+    let rounds = runner
+        .split(" rounds in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{runner}"));
+    let secs = rounds.split(';').next().unwrap_or_default();
+    assert!(
+        secs.ends_with(" s") && secs.trim_end_matches(" s").parse::<f64>().is_ok(),
+        "a duration in seconds, not Rust's debug form: {runner}"
+    );
+    let report = read_json(&json);
+    let soak_rows: Vec<String> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| {
+            r["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("CHAOS-SOAK-"))
+        })
+        .map(|r| r["summary"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(soak_rows.len(), 2, "{report}");
+    assert!(soak_rows[1].contains("fds "), "{soak_rows:?}");
+    for s in &soak_rows {
+        for debug in ["Some(", "None", "ms,", "µs", "[", "]"] {
+            assert!(!s.contains(debug), "`{debug}` in `{s}`");
+        }
+    }
 }
 
 #[path = "cli/action.rs"]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gauntlet_conformance::case::{Level, Outcome, Verdict};
+use gauntlet_conformance::report::human::seconds;
 use gauntlet_conformance::report::CaseResult;
 use tokio::time::Instant;
 
@@ -130,9 +131,9 @@ pub async fn soak(
     let min = factors.iter().copied().fold(f64::INFINITY, f64::min);
     let max = factors.iter().copied().fold(0.0, f64::max);
     let runner = Outcome::info(format!(
-        "{rounds} rounds in {:?}; deadline factor {min:.2}..{max:.2}; {slow_rounds} rounds \
+        "{rounds} rounds in {}; deadline factor {min:.2}..{max:.2}; {slow_rounds} rounds \
          skipped because the runner was too slow to judge timing",
-        t0.elapsed()
+        seconds(t0.elapsed())
     ));
     let runner = if slow_rounds == rounds {
         Outcome::error(format!(
@@ -155,6 +156,18 @@ pub async fn soak(
     out
 }
 
+/// Readings for people: `20, 21, 21`, or `none`.
+fn readings_text<T: std::fmt::Display>(values: &[T]) -> String {
+    if values.is_empty() {
+        return "none".to_owned();
+    }
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Judges fd and RSS readings taken after each round: growth from the second round's reading
 /// (the first warms up caches and pools) to the last one.
 fn resource_outcome(readings: &[(Option<usize>, Option<u64>)], pid: Option<u32>) -> Outcome {
@@ -165,7 +178,9 @@ fn resource_outcome(readings: &[(Option<usize>, Option<u64>)], pid: Option<u32>)
     let rss: Vec<u64> = readings.iter().filter_map(|r| r.1).collect();
     if fds.len() < 3 || rss.len() < 3 {
         return Outcome::info(format!(
-            "pid {pid}: fds {fds:?}, RSS KiB {rss:?} (fewer than 3 rounds: no trend)"
+            "pid {pid}: fds {}, RSS {} KiB (fewer than 3 rounds: no trend)",
+            readings_text(&fds),
+            readings_text(&rss)
         ));
     }
     let fd_growth = fds[fds.len() - 1] as i64 - fds[1] as i64;
@@ -203,6 +218,11 @@ mod tests {
         assert_eq!(
             resource_outcome(&flat, None).verdict,
             Verdict::NotApplicable
+        );
+        let short = resource_outcome(&[(Some(20), Some(10_000)), (None, None)], Some(1));
+        assert_eq!(
+            short.summary,
+            "pid 1: fds 20, RSS 10000 KiB (fewer than 3 rounds: no trend)"
         );
     }
 }

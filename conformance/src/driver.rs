@@ -200,7 +200,8 @@ pub async fn start(ctx: &Ctx, text: &str, message_extra: Value) -> Result<Hung, 
         Ok(a) => a,
         Err(ProbeError::Timeout(d)) => {
             return Err(Outcome::error(format!(
-                "SendMessage `{text}` with returnImmediately: true got no answer within {d:?}; the server seems to wait for the task (see SEND-003), so no running task can be set up"
+                "SendMessage `{text}` with returnImmediately: true got no answer within {}; the server seems to wait for the task (see SEND-003), so no running task can be set up",
+                crate::report::human::seconds(d)
             )))
         }
         Err(e) => return Err(harness("SendMessage", e)),

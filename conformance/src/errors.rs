@@ -17,7 +17,7 @@ pub enum ProbeError {
         reason: String,
     },
     /// The deadline passed before the answer was complete.
-    #[error("no answer within {0:?}")]
+    #[error("no answer within {}", crate::report::human::seconds(*.0))]
     Timeout(Duration),
     /// The connection broke or the HTTP framing was invalid.
     #[error("HTTP error: {0}")]

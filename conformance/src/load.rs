@@ -19,6 +19,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -1205,6 +1207,8 @@ pub struct LoadConfig {
     pub request_timeout: Duration,
     /// Deadline for one whole stream.
     pub stream_timeout: Duration,
+    /// The running figures of the phase under way, for a live display.
+    pub live: Live,
 }
 
 impl Default for LoadConfig {
@@ -1217,7 +1221,135 @@ impl Default for LoadConfig {
             events: 1000,
             request_timeout: Duration::from_secs(5),
             stream_timeout: Duration::from_secs(60),
+            live: Live::default(),
         }
+    }
+}
+
+/// A load phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Closed-loop SendMessage.
+    Send,
+    /// Concurrent `stream N 0` streams.
+    Stream,
+}
+
+impl Phase {
+    /// Its name in the summary table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Send => "SendMessage",
+            Phase::Stream => "Streaming",
+        }
+    }
+}
+
+/// The running figures of the phase under way, shared by its workers and a display
+/// (`gauntlet load` prints [`Live::figures`] every second). Errors and events are atomics;
+/// each worker records latencies into its own histogram behind its own mutex, which only the
+/// (once a second) reader ever contends, so the generator's ceiling does not move.
+#[derive(Debug, Clone, Default)]
+pub struct Live(Arc<LiveState>);
+
+#[derive(Debug, Default)]
+struct LiveState {
+    phase: Mutex<Option<(Phase, Instant)>>,
+    errors: AtomicU64,
+    events: AtomicU64,
+    workers: Mutex<Vec<Arc<Mutex<Histogram>>>>,
+}
+
+/// What a phase has done so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveFigures {
+    /// The phase.
+    pub phase: Phase,
+    /// Since it began.
+    pub elapsed: Duration,
+    /// Successful requests (SendMessage) or drained streams.
+    pub ok: u64,
+    /// Failed ones.
+    pub errors: u64,
+    /// Stream events received (streaming phase).
+    pub events: u64,
+    /// Median latency (SendMessage) or stream time so far.
+    pub p50: Option<Duration>,
+}
+
+impl LiveFigures {
+    /// One line: `SendMessage 2.0 s: 8123 ok, 0 errors, 4061 req/s, p50 3.9 ms`.
+    pub fn line(&self) -> String {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let p50 = self.p50.map_or_else(
+            || "p50 -".to_owned(),
+            |d| format!("p50 {:.1} ms", d.as_secs_f64() * 1000.0),
+        );
+        match self.phase {
+            Phase::Send => format!(
+                "{} {:.1} s: {} ok, {} errors, {:.0} req/s, {p50}",
+                self.phase.name(),
+                self.elapsed.as_secs_f64(),
+                self.ok,
+                self.errors,
+                self.ok as f64 / secs
+            ),
+            Phase::Stream => format!(
+                "{} {:.1} s: {} drained, {} errors, {} events, {:.0} events/s, {p50}",
+                self.phase.name(),
+                self.elapsed.as_secs_f64(),
+                self.ok,
+                self.errors,
+                self.events,
+                self.events as f64 / secs
+            ),
+        }
+    }
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Live {
+    /// Starts `phase` from zero.
+    fn begin(&self, phase: Phase) {
+        locked(&self.0.workers).clear();
+        self.0.errors.store(0, Ordering::Relaxed);
+        self.0.events.store(0, Ordering::Relaxed);
+        *locked(&self.0.phase) = Some((phase, Instant::now()));
+    }
+
+    /// A new worker's latency histogram, read by [`Live::figures`].
+    fn worker(&self) -> Arc<Mutex<Histogram>> {
+        let h = Arc::new(Mutex::new(Histogram::default()));
+        locked(&self.0.workers).push(h.clone());
+        h
+    }
+
+    fn error(&self) {
+        self.0.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn events(&self, n: u64) {
+        self.0.events.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The figures of the phase under way; `None` before the first phase begins.
+    pub fn figures(&self) -> Option<LiveFigures> {
+        let (phase, since) = (*locked(&self.0.phase))?;
+        let mut all = Histogram::default();
+        for w in locked(&self.0.workers).iter() {
+            all.merge(&locked(w));
+        }
+        Some(LiveFigures {
+            phase,
+            elapsed: since.elapsed(),
+            ok: all.count(),
+            errors: self.0.errors.load(Ordering::Relaxed),
+            events: self.0.events.load(Ordering::Relaxed),
+            p50: (all.count() > 0).then(|| Duration::from_nanos(all.quantile(0.5))),
+        })
     }
 }
 
@@ -1457,28 +1589,34 @@ pub async fn run_send(target: &Target, config: &LoadConfig) -> SendReport {
     let start = Instant::now();
     let end = start + config.duration;
     let mut set = JoinSet::new();
+    config.live.begin(Phase::Send);
     for w in 0..config.concurrency.max(1) {
         let target = target.clone();
         let binding = config.binding;
         let timeout = config.request_timeout;
+        let live = config.live.clone();
         set.spawn(async move {
-            let mut hist = Histogram::default();
+            let hist = live.worker();
             let mut errors = 0u64;
             let mut first_error = None;
             let mut req =
                 send_message(&target, binding, "echo load", false).with_counter((w as u64) << 40);
             let mut conn = match Conn::connect(target.addr, timeout).await {
                 Ok(c) => c,
-                Err(e) => return (hist, 1, Some(e.to_string())),
+                Err(e) => {
+                    live.error();
+                    return (Histogram::default(), 1, Some(e.to_string()));
+                }
             };
             while Instant::now() < end {
                 let t0 = Instant::now();
                 match conn.request(req.next_request()).await {
                     Ok((head, body)) if send_ok(binding, &head, body) => {
-                        hist.record_duration(t0.elapsed());
+                        locked(&hist).record_duration(t0.elapsed());
                     }
                     Ok((head, body)) => {
                         errors += 1;
+                        live.error();
                         first_error.get_or_insert_with(|| {
                             format!(
                                 "HTTP {}: {}",
@@ -1489,6 +1627,7 @@ pub async fn run_send(target: &Target, config: &LoadConfig) -> SendReport {
                     }
                     Err(e) => {
                         errors += 1;
+                        live.error();
                         first_error.get_or_insert_with(|| e.to_string());
                         if matches!(e, ProbeError::Connect { .. }) {
                             break;
@@ -1496,6 +1635,7 @@ pub async fn run_send(target: &Target, config: &LoadConfig) -> SendReport {
                     }
                 }
             }
+            let hist = locked(&hist).clone();
             (hist, errors, first_error)
         });
     }
@@ -1535,20 +1675,25 @@ pub async fn run_streams(target: &Target, config: &LoadConfig) -> StreamReport {
     // task + WORKING + N chunks + COMPLETED.
     let expected = u64::from(config.events) + 3;
     let mut set = JoinSet::new();
+    config.live.begin(Phase::Stream);
     for w in 0..config.streams.max(1) {
         let target = target.clone();
         let binding = config.binding;
         let text = format!("stream {} 0", config.events);
         let request_timeout = config.request_timeout;
         let stream_timeout = config.stream_timeout;
+        let live = config.live.clone();
         set.spawn(async move {
-            let mut hist = Histogram::default();
+            let hist = live.worker();
             let (mut events, mut bytes, mut errors) = (0u64, 0u64, 0u64);
             let mut first_error = None;
             let mut req = stream_message(&target, binding, &text).with_counter((w as u64) << 40);
             let mut conn = match Conn::connect(target.addr, request_timeout).await {
                 Ok(c) => c,
-                Err(e) => return (hist, 0, 0, 1, Some(e.to_string())),
+                Err(e) => {
+                    live.error();
+                    return (Histogram::default(), 0, 0, 1, Some(e.to_string()));
+                }
             };
             while Instant::now() < end {
                 let t0 = Instant::now();
@@ -1556,10 +1701,12 @@ pub async fn run_streams(target: &Target, config: &LoadConfig) -> StreamReport {
                     Ok(o) => {
                         events += o.events;
                         bytes += o.bytes;
+                        live.events(o.events);
                         if o.head.status == 200 && o.head.event_stream && o.events >= expected {
-                            hist.record_duration(t0.elapsed());
+                            locked(&hist).record_duration(t0.elapsed());
                         } else {
                             errors += 1;
+                            live.error();
                             first_error.get_or_insert_with(|| {
                                 format!(
                                     "HTTP {} ({}), {} events where {} were expected",
@@ -1577,6 +1724,7 @@ pub async fn run_streams(target: &Target, config: &LoadConfig) -> StreamReport {
                     }
                     Err(e) => {
                         errors += 1;
+                        live.error();
                         first_error.get_or_insert_with(|| e.to_string());
                         if matches!(e, ProbeError::Connect { .. }) {
                             break;
@@ -1584,6 +1732,7 @@ pub async fn run_streams(target: &Target, config: &LoadConfig) -> StreamReport {
                     }
                 }
             }
+            let hist = locked(&hist).clone();
             (hist, events, bytes, errors, first_error)
         });
     }

@@ -648,16 +648,27 @@ pub async fn run_plan(
             })
         })
         .collect();
-    let report = RunReport {
+    let report = report_of(&target, started_wall, started.elapsed(), results);
+    reporter.on_event(&RunEvent::Finished { report: &report });
+    report
+}
+
+/// The report of a run against `target` that started at `started_at` and took `duration`:
+/// the whole run's, or (Ctrl-C) that of the results reported before it was stopped.
+pub fn report_of(
+    target: &Target,
+    started_at: SystemTime,
+    duration: Duration,
+    results: Vec<CaseResult>,
+) -> RunReport {
+    RunReport {
         target: target.base_url.clone(),
         card: Some(target.card.clone()),
         suite_version: env!("CARGO_PKG_VERSION").to_owned(),
-        started_at: rfc3339(started_wall),
-        duration: started.elapsed(),
+        started_at: rfc3339(started_at),
+        duration,
         results,
-    };
-    reporter.on_event(&RunEvent::Finished { report: &report });
-    report
+    }
 }
 
 /// Cases that wait on an agent, a stream or a webhook usually take longest.

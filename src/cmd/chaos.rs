@@ -12,8 +12,9 @@ use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
 use gauntlet_conformance::report::human::{self, Style};
 
+use super::ui::{self, ColorChoice, Stream};
 use crate::lifecycle::{EmbeddedReference, ExternalCommand};
-use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_INTERRUPTED, EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
 /// Arguments of `gauntlet chaos`.
 #[derive(clap::Args, Debug)]
@@ -51,6 +52,9 @@ pub struct Args {
     /// Read settings from this file instead of ./gauntlet.toml (flags override it).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Colour verdicts: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 impl Args {
@@ -183,13 +187,25 @@ pub async fn run(mut args: Args) -> u8 {
             (Some(_), None) => (None, Settings::default()),
         };
     let url = match (&lifecycle, &args.url) {
-        (Some(lc), _) => match lc.start().await {
-            Ok(url) => url,
-            Err(e) => {
-                eprintln!("gauntlet: cannot start the server under test: {e}");
-                return EXIT_USAGE;
+        (Some(lc), _) => {
+            let started = tokio::select! {
+                r = lc.start() => Some(r),
+                () = ui::interrupted() => None,
+            };
+            match started {
+                Some(Ok(url)) => url,
+                Some(Err(e)) => {
+                    eprintln!("gauntlet: cannot start the server under test: {e}");
+                    return EXIT_USAGE;
+                }
+                None => {
+                    // A command half started is killed when its start is dropped.
+                    let _ = lc.stop().await;
+                    eprintln!("gauntlet: interrupted before the run started");
+                    return EXIT_INTERRUPTED;
+                }
             }
-        },
+        }
         (None, Some(url)) => url.clone(),
         (None, None) => return EXIT_USAGE,
     };
@@ -201,33 +217,87 @@ pub async fn run(mut args: Args) -> u8 {
         settings,
     };
     // With `--json -` stdout carries only the JSON report; the human report goes to stderr.
-    let to_stderr = args.reports.json_to_stdout();
-    let say = |text: &str| {
-        if to_stderr {
-            eprint!("{text}");
-        } else {
-            super::emit(text);
-        }
+    let stream = if args.reports.json_to_stdout() {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
     };
-    let outcome = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
-        say(&format!("{}\n", human::result_line(r, Style::default())));
-    })
-    .await;
+    let say = |text: &str| match stream {
+        Stream::Stderr => eprint!("{text}"),
+        Stream::Stdout => super::emit(text),
+    };
+    let style = Style {
+        slowest_after: Duration::from_secs_f64(args.slowest_after),
+        color: ui::color(args.color, stream),
+        ..Style::default()
+    };
+    // The bar counts scenarios, or a soak's seconds (its results come at the end).
+    let planned = gauntlet_chaos::runner::select(&args.only).len();
+    let bar = ui::bar(soak.map_or(planned as u64, |d| d.as_secs().max(1)));
+    let ticker = soak.map(|d| {
+        let bar = bar.clone();
+        tokio::spawn(async move {
+            let t0 = tokio::time::Instant::now();
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            while t0.elapsed() < d {
+                every.tick().await;
+                bar.set_position(t0.elapsed().as_secs().min(d.as_secs()));
+            }
+        })
+    });
+    let started = (std::time::SystemTime::now(), std::time::Instant::now());
+    let mut done: Vec<gauntlet_conformance::report::CaseResult> = Vec::new();
+    let outcome = tokio::select! {
+        r = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
+            bar.suspend(|| say(&format!("{}\n", human::result_line(r, style))));
+            bar.set_message(r.name());
+            if soak.is_none() {
+                bar.inc(1);
+            }
+            done.push(r.clone());
+        }) => Some(r),
+        () = ui::interrupted() => None,
+    };
+    bar.finish_and_clear();
+    if outcome.is_some() {
+        ui::exit_on_ctrl_c();
+    }
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    // The server under test is stopped however the run ended.
     if let Some(lc) = &lifecycle {
         if let Err(e) = lc.stop().await {
             eprintln!("gauntlet: stopping the server under test: {e}");
         }
     }
+    let Some(outcome) = outcome else {
+        let report = gauntlet_conformance::report::RunReport {
+            target: url.clone(),
+            card: None,
+            suite_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: gauntlet_conformance::runner::rfc3339(started.0),
+            duration: started.1.elapsed(),
+            results: done,
+        };
+        let planned = if soak.is_some() {
+            report.results.len()
+        } else {
+            planned
+        };
+        say(&human::render_interrupted(&report, style, planned));
+        if let Err(msg) = ui::write_interrupted(&args.reports, &report, None, planned) {
+            eprintln!("gauntlet: {msg}");
+        }
+        ui::say_interrupted(&args.reports);
+        return EXIT_INTERRUPTED;
+    };
     let report = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gauntlet: {}", readable(&e));
             return EXIT_USAGE;
         }
-    };
-    let style = Style {
-        slowest_after: Duration::from_secs_f64(args.slowest_after),
-        ..Style::default()
     };
     let judgement = gate.judge(&report);
     say(&human::render_judged(&report, style, &judgement));

@@ -9,12 +9,13 @@ use gauntlet_conformance::cases::catalogue;
 use gauntlet_conformance::context::Unmet;
 use gauntlet_conformance::errors::RunError;
 use gauntlet_conformance::report::gate::Gate;
-use gauntlet_conformance::report::human::{HumanReporter, Style};
+use gauntlet_conformance::report::human::{self, HumanReporter, Style};
 use gauntlet_conformance::runner::{self, RunOptions, Shard};
 use serde_json::json;
 
+use super::ui::{self, ColorChoice, Live, Stream};
 use super::LevelArg;
-use crate::{EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_INTERRUPTED, EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
 /// Which bindings to run.
 #[derive(
@@ -71,6 +72,9 @@ pub struct Args {
     /// Read settings from this file instead of ./gauntlet.toml (flags override it).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Colour verdicts: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 impl Args {
@@ -169,25 +173,46 @@ async fn check(url: &str, args: &Args, opts: &RunOptions, gate: Gate) -> u8 {
     if args.list {
         return list(url, &cases, opts, args.reports.json_to_stdout()).await;
     }
+    // With `--json -` stdout carries only the JSON report.
+    let stream = if args.reports.json_to_stdout() {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    };
     let style = Style {
         slowest_after: std::time::Duration::from_secs_f64(args.slowest_after),
+        color: ui::color(args.color, stream),
         ..Style::default()
     };
-    // With `--json -` stdout carries only the JSON report.
-    let result = if args.reports.json_to_stdout() {
-        let mut reporter = HumanReporter::stderr()
-            .with_style(style)
-            .with_gate(gate.clone());
-        runner::run(url, &cases, opts, &mut reporter).await
-    } else {
-        let mut reporter = HumanReporter::stdout()
-            .with_style(style)
-            .with_gate(gate.clone());
-        runner::run(url, &cases, opts, &mut reporter).await
+    let result = match stream {
+        Stream::Stderr => {
+            let reporter = HumanReporter::stderr().with_style(style);
+            run_live(url, &cases, opts, gate.clone(), reporter).await
+        }
+        Stream::Stdout => {
+            let reporter = HumanReporter::stdout().with_style(style);
+            run_live(url, &cases, opts, gate.clone(), reporter).await
+        }
     };
     let report = match result {
-        Ok(r) => r,
-        Err(e) => return usage(&e),
+        Ended::Finished(Ok(r)) => r,
+        Ended::Finished(Err(e)) => return usage(&e),
+        Ended::Interrupted(partial) => {
+            let Some((report, planned)) = partial else {
+                eprintln!("gauntlet: interrupted before the run started");
+                return EXIT_INTERRUPTED;
+            };
+            let text = human::render_interrupted(&report, style, planned);
+            match stream {
+                Stream::Stderr => eprint!("{text}"),
+                Stream::Stdout => super::emit(&text),
+            }
+            if let Err(msg) = ui::write_interrupted(&args.reports, &report, opts.shard, planned) {
+                eprintln!("gauntlet: {msg}");
+            }
+            ui::say_interrupted(&args.reports);
+            return EXIT_INTERRUPTED;
+        }
     };
     if let Err(msg) = args
         .reports
@@ -201,6 +226,37 @@ async fn check(url: &str, args: &Args, opts: &RunOptions, gate: Gate) -> u8 {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
+    }
+}
+
+/// How a run ended: by itself, or by Ctrl-C with what had finished (see [`Live::partial`]).
+enum Ended {
+    Finished(Result<gauntlet_conformance::report::RunReport, RunError>),
+    Interrupted(Option<(gauntlet_conformance::report::RunReport, usize)>),
+}
+
+/// Runs the catalogue with the progress bar around `reporter`, until it ends or Ctrl-C.
+async fn run_live<W: std::io::Write + Send>(
+    url: &str,
+    cases: &[gauntlet_conformance::case::Case],
+    opts: &RunOptions,
+    gate: Gate,
+    reporter: HumanReporter<W>,
+) -> Ended {
+    let mut live = Live::new(reporter.with_gate(gate));
+    let finished = tokio::select! {
+        r = runner::run(url, cases, opts, &mut live) => Some(r),
+        () = ui::interrupted() => None,
+    };
+    match finished {
+        Some(r) => {
+            ui::exit_on_ctrl_c();
+            Ended::Finished(r)
+        }
+        None => {
+            live.clear();
+            Ended::Interrupted(live.partial())
+        }
     }
 }
 

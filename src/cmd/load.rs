@@ -2,12 +2,15 @@
 //!
 //! The generator itself lives in [`gauntlet_conformance::load`]; this module parses flags, starts
 //! the embedded reference (no URL) or the bare hyper baseline (`--bare`), and prints the summary
-//! table or writes `--json`.
+//! table or writes `--json`. While a phase runs, its figures so far are printed to stderr every
+//! second; Ctrl-C stops the run (exit code 130) after printing them once more.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use gauntlet_conformance::load::{self, BareServer, Binding, LoadConfig};
+
+use super::ui::ColorChoice;
 
 /// Arguments of `gauntlet load`.
 #[derive(clap::Args, Debug)]
@@ -40,6 +43,52 @@ pub struct Args {
     /// Load the in-process bare hyper server (canned answers) to show the generator's ceiling.
     #[arg(long, conflicts_with = "url")]
     pub bare: bool,
+    /// Colour the running figures: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// How often the running figures of a phase are printed.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// Runs the load against `url`, printing the figures so far every [`EVERY`]; `None` on Ctrl-C.
+async fn measure(
+    url: &str,
+    config: &LoadConfig,
+    color: bool,
+) -> Option<Result<load::LoadReport, gauntlet_conformance::errors::ProbeError>> {
+    let live = config.live.clone();
+    let say = move || {
+        if let Some(f) = live.figures() {
+            let line = f.line();
+            if color && f.errors > 0 {
+                let red = anstyle::AnsiColor::Red.on_default().bold();
+                eprintln!("gauntlet load: {red}{line}{red:#}");
+            } else {
+                eprintln!("gauntlet load: {line}");
+            }
+        }
+    };
+    let ticker = {
+        let say = say.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+            loop {
+                every.tick().await;
+                say();
+            }
+        })
+    };
+    let outcome = tokio::select! {
+        r = load::run(url, config) => Some(r),
+        () = super::ui::interrupted() => None,
+    };
+    ticker.abort();
+    match outcome {
+        Some(_) => super::ui::exit_on_ctrl_c(),
+        None => say(),
+    }
+    outcome
 }
 
 /// Runs the subcommand; returns the process exit code.
@@ -58,7 +107,9 @@ pub async fn run(args: Args) -> u8 {
         events: args.events,
         request_timeout: args.timeout,
         stream_timeout: (args.timeout * 12).max(Duration::from_secs(60)),
+        live: load::Live::default(),
     };
+    let color = super::ui::color(args.color, super::ui::Stream::Stderr);
     let local: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let result = if args.bare {
         let server = match BareServer::bind(local).await {
@@ -68,14 +119,16 @@ pub async fn run(args: Args) -> u8 {
                 return crate::EXIT_USAGE;
             }
         };
-        let r = load::run(&server.base_url(), &config).await;
+        let r = measure(&server.base_url(), &config, color).await;
         server.shutdown().await;
-        r.map(|mut r| {
-            r.target = format!("bare hyper baseline at {}", r.target);
-            r
+        r.map(|r| {
+            r.map(|mut r| {
+                r.target = format!("bare hyper baseline at {}", r.target);
+                r
+            })
         })
     } else if let Some(url) = &args.url {
-        load::run(url, &config).await
+        measure(url, &config, color).await
     } else {
         let server = match gauntlet_reference::Server::builder().bind(local).await {
             Ok(s) => s,
@@ -84,12 +137,18 @@ pub async fn run(args: Args) -> u8 {
                 return crate::EXIT_USAGE;
             }
         };
-        let r = load::run(&server.base_url(), &config).await;
+        let r = measure(&server.base_url(), &config, color).await;
         server.shutdown().await;
-        r.map(|mut r| {
-            r.target = format!("embedded reference at {}", r.target);
-            r
+        r.map(|r| {
+            r.map(|mut r| {
+                r.target = format!("embedded reference at {}", r.target);
+                r
+            })
         })
+    };
+    let Some(result) = result else {
+        eprintln!("gauntlet load: interrupted");
+        return crate::EXIT_INTERRUPTED;
     };
     let report = match result {
         Ok(r) => r,

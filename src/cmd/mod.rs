@@ -9,6 +9,7 @@ pub mod list;
 pub mod load;
 pub mod report;
 pub mod serve;
+pub mod ui;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

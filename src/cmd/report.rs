@@ -161,7 +161,14 @@ fn run_merge(args: MergeArgs) -> u8 {
                     .map_err(|e| format!("{} is not JSON: {e}", path.display()))
             });
         match doc {
-            Ok(d) => docs.push((path.display().to_string(), d)),
+            Ok(d) => {
+                // A stopped shard would silently leave its runs out of the verdict.
+                let name = path.display().to_string();
+                if let Some(msg) = super::ui::refuse_interrupted(&name, &d) {
+                    return fail(msg);
+                }
+                docs.push((name, d));
+            }
             Err(msg) => return fail(msg),
         }
     }

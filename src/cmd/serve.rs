@@ -1,4 +1,6 @@
-//! `gauntlet serve`: run the reference A2A server until Ctrl-C or SIGTERM.
+//! `gauntlet serve`: run the reference A2A server until Ctrl-C or SIGTERM. Its `--help` lists
+//! the fault switches under their own heading, each fault with its doc comment, read from the
+//! `Fault` enum's source so the list cannot fall behind it.
 
 use std::net::SocketAddr;
 
@@ -41,9 +43,83 @@ pub struct Args {
     /// Open connections beyond which new ones get an immediate 503.
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
-    /// Inject a deliberate bug (for testing the suite).
-    #[arg(long, value_name = "NAME", hide = true)]
+    /// Inject a deliberate bug, to prove that the suite catches it (each names the checklist
+    /// group that must).
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Fault switches (a deliberately broken server, for testing the suite)",
+        value_parser = fault_parser()
+    )]
     pub fault: Option<Fault>,
+}
+
+/// The source of the `Fault` enum: its doc comments are the faults' help.
+const FAULT_SOURCE: &str = include_str!("../../reference/src/config.rs");
+
+/// `LowercaseEnum` → `lowercase-enum`, `Legacy03Method` → `legacy-03-method`: the names of
+/// [`Fault::name`].
+fn kebab(ident: &str) -> String {
+    let mut out = String::new();
+    let mut prev: Option<char> = None;
+    for c in ident.chars() {
+        let boundary = match prev {
+            None => false,
+            Some(p) => {
+                c.is_ascii_uppercase()
+                    || (c.is_ascii_digit() && !p.is_ascii_digit())
+                    || (c.is_ascii_alphabetic() && p.is_ascii_digit())
+            }
+        };
+        if boundary {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+        prev = Some(c);
+    }
+    out
+}
+
+/// Each fault's name with its doc comment (joined into one line), in declaration order.
+pub fn fault_docs() -> Vec<(String, String)> {
+    let Some(start) = FAULT_SOURCE.find("pub enum Fault {") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut doc: Vec<&str> = Vec::new();
+    for line in FAULT_SOURCE[start..].lines().skip(1) {
+        let line = line.trim();
+        if line == "}" {
+            break;
+        }
+        if let Some(text) = line.strip_prefix("///") {
+            doc.push(text.trim());
+        } else if let Some(ident) = line.strip_suffix(',') {
+            if ident.chars().all(|c| c.is_ascii_alphanumeric()) && !ident.is_empty() {
+                out.push((kebab(ident), doc.join(" ")));
+            }
+            doc.clear();
+        }
+    }
+    out
+}
+
+/// `--fault`: one of [`Fault::ALL`] by name, each listed in `--help` with its doc comment.
+fn fault_parser() -> impl clap::builder::TypedValueParser<Value = Fault> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+    let docs = fault_docs();
+    let values = Fault::ALL.iter().map(|f| {
+        let help = docs
+            .iter()
+            .find(|(name, _)| name == f.name())
+            .map(|(_, doc)| doc.clone())
+            .unwrap_or_default();
+        PossibleValue::new(f.name()).help(help)
+    });
+    PossibleValuesParser::new(values).map(|name: String| {
+        // The parser admits only the names of `Fault::ALL`.
+        name.parse::<Fault>().unwrap_or(Fault::ALL[0])
+    })
 }
 
 /// Runs the subcommand; returns the process exit code.
@@ -120,5 +196,27 @@ async fn wait_for_signal() {
     if let Err(e) = tokio::signal::ctrl_c().await {
         tracing::warn!(error = %e, "cannot watch Ctrl-C");
         std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_has_its_doc_comment_as_help() {
+        let docs = fault_docs();
+        for f in Fault::ALL {
+            let doc = docs.iter().find(|(n, _)| n == f.name());
+            assert!(
+                doc.is_some_and(|(_, d)| !d.is_empty()),
+                "{} has no doc comment in reference/src/config.rs",
+                f.name()
+            );
+        }
+        assert_eq!(
+            kebab("Legacy03MethodInternalError"),
+            "legacy-03-method-internal-error"
+        );
     }
 }

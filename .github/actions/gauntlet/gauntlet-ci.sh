@@ -72,7 +72,8 @@ done
     --html "$OUT/check.html" "${ARGS[@]}" | tee "$OUT/check.log"
 rc=${PIPESTATUS[0]}
 
-if [[ "${GAUNTLET_CHAOS:-false}" == true && $rc -ne 2 ]]; then
+# 130: check was interrupted (Ctrl-C, a cancelled job); chaos would only be interrupted too.
+if [[ "${GAUNTLET_CHAOS:-false}" == true && $rc -ne 2 && $rc -ne 130 ]]; then
     "$BIN" chaos "$URL" --json "$OUT/chaos.json" --junit "$OUT/chaos.junit.xml" \
         | tee "$OUT/chaos.log"
     crc=${PIPESTATUS[0]}

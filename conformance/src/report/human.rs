@@ -1,16 +1,22 @@
-//! The terminal report. While running: a one-line progress bar on a terminal, one plain line per
-//! result otherwise (logs, CI). At the end: every FAIL, NON-STRICT and ERROR with what was
-//! expected, what was seen, the exchange (truncated) and a curl command to reproduce it; every
-//! row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what would make it
-//! judgeable; after a run longer than [`Style::slowest_after`], its five slowest results; a
-//! per-area summary; the verdict; what decided the exit code when `--fail-on` or `--expect`
-//! is in force ([`crate::report::gate`]); and, always last,
+//! The terminal report. While running: one line per result, in catalogue order (the CLI draws
+//! its progress bar on stderr around them). At the end: every FAIL, NON-STRICT and ERROR with
+//! what was expected, what was seen, the exchange (truncated) and a curl command to reproduce
+//! it; every row not judged (UNTESTED, then NOT-APPLICABLE), grouped by reason, with what
+//! would make it judgeable; after a run longer than [`Style::slowest_after`], its five slowest
+//! results; a per-area summary; the verdict; what decided the exit code when `--fail-on` or
+//! `--expect` is in force ([`crate::report::gate`]); and, always last,
 //! `gauntlet: N passed, N failed, N skipped` where passed = PASS + NON-STRICT + INFORMATIONAL,
-//! failed = FAIL + ERROR and skipped = NOT-APPLICABLE + UNTESTED.
+//! failed = FAIL + ERROR and skipped = NOT-APPLICABLE + UNTESTED. An interrupted run
+//! ([`render_interrupted`]) has no verdict: its verdict line says how far it got.
+//!
+//! With [`Style::color`], verdict words and the verdict line are coloured by [`paint`] (ANSI
+//! escapes); whether to colour is the caller's decision (the CLI's `--color`, `NO_COLOR`).
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
+
+use anstyle::AnsiColor;
 
 use crate::case::{Level, Verdict};
 use crate::probe::transcript::truncate;
@@ -35,6 +41,8 @@ pub struct Style {
     pub evidence: bool,
     /// List the five slowest results when the run took longer than this (with `times`).
     pub slowest_after: Duration,
+    /// Colour verdict words and the verdict line with ANSI escapes.
+    pub color: bool,
 }
 
 impl Default for Style {
@@ -43,6 +51,7 @@ impl Default for Style {
             times: true,
             evidence: true,
             slowest_after: Duration::from_secs(5),
+            color: false,
         }
     }
 }
@@ -52,40 +61,62 @@ pub fn seconds(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+/// The colour of a verdict word.
+fn verdict_style(v: Verdict) -> anstyle::Style {
+    match v {
+        Verdict::Pass => AnsiColor::Green.on_default(),
+        Verdict::Fail => AnsiColor::Red.on_default().bold(),
+        Verdict::Error => AnsiColor::Magenta.on_default().bold(),
+        Verdict::NonStrict | Verdict::Untested => AnsiColor::Yellow.on_default(),
+        Verdict::Informational => AnsiColor::Cyan.on_default(),
+        Verdict::NotApplicable => anstyle::Style::new().dimmed(),
+    }
+}
+
+/// `text` in `style` when `color`, else unchanged: the one place escapes are written.
+fn styled(text: &str, style: anstyle::Style, color: bool) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A verdict word, coloured when `color`, padded (outside the escapes) to `width` columns.
+pub fn paint(v: Verdict, width: usize, color: bool) -> String {
+    let word = v.as_str();
+    let pad = " ".repeat(width.saturating_sub(word.len()));
+    format!("{}{pad}", styled(word, verdict_style(v), color))
+}
+
 /// A [`Reporter`] writing the human report to `out`.
 pub struct HumanReporter<W: Write + Send> {
     out: W,
-    progress: bool,
     style: Style,
     gate: Gate,
-    bar_drawn: bool,
 }
 
 impl HumanReporter<std::io::Stdout> {
-    /// Writes to stdout, with a progress bar when stdout is a terminal.
+    /// Writes to stdout.
     pub fn stdout() -> Self {
-        let progress = std::io::stdout().is_terminal();
-        Self::new(std::io::stdout(), progress)
+        Self::new(std::io::stdout())
     }
 }
 
 impl HumanReporter<std::io::Stderr> {
-    /// Writes to stderr (when stdout carries JSON), with a progress bar when it is a terminal.
+    /// Writes to stderr (when stdout carries JSON).
     pub fn stderr() -> Self {
-        let progress = std::io::stderr().is_terminal();
-        Self::new(std::io::stderr(), progress)
+        Self::new(std::io::stderr())
     }
 }
 
 impl<W: Write + Send> HumanReporter<W> {
-    /// Writes to `out`; `progress` draws a bar instead of one line per result.
-    pub fn new(out: W, progress: bool) -> Self {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
         Self {
             out,
-            progress,
             style: Style::default(),
             gate: Gate::default(),
-            bar_drawn: false,
         }
     }
 
@@ -105,13 +136,6 @@ impl<W: Write + Send> HumanReporter<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
-
-    fn clear_bar(&mut self) {
-        if self.bar_drawn {
-            let _ = write!(self.out, "\r\x1b[2K");
-            self.bar_drawn = false;
-        }
-    }
 }
 
 impl<W: Write + Send> Reporter for HumanReporter<W> {
@@ -125,33 +149,11 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
                     target.base_url, total
                 );
             }
-            RunEvent::CaseFinished {
-                result,
-                done,
-                total,
-            } => {
-                if self.progress {
-                    let width = 30;
-                    let filled = if *total == 0 {
-                        width
-                    } else {
-                        done * width / total
-                    };
-                    let _ = write!(
-                        self.out,
-                        "\r\x1b[2K[{}{}] {done}/{total} {}",
-                        "=".repeat(filled),
-                        " ".repeat(width - filled),
-                        result.name()
-                    );
-                    self.bar_drawn = true;
-                    let _ = self.out.flush();
-                } else {
-                    let _ = writeln!(self.out, "{}", result_line(result, self.style));
-                }
+            RunEvent::CaseFinished { result, .. } => {
+                let _ = writeln!(self.out, "{}", result_line(result, self.style));
+                let _ = self.out.flush();
             }
             RunEvent::Finished { report } => {
-                self.clear_bar();
                 let judgement = self.gate.judge(report);
                 let text = render_judged(report, self.style, &judgement);
                 let _ = write!(self.out, "{text}");
@@ -164,8 +166,8 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
 /// One line per result: verdict, name, level, summary.
 pub fn result_line(r: &CaseResult, style: Style) -> String {
     let mut line = format!(
-        "{:<14} {:<20} {:<6} {}",
-        r.verdict.as_str(),
+        "{} {:<20} {:<6} {}",
+        paint(r.verdict, 14, style.color),
         r.name(),
         r.level.as_str(),
         r.summary
@@ -189,6 +191,22 @@ pub fn render_with(report: &RunReport, style: Style) -> String {
 
 /// The end-of-run report with what `judgement` decided shown above the last line.
 pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>) -> String {
+    render_body(report, style, Ending::Judged(judgement))
+}
+
+/// The report of a run stopped (Ctrl-C) after `report.results` of `planned` runs: the
+/// results so far as usual, and instead of a verdict a line saying how far it got.
+pub fn render_interrupted(report: &RunReport, style: Style, planned: usize) -> String {
+    render_body(report, style, Ending::Interrupted { planned })
+}
+
+/// How a report ends: with its verdict, or interrupted without one.
+enum Ending<'a, 'b> {
+    Judged(&'a Judgement<'b>),
+    Interrupted { planned: usize },
+}
+
+fn render_body(report: &RunReport, style: Style, ending: Ending<'_, '_>) -> String {
     let mut out = String::new();
     let noteworthy: Vec<&CaseResult> = report
         .results
@@ -207,7 +225,7 @@ pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>
         let _ = writeln!(
             out,
             "{} {} ({} {}): {}",
-            r.verdict.as_str(),
+            paint(r.verdict, 0, style.color),
             r.name(),
             r.level.as_str(),
             r.spec,
@@ -222,7 +240,12 @@ pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>
             let _ = writeln!(out, "  observed: {}", truncate(o, SHOWN_BODY));
         }
         for d in &r.deviations {
-            let _ = writeln!(out, "  also {}: {}", d.verdict.as_str(), d.summary);
+            let _ = writeln!(
+                out,
+                "  also {}: {}",
+                paint(d.verdict, 0, style.color),
+                d.summary
+            );
             if let Some(e) = &d.expected {
                 let _ = writeln!(out, "    expected: {e}");
             }
@@ -313,14 +336,32 @@ pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>
     let c = report.counts();
     let _ = writeln!(out);
     let when = if style.times {
-        format!(" in {:.2} s", report.duration.as_secs_f64())
+        format!(" in {}", seconds(report.duration))
     } else {
         String::new()
+    };
+    let judgement = match ending {
+        Ending::Judged(j) => j,
+        Ending::Interrupted { planned } => {
+            let _ = writeln!(
+                out,
+                "{} {} of {planned} planned runs finished{when}; no verdict.",
+                styled(
+                    "INTERRUPTED:",
+                    AnsiColor::Yellow.on_default().bold(),
+                    style.color
+                ),
+                report.results.len()
+            );
+            let _ = writeln!(out, "{}", report.summary_line());
+            return out;
+        }
     };
     if report.conformant() {
         let _ = writeln!(
             out,
-            "CONFORMANT: {} passes every applicable MUST{when} ({} SHOULD warnings, {} errors and {} untested on non-MUST rows).",
+            "{} {} passes every applicable MUST{when} ({} SHOULD warnings, {} errors and {} untested on non-MUST rows).",
+            styled("CONFORMANT:", AnsiColor::Green.on_default().bold(), style.color),
             report.target, c.non_strict, c.errors, c.untested
         );
     } else {
@@ -329,9 +370,11 @@ pub fn render_judged(report: &RunReport, style: Style, judgement: &Judgement<'_>
             .iter()
             .filter(|r| r.verdict == Verdict::Untested && r.level == Level::Must)
             .count();
-        let _ = writeln!(
+        let _ =
+            writeln!(
             out,
-            "NOT CONFORMANT: {} has {} MUST failures, {} errors and {untested_musts} untested MUST rows{when}.",
+            "{} {} has {} MUST failures, {} errors and {untested_musts} untested MUST rows{when}.",
+            styled("NOT CONFORMANT:", AnsiColor::Red.on_default().bold(), style.color),
             report.target, c.failed, c.errors
         );
     }

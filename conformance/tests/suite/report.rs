@@ -106,9 +106,53 @@ fn the_last_line_counts_passed_failed_skipped() {
 }
 
 #[test]
+fn colour_paints_verdict_words_only_when_asked_and_keeps_the_columns() {
+    let report = synthetic();
+    let plain = Style {
+        times: false,
+        ..Style::default()
+    };
+    let color = Style {
+        color: true,
+        ..plain
+    };
+    for r in &report.results {
+        let p = human::result_line(r, plain);
+        let c = human::result_line(r, color);
+        assert!(!p.contains('\x1b'), "{p}");
+        assert!(c.starts_with('\x1b'), "{c}");
+        let shown: String = c
+            .split('\x1b')
+            .map(|s| s.split_once('m').map_or(s, |(_, t)| t))
+            .collect();
+        assert_eq!(shown, p, "the escapes add nothing visible");
+    }
+    assert!(!human::render_with(&report, plain).contains('\x1b'));
+    assert!(human::render_with(&report, color).contains("\x1b[1m\x1b[31mNOT CONFORMANT:"));
+}
+
+#[test]
+fn an_interrupted_report_has_no_verdict_and_still_ends_with_the_count_line() {
+    let report = synthetic();
+    let text = human::render_interrupted(&report, Style::default(), 20);
+    assert!(!text.contains("CONFORMANT"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "INTERRUPTED: {} of 20 planned runs finished in ",
+            report.results.len()
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last(),
+        Some("gauntlet: 4 passed, 2 failed, 1 skipped")
+    );
+}
+
+#[test]
 fn the_plain_reporter_prints_one_line_per_result_then_the_report() {
     let report = synthetic();
-    let mut r = HumanReporter::new(Vec::new(), false).with_style(Style {
+    let mut r = HumanReporter::new(Vec::new()).with_style(Style {
         times: false,
         evidence: false,
         ..Style::default()
