@@ -48,6 +48,9 @@ pub struct ReportDoc {
     /// Set when the run was interrupted (Ctrl-C): the results are those finished by then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<bool>,
+    /// With `interrupted`: how many results the run had planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<usize>,
 }
 
 /// Results per verdict.
@@ -210,6 +213,7 @@ impl ReportDoc {
             results: report.results.iter().map(ResultDoc::of).collect(),
             shard: None,
             interrupted: None,
+            planned: None,
         }
     }
 }
