@@ -170,7 +170,7 @@ async fn all_acknowledged(env: Env, script: Vec<Scripted>, resets: usize) -> Jud
                 format!("; never acknowledged (not retried): {}", unacked.join(", "))
             };
             Ok(Outcome::pass(format!(
-                "every event attempted, the terminal state acknowledged, after {} reset connection(s) and {} attempts ({dups} repeats, {followed} on a redirected path){unacked}: {}",
+                "every event attempted, the terminal state acknowledged, after {} reset connection(s) and {} attempts ({dups} repeats, {followed} on a redirected path){unacked}; deliveries: {}",
                 hook.resets(),
                 ds.len(),
                 outline(&ds)
