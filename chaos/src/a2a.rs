@@ -2,6 +2,7 @@
 //! open streams with chosen socket options, and reconstruct the `stream N` artifact from what a
 //! subscriber saw (digest §1.2, §1.3, §6 and `fixtures/test-agent.md`).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::errors::ChaosError;
+use crate::fmt_duration;
 use crate::wire::{self, ConnOpts, HttpConn, SseReader};
 
 // The oracle's own definitions, so chaos and check agree on them.
@@ -323,6 +325,44 @@ pub fn task_state(task: &Value) -> Option<&str> {
     task["status"]["state"].as_str()
 }
 
+/// A state for people: the state, or `no state` when there is none.
+pub fn fmt_state(state: Option<&str>) -> &str {
+    state.unwrap_or("no state")
+}
+
+/// `seq` numbers for people, runs joined: `0–4, 7, 9–10`, or `none`.
+pub fn fmt_seqs(seqs: &[i64]) -> String {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &s in seqs {
+        match runs.last_mut() {
+            Some((_, hi)) if s == *hi + 1 => *hi = s,
+            _ => runs.push((s, s)),
+        }
+    }
+    if runs.is_empty() {
+        return "none".to_owned();
+    }
+    runs.iter()
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What [`Stream::next`] gave, for people: the event, the end, or the failure.
+pub fn fmt_next(next: &Result<Option<Event>, ChaosError>) -> String {
+    match next {
+        Ok(Some(ev)) => ev.to_string(),
+        Ok(None) => "the stream ended without an event".to_owned(),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// The `seq` numbers of the `stream` artifact's parts in a Task.
 pub fn snapshot_seqs(task: &Value) -> Vec<i64> {
     task["artifacts"]
@@ -354,6 +394,17 @@ pub enum Event {
     Garbled(String),
 }
 
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use gauntlet_conformance::expect::{clip, show};
+        match self {
+            Event::Result(v) => f.write_str(&show(v)),
+            Event::Error(e) => write!(f, "an in-stream error {}", show(e)),
+            Event::Garbled(g) => write!(f, "not a JSON-RPC response: `{}`", clip(g, 400)),
+        }
+    }
+}
+
 /// How a stream ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum End {
@@ -365,6 +416,17 @@ pub enum End {
     Hang(Duration),
     /// We stopped reading on purpose.
     Stopped,
+}
+
+impl fmt::Display for End {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            End::Clean => f.write_str("a clean end"),
+            End::Abrupt(why) => write!(f, "a broken connection ({why})"),
+            End::Hang(after) => write!(f, "no event and no end for {}", fmt_duration(*after)),
+            End::Stopped => f.write_str("reading stopped by the suite"),
+        }
+    }
 }
 
 impl Stream {
@@ -468,7 +530,8 @@ impl Log {
         Sequence::of(&self.events)
     }
 
-    /// Short evidence: the kinds of the events in order, e.g. `task,statusUpdate,artifactUpdate#3`.
+    /// Short evidence: the kinds of the events in order and the end, e.g.
+    /// `[task(0 parts),statusUpdate(WORKING),artifactUpdate#0], then a clean end`.
     pub fn outline(&self) -> String {
         let mut out: Vec<String> = Vec::new();
         for e in self.events.iter().take(40) {
@@ -495,7 +558,7 @@ impl Log {
         if self.events.len() > 40 {
             out.push(format!("… {} more", self.events.len() - 40));
         }
-        format!("[{}] end={:?}", out.join(","), self.end)
+        format!("[{}], then {}", out.join(","), self.end)
     }
 }
 

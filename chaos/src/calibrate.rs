@@ -8,6 +8,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+use crate::fmt_duration;
+
 /// Timer overshoot (p90) the deadlines are written for.
 pub const NOMINAL_OVERSHOOT: Duration = Duration::from_millis(2);
 /// Loopback round trip (p90) the deadlines are written for.
@@ -47,8 +49,10 @@ impl Calibration {
     /// One line for reports.
     pub fn describe(&self) -> String {
         format!(
-            "timer overshoot p90 {:?}, loopback RTT p90 {:?}, deadline factor {:.2}",
-            self.timer_overshoot, self.loopback_rtt, self.factor
+            "timer overshoot p90 {}, loopback RTT p90 {}, deadline factor {:.2}",
+            fmt_duration(self.timer_overshoot),
+            fmt_duration(self.loopback_rtt),
+            self.factor
         )
     }
 }

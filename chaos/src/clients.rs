@@ -11,15 +11,18 @@
 //! * a request with a large body that the server answers before reading it, followed by
 //!   another on the same keep-alive connection ([`early_answer_then_next`]).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use gauntlet_conformance::spec::ErrorCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::errors::ChaosError;
+use crate::fmt_duration;
 use crate::wire::{self, ConnOpts, HttpConn, ReadEnd};
 
 /// Closes `stream` with a FIN (orderly close), as a client that goes away politely does.
@@ -52,6 +55,22 @@ impl RawAnswer {
             RawAnswer::RpcError(_) => true,
             RawAnswer::Closed | RawAnswer::Reset => true,
             RawAnswer::Silent => false,
+        }
+    }
+}
+
+impl fmt::Display for RawAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawAnswer::Status(s) => write!(f, "HTTP {s}"),
+            // The error's name as the digest (§7) spells it, e.g. `TaskNotFound`.
+            RawAnswer::RpcError(code) => match ErrorCode::from_jsonrpc(*code) {
+                Some(name) => write!(f, "JSON-RPC error {code} ({name:?})"),
+                None => write!(f, "JSON-RPC error {code}"),
+            },
+            RawAnswer::Closed => f.write_str("closed"),
+            RawAnswer::Reset => f.write_str("reset"),
+            RawAnswer::Silent => f.write_str("no answer"),
         }
     }
 }
@@ -165,8 +184,8 @@ pub async fn early_answer_then_next(
         return Ok(EarlyAnswer::Announced(status));
     }
     let dropped = |how: String| Ok(EarlyAnswer::Dropped { first: status, how });
-    if sent.read_end.is_some() {
-        return dropped(format!("{:?} right after the answer", sent.read_end));
+    if let Some(end) = sent.read_end {
+        return dropped(format!("{end} right after the answer"));
     }
     let rest = async {
         // The answer promised a persistent connection: the rest of the body must go through,
@@ -197,7 +216,8 @@ pub async fn early_answer_then_next(
         }),
         Ok(Err(how)) => dropped(how),
         Err(_) => dropped(format!(
-            "a stall: neither the body read nor the next request answered within {timeout:?}"
+            "a stall: neither the body read nor the next request answered within {}",
+            fmt_duration(timeout)
         )),
     }
 }

@@ -20,7 +20,7 @@ pub enum ChaosError {
         reason: String,
     },
     /// The deadline passed.
-    #[error("{what}: no answer within {after:?}")]
+    #[error("{what}: no answer within {}", crate::fmt_duration(*.after))]
     Timeout {
         /// What we were waiting for.
         what: String,

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::a2a::Target;
 use crate::calibrate::Calibration;
-use crate::ScenarioInfo;
+use crate::{fmt_duration, ScenarioInfo};
 
 /// A precondition of a scenario; unmet ones give NOT-APPLICABLE with the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +235,7 @@ impl Env {
                 }
                 Ok(d) => {
                     streak = 0;
-                    last = format!("the card took {d:?}");
+                    last = format!("the card took {}", fmt_duration(d));
                 }
                 Err(e) => {
                     streak = 0;
@@ -244,7 +244,10 @@ impl Env {
             }
         }
         Err(format!(
-            "no {RECOVERY_STREAK} card answers in a row within {limit:?} (baseline {base:?}) for {bound:?}; last: {last}"
+            "no {RECOVERY_STREAK} card answers in a row within {} (baseline {}) for {}; last: {last}",
+            fmt_duration(limit),
+            fmt_duration(base),
+            fmt_duration(bound)
         ))
     }
 
@@ -305,7 +308,8 @@ pub async fn run_scenario(s: &Scenario, env: &Env) -> CaseResult {
         Ok(Ok(Ok(o) | Err(o))) => o,
         Ok(Err(e)) => Outcome::error(format!("the scenario panicked: {e}")),
         Err(_) => Outcome::error(format!(
-            "the scenario overran its budget of {budget:?} and was aborted"
+            "the scenario overran its budget of {} and was aborted",
+            fmt_duration(budget)
         )),
     };
     let duration = t0.elapsed();

@@ -332,6 +332,15 @@ pub enum ReadEnd {
     Reset,
 }
 
+impl std::fmt::Display for ReadEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReadEnd::Eof => "closed",
+            ReadEnd::Reset => "reset",
+        })
+    }
+}
+
 /// Whether a complete response head is among `bytes`.
 pub fn has_head(bytes: &[u8]) -> bool {
     find(bytes, b"\r\n\r\n").is_some()

@@ -482,7 +482,7 @@ async fn regression_a_server_that_serves_ten_thousand_header_lines_is_not_failed
     let r = judge_cycles(Naive::new(), "CHAOS-MAL-003", 10).await;
     assert_verdict(&r, &[Verdict::Pass]);
     assert!(
-        r.summary.contains("10000 headers: Status(200)"),
+        r.summary.contains("10000 headers: HTTP 200"),
         "{}",
         r.summary
     );
@@ -539,7 +539,7 @@ async fn control_a_silent_close_after_an_early_refusal_is_non_strict() {
 async fn stalled_bodies_are_cut_off_while_others_are_served() {
     let r = judge(impatient(), "CHAOS-BODY-001").await;
     assert_verdict(&r, &[Verdict::Pass]);
-    assert!(r.summary.contains("Status(408)"), "{}", r.summary);
+    assert!(r.summary.contains("HTTP 408"), "{}", r.summary);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,7 +53,7 @@ pub async fn start_stream_task(
         Outcome::fail(
             "the first stream event is not a Task",
             "{\"task\":{…}} first (§1.3)",
-            format!("{first:?}"),
+            first.to_string(),
         )
     })?;
     Ok((s, first, id))

@@ -17,7 +17,7 @@ use crate::gauges;
 use crate::proxy::{FaultPlan, FaultProxy, Trigger};
 use crate::scenario::{Env, Need, Scenario};
 use crate::wire::{self, ConnOpts};
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, fmt_reading, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 4] = [
@@ -161,7 +161,7 @@ async fn disconnect(env: Env, how: How) -> Judged {
         return Err(Outcome::fail(
             "the resubscription's Task snapshot is older than what the client had already seen",
             format!("a snapshot holding chunks 0..={last} or more"),
-            format!("snapshot chunks {:?}", snap.snapshot),
+            format!("snapshot chunks {}", a2a::fmt_seqs(&snap.snapshot)),
         ));
     }
     let task = env
@@ -183,7 +183,11 @@ async fn disconnect(env: Env, how: How) -> Judged {
         return Err(Outcome::fail(
             "the task did not finish its work after its client went away",
             format!("COMPLETED with {N} chunks"),
-            format!("{:?} with {} chunks", a2a::task_state(&task), parts.len()),
+            format!(
+                "{} with {} chunks",
+                a2a::fmt_state(a2a::task_state(&task)),
+                parts.len()
+            ),
         ));
     }
     let _ = env
@@ -269,8 +273,9 @@ async fn half_open(env: Env) -> Judged {
             _ => "the server's stream resources are not observable (no gauges)".to_owned(),
         };
         return Ok(Outcome::info(format!(
-            "task {:?} in {completed_in:?} with the peer half-open; {got} events got through; {fds}; {sizing}",
-            a2a::task_state(&task)
+            "task {} in {} with the peer half-open; {got} events got through; {fds}; {sizing}",
+            a2a::fmt_state(a2a::task_state(&task)),
+            fmt_duration(completed_in)
         )));
     };
     let bound = env.deadline(Duration::from_secs(5));
@@ -283,20 +288,24 @@ async fn half_open(env: Env) -> Judged {
     drop(stream);
     proxy.stop();
     let evidence = format!(
-        "open_streams {streams_before} → {:?}, open_connections {:?} → {:?}, fds {:?} → {:?} (harness's 3 sockets included)",
-        after.and_then(|g| g.open_streams),
-        before.and_then(|g| g.open_connections),
-        after.and_then(|g| g.open_connections),
-        fds_before,
-        fds_held
+        "open_streams {streams_before} → {}, open_connections {} → {}, fds {} → {} (harness's 3 sockets included)",
+        fmt_reading(after.and_then(|g| g.open_streams)),
+        fmt_reading(before.and_then(|g| g.open_connections)),
+        fmt_reading(after.and_then(|g| g.open_connections)),
+        fmt_reading(fds_before),
+        fmt_reading(fds_held)
     );
     match released {
         Some(after_t) => Ok(Outcome::pass(format!(
-            "stream released {after_t:?} after the task completed; {evidence}; {sizing}"
+            "stream released {} after the task completed; {evidence}; {sizing}",
+            fmt_duration(after_t)
         ))),
         None => Err(Outcome::fail(
             "the server kept a half-open peer's stream",
-            format!("open_streams back to {streams_before} within {bound:?}"),
+            format!(
+                "open_streams back to {streams_before} within {}",
+                fmt_duration(bound)
+            ),
             format!("{evidence}; {sizing}"),
         )),
     }

@@ -19,7 +19,7 @@ use crate::clients::{self, EarlyAnswer, RawAnswer};
 use crate::gauges;
 use crate::scenario::{Env, Scenario};
 use crate::wire;
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 3] = [
@@ -174,7 +174,8 @@ async fn keep_alive_after_early_errors(env: Env) -> Judged {
             .await
             .map_err(|e| Outcome::error(format!("{name}: {e}")))?;
         let wanted = format!(
-            "`Connection: close` on the refusal, or the body drained and the next request answered {fresh} as on a fresh connection, within {bound:?}"
+            "`Connection: close` on the refusal, or the body drained and the next request answered {fresh} as on a fresh connection, within {}",
+            fmt_duration(bound)
         );
         match seen {
             EarlyAnswer::Announced(status) => {
@@ -196,7 +197,10 @@ async fn keep_alive_after_early_errors(env: Env) -> Judged {
             EarlyAnswer::None(how) => checks.add(Outcome::fail(
                 format!("{name} got no answer at all"),
                 wanted,
-                format!("{how:?} before any response"),
+                match how {
+                    RawAnswer::Silent => format!("no response within {}", fmt_duration(bound)),
+                    how => format!("{how} before any response"),
+                },
             )),
         }
     }
@@ -248,7 +252,7 @@ async fn stalled_bodies(env: Env) -> Judged {
                 worst = worst.max(d);
             }
             Err(e) => {
-                starved.get_or_insert(format!("after {:?}: {e}", t0.elapsed()));
+                starved.get_or_insert(format!("after {}: {e}", fmt_duration(t0.elapsed())));
             }
         }
         // Spacing of the healthy probes; each probe has its own deadline.
@@ -257,7 +261,7 @@ async fn stalled_bodies(env: Env) -> Judged {
     if let Some(e) = starved {
         checks.add(Outcome::fail(
             "healthy requests were not served while request bodies stalled",
-            format!("a 200 agent card within {bound:?} each"),
+            format!("a 200 agent card within {} each", fmt_duration(bound)),
             e,
         ));
     }
@@ -268,17 +272,21 @@ async fn stalled_bodies(env: Env) -> Judged {
             RawAnswer::Silent => held.push(what),
             a => {
                 slowest = slowest.max(took);
-                cut.push(format!("{what} {a:?}"));
+                cut.push(format!("{what} {a}"));
             }
         }
     }
     if !held.is_empty() {
         checks.add(Outcome::fail(
             "a request whose body stalled was held open",
-            format!("408 (or another refusal, or a close) within {cutoff:?}"),
             format!(
-                "{} of {n} stalled bodies still unanswered after {cutoff:?} ({})",
+                "408 (or another refusal, or a close) within {}",
+                fmt_duration(cutoff)
+            ),
+            format!(
+                "{} of {n} stalled bodies still unanswered after {} ({})",
                 held.len(),
+                fmt_duration(cutoff),
                 held.join(", ")
             ),
         ));
@@ -286,8 +294,10 @@ async fn stalled_bodies(env: Env) -> Judged {
     cut.sort();
     cut.dedup();
     checks.finish(format!(
-        "{n} stalled bodies cut off within {slowest:?} ({}); {served} healthy requests meanwhile, slowest {worst:?}",
-        cut.join(", ")
+        "{n} stalled bodies cut off within {} ({}); {served} healthy requests meanwhile, slowest {}",
+        fmt_duration(slowest),
+        cut.join(", "),
+        fmt_duration(worst)
     ))
 }
 
@@ -354,7 +364,7 @@ async fn host_validation(env: Env) -> Judged {
                 checks.add(Outcome::fail(
                     format!("{variant} on {route} was not refused with 400"),
                     "HTTP 400 (RFC 9112 §3.2)",
-                    format!("{answer:?}"),
+                    answer.to_string(),
                 ));
             }
         }

@@ -19,7 +19,7 @@ use crate::clients;
 use crate::gauges;
 use crate::scenario::{Env, Need, Scenario};
 use crate::wire::{self, ConnOpts};
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 3] = [
@@ -136,13 +136,15 @@ async fn rapid_cycling(env: Env) -> Judged {
     }
     restarted.map_err(|e| Outcome::error(format!("final start: {e}")))?;
     let capped = if done < cycles {
-        format!(" (of {cycles} planned: time cap {cap:?})")
+        format!(" (of {cycles} planned: time cap {})", fmt_duration(cap))
     } else {
         String::new()
     };
     Ok(Outcome::pass(format!(
-        "{done} cycles{capped} in {total:?} ({:?} per cycle, slowest {slowest:?}), zero AddrInUse, every cycle served",
-        total / done.max(1) as u32
+        "{done} cycles{capped} in {} ({} per cycle, slowest {}), zero AddrInUse, every cycle served",
+        fmt_duration(total),
+        fmt_duration(total / done.max(1) as u32),
+        fmt_duration(slowest)
     )))
 }
 
@@ -216,7 +218,8 @@ async fn restart_with_open_streams(env: Env) -> Judged {
             }
             other => {
                 return Err(Outcome::error(format!(
-                    "stream {i} did not start with a Task: {other:?}"
+                    "stream {i} did not start with a Task: {}",
+                    crate::a2a::fmt_next(&other)
                 )))
             }
         }
@@ -232,7 +235,10 @@ async fn restart_with_open_streams(env: Env) -> Judged {
     let stop_took = t0.elapsed();
     let mut problems = Vec::new();
     match stopped {
-        Err(_) => problems.push(format!("stop did not return within {bound:?}")),
+        Err(_) => problems.push(format!(
+            "stop did not return within {}",
+            fmt_duration(bound)
+        )),
         Ok(Err(e)) => problems.push(format!("stop failed: {e}")),
         Ok(Ok(())) => {}
     }
@@ -240,7 +246,10 @@ async fn restart_with_open_streams(env: Env) -> Judged {
     for (i, r) in readers.into_iter().enumerate() {
         match r.await {
             Ok(log) => match log.end {
-                End::Hang(after) => problems.push(format!("stream {i} never ended ({after:?})")),
+                End::Hang(after) => problems.push(format!(
+                    "stream {i} never ended (silent for {})",
+                    fmt_duration(after)
+                )),
                 _ => ended += 1,
             },
             Err(e) => problems.push(format!("stream {i}: {e}")),
@@ -278,11 +287,12 @@ async fn restart_with_open_streams(env: Env) -> Judged {
     if !problems.is_empty() {
         return Err(Outcome::fail(
             "a restart with open streams went wrong",
-            format!("stop within {bound:?}, all 25 streams end, immediate rebind, tasks present or TaskNotFound"),
+            format!("stop within {}, all 25 streams end, immediate rebind, tasks present or TaskNotFound", fmt_duration(bound)),
             problems.join("; "),
         ));
     }
     Ok(Outcome::pass(format!(
-        "stopped in {stop_took:?}; all {ended} streams ended; rebound at once; afterwards {kept} tasks present, {gone} TaskNotFound"
+        "stopped in {}; all {ended} streams ended; rebound at once; afterwards {kept} tasks present, {gone} TaskNotFound",
+        fmt_duration(stop_took)
     )))
 }

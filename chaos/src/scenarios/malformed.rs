@@ -21,7 +21,7 @@ use crate::clients::{self, RawAnswer, Slowloris};
 use crate::gauges;
 use crate::scenario::{Env, Scenario};
 use crate::wire;
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, fmt_reading, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 6] = [
@@ -98,7 +98,7 @@ async fn healthy(env: &Env, bound: Duration, when: &str) -> Result<Duration, Out
     env.target().alive(bound).await.map_err(|e| {
         Outcome::fail(
             "the server stopped serving others",
-            format!("a 200 agent card within {bound:?}"),
+            format!("a 200 agent card within {}", fmt_duration(bound)),
             format!("{when}: {e}"),
         )
     })
@@ -147,8 +147,8 @@ async fn judge_each(env: &Env, cases: Vec<(&str, Vec<u8>, bool)>, handling: Hand
             let (what, wanted) = handling.what();
             return Err(Outcome::fail(
                 what,
-                format!("{wanted} within {bound:?}"),
-                format!("{name}: {answer:?}"),
+                format!("{wanted} within {}", fmt_duration(bound)),
+                format!("{name}: {answer}"),
             ));
         }
         healthy(
@@ -157,7 +157,7 @@ async fn judge_each(env: &Env, cases: Vec<(&str, Vec<u8>, bool)>, handling: Hand
             &format!("after {name}"),
         )
         .await?;
-        seen.push(format!("{name}: {answer:?}"));
+        seen.push(format!("{name}: {answer}"));
     }
     Ok(Outcome::pass(format!("still serving; {}", seen.join(", "))))
 }
@@ -236,8 +236,11 @@ async fn truncated(env: Env) -> Judged {
     if !answer.is_refusal() {
         return Err(Outcome::fail(
             "a request whose body never completed was held open",
-            format!("4xx or a close within {bound:?} after the client's FIN"),
-            format!("half-closed body (100 of 500 bytes): {answer:?}"),
+            format!(
+                "4xx or a close within {} after the client's FIN",
+                fmt_duration(bound)
+            ),
+            format!("half-closed body (100 of 500 bytes): {answer}"),
         ));
     }
     healthy(
@@ -246,7 +249,7 @@ async fn truncated(env: Env) -> Judged {
         "after the half-closed body",
     )
     .await?;
-    r.summary = format!("{}, half-closed body: {answer:?}", r.summary);
+    r.summary = format!("{}, half-closed body: {answer}", r.summary);
     Ok(r)
 }
 
@@ -289,9 +292,9 @@ async fn oversized_body(env: Env) -> Judged {
     )
     .await?;
     Ok(Outcome::pass(format!(
-        "{} in {:?}",
+        "{} in {}",
         r.summary,
-        t0.elapsed()
+        fmt_duration(t0.elapsed())
     )))
 }
 
@@ -313,7 +316,9 @@ async fn slowloris(env: Env) -> Judged {
     let ends = lor.finish().await;
     let closed = ends.iter().filter(|e| **e != RawAnswer::Silent).count();
     Ok(Outcome::pass(format!(
-        "{served} healthy requests during a {n}-connection slowloris, slowest {worst:?}; the server hung up on {closed} of {n} dribblers within {dribble:?}"
+        "{served} healthy requests during a {n}-connection slowloris, slowest {}; the server hung up on {closed} of {n} dribblers within {}",
+        fmt_duration(worst),
+        fmt_duration(dribble)
     )))
 }
 
@@ -330,7 +335,10 @@ async fn served_or_refused(
     let fail = |seen: String| {
         Outcome::fail(
             "the server stopped serving others",
-            format!("a 200 agent card, or a 503 refusal, within {bound:?}"),
+            format!(
+                "a 200 agent card, or a 503 refusal, within {}",
+                fmt_duration(bound)
+            ),
             format!("{when}: {seen}"),
         )
     };
@@ -381,12 +389,13 @@ async fn flood(env: Env) -> Judged {
     if !served {
         return Err(Outcome::fail(
             "the server still refused requests after the flood was released",
-            format!("a 200 agent card within {again:?}"),
+            format!("a 200 agent card within {}", fmt_duration(again)),
             "503 every time",
         ));
     }
     let summary = format!(
-        "{n_silent} silent + {n_idle} idle keep-alive connections; 10 healthy requests ({refused} refused with 503), slowest {worst:?}"
+        "{n_silent} silent + {n_idle} idle keep-alive connections; 10 healthy requests ({refused} refused with 503), slowest {}",
+        fmt_duration(worst)
     );
     let Some(base) = baseline else {
         return Ok(Outcome::pass(format!("{summary} (no connection gauge)")));
@@ -394,14 +403,19 @@ async fn flood(env: Env) -> Judged {
     let release = env.deadline(Duration::from_secs(5));
     match wait_gauge(&env, release, |g| g.open_connections.unwrap_or(0) <= base).await {
         Some(after) => Ok(Outcome::pass(format!(
-            "{summary}; open_connections {base} → {peak:?} → back to {base} in {after:?}"
+            "{summary}; open_connections {base} → {} → back to {base} in {}",
+            fmt_reading(peak),
+            fmt_duration(after)
         ))),
         None => Err(Outcome::fail(
             "the server kept connections its clients had closed",
-            format!("open_connections back to {base} within {release:?}"),
             format!(
-                "{summary}; open_connections still {:?}",
-                env.gauges().and_then(|g| g.open_connections)
+                "open_connections back to {base} within {}",
+                fmt_duration(release)
+            ),
+            format!(
+                "{summary}; open_connections still {}",
+                fmt_reading(env.gauges().and_then(|g| g.open_connections))
             ),
         )),
     }

@@ -20,7 +20,7 @@ use crate::a2a::{message_params, Event, Stream, Target};
 use crate::gauges;
 use crate::scenario::{Env, Need, Scenario};
 use crate::wire::{self, ConnOpts};
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 3] = [
@@ -104,9 +104,11 @@ async fn run_stream(env: &Env, t: &Target, text: &str) -> Result<(), Outcome> {
         .map_err(|e| harness("SendStreamingMessage", e))?;
     match drain(s, env.deadline(Duration::from_secs(10))).await {
         Ok(Some(st)) if st == "TASK_STATE_COMPLETED" => Ok(()),
-        other => Err(Outcome::error(format!(
-            "`{text}` did not complete: {other:?}"
+        Ok(st) => Err(Outcome::error(format!(
+            "`{text}` did not complete: it ended in {}",
+            crate::a2a::fmt_state(st.as_deref())
         ))),
+        Err(e) => Err(Outcome::error(format!("`{text}` did not complete: {e}"))),
     }
 }
 
@@ -195,7 +197,7 @@ async fn per_stalled_stream(env: Env) -> Judged {
         if t0.elapsed() > bound {
             return Err(Outcome::fail(
                 "tasks with a stalled stream never finished",
-                format!("{STALLED} tasks terminal within {bound:?}"),
+                format!("{STALLED} tasks terminal within {}", fmt_duration(bound)),
                 format!("{done} terminal"),
             ));
         }

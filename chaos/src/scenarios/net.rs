@@ -13,7 +13,7 @@ use crate::a2a::{End, Log};
 use crate::proxy::{Direction, FaultPlan, FaultProxy};
 use crate::scenario::{Env, Need, Scenario};
 use crate::wire::ConnOpts;
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 2] = [
@@ -127,8 +127,8 @@ async fn shaped_stream(env: Env) -> Judged {
     let seq = log.sequence();
     if seq.problems.is_empty() && seq.contiguous() == N && seq.terminal() && log.end == End::Clean {
         Ok(Outcome::pass(format!(
-            "{N} chunks in order and a clean end in {:?} through the shaped link",
-            log.elapsed
+            "{N} chunks in order and a clean end in {} through the shaped link",
+            fmt_duration(log.elapsed)
         )))
     } else {
         Err(Outcome::fail(

@@ -16,7 +16,7 @@ use crate::scenario::{Env, Need, Scenario};
 use crate::webhook::{
     event_key, intervals, outline, Delivery, FaultyWebhook, Scripted, WebhookReceiver,
 };
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 5] = [
@@ -166,10 +166,11 @@ async fn all_acknowledged(env: Env, script: Vec<Scripted>, resets: usize) -> Jud
             let unacked = if unacked.is_empty() {
                 String::new()
             } else {
-                format!("; never acknowledged (not retried): {unacked:?}")
+                let unacked: Vec<&str> = unacked.iter().map(|k| k.as_str()).collect();
+                format!("; never acknowledged (not retried): {}", unacked.join(", "))
             };
             Ok(Outcome::pass(format!(
-                "every event attempted, the terminal state acknowledged, after {} reset connection(s) and {} attempts ({dups} repeats, {followed} on a redirected path){unacked}: {}",
+                "every event attempted, the terminal state acknowledged, after {} reset connection(s) and {} attempts ({dups} repeats, {followed} on a redirected path){unacked}; deliveries: {}",
                 hook.resets(),
                 ds.len(),
                 outline(&ds)
@@ -179,7 +180,8 @@ async fn all_acknowledged(env: Env, script: Vec<Scripted>, resets: usize) -> Jud
             "events were lost when the webhook misbehaved",
             "WORKING and chunks 0..3 each attempted at least once, and the terminal state acknowledged with 2xx",
             format!(
-                "within {bound:?}: {} resets, deliveries: {}",
+                "within {}: {} resets, deliveries: {}",
+                fmt_duration(bound),
                 hook.resets(),
                 outline(&ds)
             ),
@@ -220,7 +222,8 @@ async fn backoff(env: Env) -> Judged {
     let waited = gaps
         .first()
         .is_some_and(|g| *g >= Duration::from_millis(10));
-    let observed = format!("{key}: {} attempts, gaps {gaps:?}", tries.len());
+    let shown: Vec<String> = gaps.iter().map(|g| fmt_duration(*g)).collect();
+    let observed = format!("{key}: {} attempts, gaps {}", tries.len(), shown.join(", "));
     if waited && growing {
         Ok(Outcome::pass(format!("exponential backoff: {observed}")))
     } else {
@@ -257,12 +260,9 @@ async fn auth_on_every_retry(env: Env) -> Judged {
                     && it.next() == Some(CREDENTIALS)
             })
         })
-        .map(|d| {
-            format!(
-                "{} with Authorization {:?}",
-                event_key(d),
-                d.header("authorization")
-            )
+        .map(|d| match d.header("authorization") {
+            Some(v) => format!("{} with Authorization `{v}`", event_key(d)),
+            None => format!("{} without Authorization", event_key(d)),
         })
         .collect();
     if bad.is_empty() {
@@ -351,8 +351,8 @@ async fn nothing_after_delete(env: Env) -> Judged {
         ));
     }
     Ok(Outcome::pass(format!(
-        "{at_delete} deliveries before the delete, {} after (task ended {:?})",
+        "{at_delete} deliveries before the delete, {} after (task ended {})",
         late.len(),
-        crate::a2a::task_state(&task)
+        crate::a2a::fmt_state(crate::a2a::task_state(&task))
     )))
 }

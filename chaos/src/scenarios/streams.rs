@@ -15,7 +15,7 @@ use crate::a2a::{self, End, Event, Log, Sequence, Stream};
 use crate::gauges;
 use crate::scenario::{Env, Need, Scenario};
 use crate::wire::ConnOpts;
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 4] = [
@@ -90,10 +90,13 @@ fn whole(log: &Log, n: i64) -> Result<(), String> {
         return Err(format!("{} of {n} chunks", seq.contiguous()));
     }
     if !seq.terminal() {
-        return Err(format!("last state {:?}", seq.last_state));
+        return Err(format!(
+            "last state: {}",
+            crate::a2a::fmt_state(seq.last_state.as_deref())
+        ));
     }
     if log.end != End::Clean {
-        return Err(format!("end {:?}", log.end));
+        return Err(log.end.to_string());
     }
     Ok(())
 }
@@ -118,11 +121,9 @@ fn reading(log: &Log, n: i64) -> Result<Reading, (&'static str, String)> {
             format!("{}; {}", seq.problems.join("; "), log.outline()),
         ));
     }
-    if let End::Hang(after) = log.end {
-        return Err((
-            "a stall: no event and no end",
-            format!("nothing for {after:?} after {}", log.outline()),
-        ));
+    if let End::Hang(_) = log.end {
+        // The outline ends with the hang and how long it lasted.
+        return Err(("a stall: no event and no end", log.outline()));
     }
     let have = seq.contiguous();
     if seq.terminal() {
@@ -258,7 +259,7 @@ pub(crate) async fn size_to_server(
     let (n, pace) = fit_chunks(points, env.deadline(budget), max);
     let measured = points
         .iter()
-        .map(|(n, t)| format!("{n} took {t:?}"))
+        .map(|(n, t)| format!("{n} took {}", fmt_duration(*t)))
         .collect::<Vec<_>>()
         .join(", ");
     Ok((n, pace, measured))
@@ -313,8 +314,8 @@ async fn slow_consumer(env: Env) -> Judged {
     }
     if cut.is_empty() {
         return Ok(Outcome::pass(format!(
-            "both subscribers got all {n} chunks in order, then {:?}, clean end; {sizing}",
-            slow.sequence().last_state.unwrap_or_default()
+            "both subscribers got all {n} chunks in order, then {}, clean end; {sizing}",
+            crate::a2a::fmt_state(slow.sequence().last_state.as_deref())
         )));
     }
     // Cut off explicitly before the end: the resubscription must be consistent with what the
@@ -326,12 +327,12 @@ async fn slow_consumer(env: Env) -> Judged {
         return Err(Outcome::fail(
             "after the cut-off, the Task snapshot is inconsistent with what the stream delivered",
             format!("a snapshot holding chunks 0..{seen} or more, in order"),
-            format!("snapshot chunks {:?}", snap.snapshot),
+            format!("snapshot chunks {}", crate::a2a::fmt_seqs(&snap.snapshot)),
         ));
     }
     let who: Vec<String> = cut
         .iter()
-        .map(|(who, seen, end)| format!("the {who} one after {seen} of {n} chunks ({end:?})"))
+        .map(|(who, seen, end)| format!("the {who} one after {seen} of {n} chunks ({end})"))
         .collect();
     Ok(Outcome::non_strict(
         "a subscriber that fell behind was cut off explicitly; the resubscription snapshot is consistent",
@@ -359,7 +360,7 @@ pub(crate) async fn resubscribe_snapshot(
             other => Err(Outcome::fail(
                 "a resubscription did not start with a Task snapshot",
                 "{\"task\":{…}} as the first event (§1.3)",
-                format!("{other:?}"),
+                crate::a2a::fmt_next(&other),
             )),
         },
         Err(_) => get_snapshot(env, id).await,
@@ -446,15 +447,20 @@ async fn stalled_reader_isolated(env: Env) -> Judged {
         if let Err(why) = whole(log, N) {
             return Err(Outcome::fail(
                 "a healthy subscriber suffered next to a stalled one",
-                format!("all {N} chunks and the terminal state within {bound:?}"),
+                format!(
+                    "all {N} chunks and the terminal state within {}",
+                    fmt_duration(bound)
+                ),
                 format!("reader {i}: {why}; {}", log.outline()),
             ));
         }
     }
     Ok(Outcome::pass(format!(
-        "{} healthy readers whole within {elapsed:?} (task nominal {:?}, bound {bound:?}) while one reader stalled",
+        "{} healthy readers whole within {} (task nominal {}, bound {}) while one reader stalled",
         logs.len(),
-        Duration::from_millis(N as u64 * MS)
+        fmt_duration(elapsed),
+        fmt_duration(Duration::from_millis(N as u64 * MS)),
+        fmt_duration(bound)
     )))
 }
 
@@ -474,8 +480,9 @@ async fn fan_out_one_task(env: Env) -> Judged {
         }
     }
     Ok(Outcome::pass(format!(
-        "{} readers reconstructed the same {N} chunks and the terminal state in {elapsed:?} (one reader stalled)",
-        logs.len()
+        "{} readers reconstructed the same {N} chunks and the terminal state in {} (one reader stalled)",
+        logs.len(),
+        fmt_duration(elapsed)
     )))
 }
 

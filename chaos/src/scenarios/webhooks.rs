@@ -17,7 +17,7 @@ use crate::a2a::Target;
 use crate::errors::ChaosError;
 use crate::scenario::{Env, Need, Scenario};
 use crate::webhook::{event_key, outline, Delivery, WebhookFront, WebhookReceiver};
-use crate::{scenario_fn, ScenarioInfo};
+use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
 pub const SCENARIOS: [Scenario; 3] = [
@@ -124,7 +124,7 @@ async fn once_despite_close(env: Env) -> Judged {
             return Err(Outcome::fail(
                 "events were lost when the webhook closed after answering",
                 "WORKING, chunks 0..3 and the terminal state, each answered 200",
-                format!("within {bound:?}: {}", outline(&ds)),
+                format!("within {}: {}", fmt_duration(bound), outline(&ds)),
             ))
         }
     };
@@ -153,7 +153,7 @@ async fn once_despite_close(env: Env) -> Judged {
         Err(Outcome::fail(
             "events answered 200 were delivered again because the connection closed",
             "each event once: a 2xx answer is a delivery",
-            format!("repeated {repeated:?}: {}", outline(&all)),
+            format!("repeated {}: {}", repeated.join(", "), outline(&all)),
         ))
     }
 }
@@ -202,7 +202,8 @@ async fn https_delivery(env: Env) -> Judged {
         summary,
         "a TLS connection and a delivery of WORKING, chunks 0..2 and the terminal state",
         format!(
-            "within {bound:?}: {connections} connection(s), {} TLS failure(s), deliveries: {}",
+            "within {}: {connections} connection(s), {} TLS failure(s), deliveries: {}",
+            fmt_duration(bound),
             failures.len(),
             outline(&ds)
         ),
