@@ -37,6 +37,25 @@ pub struct Config {
     /// Settings of `gauntlet chaos`.
     #[serde(default)]
     pub chaos: ChaosConfig,
+    /// How to start and stop the server under test (chaos's lifecycle scenarios).
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `[server]`: the server under test as a command, so chaos can start, stop (SIGTERM) and
+/// restart it without flags.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// `--sut-cmd`: a shell command that serves the server at `target`.
+    pub command: Option<String>,
+    /// Environment variables for the command.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Seconds to wait for its agent card after a start (scaled by `timeout_scale`).
+    pub ready_timeout: Option<f64>,
+    /// Seconds to wait for it to exit after SIGTERM before SIGKILL (scaled likewise).
+    pub stop_timeout: Option<f64>,
 }
 
 /// `[check]`.
@@ -160,6 +179,16 @@ pub const DEFAULT_TOML: &str = r#"# gauntlet.toml: settings of `gauntlet check` 
 # json = "gauntlet-report.json"
 # junit = "gauntlet-junit.xml"
 # html = "gauntlet-report.html"
+
+[server]
+# A shell command that serves the server under test at `target`: chaos starts, stops (SIGTERM)
+# and restarts it for the lifecycle scenarios (the same as --sut-cmd).
+# command = "./target/release/my-agent --port 7420"
+# Environment for the command.
+# env = { RUST_LOG = "info" }
+# Seconds to wait for its agent card after each start, and for it to exit after SIGTERM.
+# ready_timeout = 30.0
+# stop_timeout = 10.0
 
 [chaos]
 # only = []

@@ -87,6 +87,7 @@ const KEPT_LINES: usize = 200;
 pub struct ExternalCommand {
     cmd: String,
     url: String,
+    env: Vec<(String, String)>,
     ready_deadline: Duration,
     stop_deadline: Duration,
     child: tokio::sync::Mutex<Option<Child>>,
@@ -100,12 +101,32 @@ impl ExternalCommand {
         ExternalCommand {
             cmd,
             url,
+            env: Vec::new(),
             ready_deadline: Duration::from_secs(30).mul_f64(scale),
             stop_deadline: Duration::from_secs(10).mul_f64(scale),
             child: tokio::sync::Mutex::new(None),
             pid: Mutex::new(None),
             output: Arc::default(),
         }
+    }
+
+    /// The command's environment additions and, when given, its ready and stop deadlines in
+    /// seconds (`[server]` in gauntlet.toml), scaled by `scale`.
+    pub fn configured(
+        mut self,
+        env: Vec<(String, String)>,
+        ready: Option<f64>,
+        stop: Option<f64>,
+        scale: f64,
+    ) -> Self {
+        self.env = env;
+        if let Some(s) = ready.filter(|s| *s > 0.0) {
+            self.ready_deadline = Duration::from_secs_f64(s * scale);
+        }
+        if let Some(s) = stop.filter(|s| *s > 0.0) {
+            self.stop_deadline = Duration::from_secs_f64(s * scale);
+        }
+        self
     }
 
     /// The last lines the command printed (stdout and stderr, interleaved).
@@ -184,6 +205,7 @@ impl Lifecycle for ExternalCommand {
             let mut child = Command::new("sh")
                 .arg("-c")
                 .arg(format!("exec {}", self.cmd))
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())

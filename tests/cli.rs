@@ -721,6 +721,49 @@ fn a_server_that_never_serves_is_named_with_a_readable_deadline() {
     assert!(err.contains("within 0.30 s"), "{err}");
 }
 
+#[test]
+fn the_server_section_of_gauntlet_toml_starts_the_server_under_test_with_its_environment() {
+    let dir = scratch("server-section");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = env!("CARGO_BIN_EXE_gauntlet");
+    // The command serves only when the file's environment reached it.
+    let command = format!(
+        r#"sh -c 'test \"$GAUNTLET_MARK\" = yes && exec {bin} serve --addr 127.0.0.1:{port}'"#
+    );
+    std::fs::write(
+        dir.join("gauntlet.toml"),
+        format!(
+            "target = \"http://127.0.0.1:{port}\"\n\n[server]\ncommand = \"{command}\"\nenv = {{ GAUNTLET_MARK = \"yes\" }}\nready_timeout = 20.0\n\n[chaos]\nonly = [\"CHAOS-RESTART-001\"]\n"
+        ),
+    )
+    .unwrap();
+    let out = gauntlet_in(&dir, &["chaos"]);
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("CHAOS-RESTART-001") && !text.contains("NOT-APPLICABLE"),
+        "the lifecycle scenario ran against the configured command:\n{text}"
+    );
+    // Without the environment the command exits at once, and chaos says so.
+    let toml = std::fs::read_to_string(dir.join("gauntlet.toml")).unwrap();
+    std::fs::write(
+        dir.join("gauntlet.toml"),
+        toml.replace("GAUNTLET_MARK = \"yes\"", "GAUNTLET_MARK = \"no\""),
+    )
+    .unwrap();
+    let out = gauntlet_in(&dir, &["chaos"]);
+    assert_eq!(out.status.code(), Some(2), "{}", both(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exited"),
+        "{}",
+        both(&out)
+    );
+}
+
 fn gauntlet_in(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gauntlet"))
         .args(args)

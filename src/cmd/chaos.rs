@@ -33,6 +33,9 @@ pub struct Args {
     /// and restarts it for the lifecycle scenarios.
     #[arg(long, value_name = "CMD")]
     pub sut_cmd: Option<String>,
+    /// `[server]` of gauntlet.toml: the command's environment and deadlines.
+    #[arg(skip)]
+    pub server: crate::config::ServerConfig,
     /// Report files to write.
     #[command(flatten)]
     pub reports: super::ReportFiles,
@@ -70,6 +73,10 @@ impl Args {
         if self.only.is_empty() {
             self.only = cfg.chaos.only.clone();
         }
+        if self.sut_cmd.is_none() {
+            self.sut_cmd = cfg.server.command.clone();
+        }
+        self.server = cfg.server.clone();
         cfg.chaos.common().fill(&mut self.reports, &mut self.gate);
         Ok(())
     }
@@ -174,11 +181,14 @@ pub async fn run(mut args: Args) -> u8 {
                 },
             ),
             (Some(url), Some(cmd)) => (
-                Some(Arc::new(ExternalCommand::new(
-                    cmd.clone(),
-                    url.clone(),
-                    timeout_scale,
-                ))),
+                Some(Arc::new(
+                    ExternalCommand::new(cmd.clone(), url.clone(), timeout_scale).configured(
+                        args.server.env.clone().into_iter().collect(),
+                        args.server.ready_timeout,
+                        args.server.stop_timeout,
+                        timeout_scale,
+                    ),
+                )),
                 Settings {
                     cycles: 1000,
                     in_process: false,
