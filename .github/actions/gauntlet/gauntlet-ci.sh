@@ -8,6 +8,8 @@
 #   GAUNTLET_READY_URL       polled until it answers 2xx (default: the agent card)
 #   GAUNTLET_READY_TIMEOUT   seconds to wait for it (default: 60)
 #   GAUNTLET_ARGS            extra arguments for `gauntlet check` (split on white space)
+#   GAUNTLET_CONFIG          a gauntlet.toml for check and chaos (its [server] command is what
+#                            chaos restarts; GAUNTLET_SERVER_COMMAND starts the server here)
 #   GAUNTLET_CHAOS           true: also run `gauntlet chaos` (default: false)
 #   GAUNTLET_OUT             report folder (default: gauntlet-reports)
 #   GITHUB_STEP_SUMMARY      when set, a Markdown summary is appended to it
@@ -25,6 +27,8 @@ READY_TIMEOUT="${GAUNTLET_READY_TIMEOUT:-60}"
 OUT="${GAUNTLET_OUT:-gauntlet-reports}"
 mkdir -p "$OUT"
 read -r -a ARGS <<< "${GAUNTLET_ARGS:-}"
+CONFIG=()
+[[ -n "${GAUNTLET_CONFIG:-}" ]] && CONFIG=(--config "$GAUNTLET_CONFIG")
 
 say() { printf 'gauntlet-ci: %s\n' "$*" >&2; }
 
@@ -68,13 +72,13 @@ until curl -fsS --max-time 2 -o /dev/null -H 'A2A-Version: 1.0' "$READY_URL" 2>/
     sleep 0.5
 done
 
-"$BIN" check "$URL" --json "$OUT/check.json" --junit "$OUT/check.junit.xml" \
+"$BIN" check "$URL" "${CONFIG[@]}" --json "$OUT/check.json" --junit "$OUT/check.junit.xml" \
     --html "$OUT/check.html" "${ARGS[@]}" | tee "$OUT/check.log"
 rc=${PIPESTATUS[0]}
 
 # 130: check was interrupted (Ctrl-C, a cancelled job); chaos would only be interrupted too.
 if [[ "${GAUNTLET_CHAOS:-false}" == true && $rc -ne 2 && $rc -ne 130 ]]; then
-    "$BIN" chaos "$URL" --json "$OUT/chaos.json" --junit "$OUT/chaos.junit.xml" \
+    "$BIN" chaos "$URL" "${CONFIG[@]}" --json "$OUT/chaos.json" --junit "$OUT/chaos.junit.xml" \
         | tee "$OUT/chaos.log"
     crc=${PIPESTATUS[0]}
     ((crc > rc)) && rc=$crc
