@@ -93,23 +93,6 @@ fn parse_order(s: &str) -> Result<Order, String> {
     s.parse()
 }
 
-/// Parses `500ms`, `60s`, `5m`, `1h` or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num.parse().ok()?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
 /// Runs the subcommand; returns the process exit code.
 pub async fn run(mut args: Args) -> u8 {
     if let Err(msg) = args.configure() {
@@ -121,7 +104,7 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
         return EXIT_USAGE;
     }
-    let soak = match args.soak.as_deref().map(parse_duration) {
+    let soak = match args.soak.as_deref().map(|s| super::parse_duration(s).ok()) {
         Some(None) => {
             eprintln!("gauntlet: --soak takes a duration such as 60s or 5m");
             return EXIT_USAGE;
@@ -342,12 +325,15 @@ mod tests {
 
     #[test]
     fn durations_parse_with_units() {
-        assert_eq!(parse_duration("60s"), Some(Duration::from_secs(60)));
-        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration("0s"), None);
+        use super::super::parse_duration;
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-1").is_err());
     }
 
     #[test]

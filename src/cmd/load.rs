@@ -192,26 +192,13 @@ fn parse_binding(s: &str) -> Result<Binding, String> {
     }
 }
 
-/// `250ms`, `10s`, `1.5s`, `2m`, or a bare number of seconds; between 1 ms and 1 hour.
+/// A `--duration`/`--warmup` flag ([`super::parse_duration`]), between 1 ms and 1 hour.
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 500ms, 10s or 2m"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("`{s}` has an unknown unit; use ms, s or m")),
-    };
-    if !(0.001..=3600.0).contains(&secs) {
-        return Err(format!("`{s}` is out of range (1ms to 1h)"));
+    let d = super::parse_duration(s)?;
+    if !(Duration::from_millis(1)..=Duration::from_secs(3600)).contains(&d) {
+        return Err(format!("`{}` is out of range (1ms to 1h)", s.trim()));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod ui;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use gauntlet_conformance::case::Level;
 use gauntlet_conformance::report::expectations::{self, Expectations};
@@ -263,4 +264,20 @@ impl GateArgs {
             .map_err(|e| format!("cannot encode the expectation file: {e}"))?;
         write_text(path, text)
     }
+}
+
+/// Parses a duration flag: `500ms`, `10s`, `2m`, `1h 30m` (humantime), or a bare number of
+/// seconds (`2`, `0.5`). Zero and negative durations are refused.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a positive duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|_| format!("`{s}` is not a duration like 500ms, 10s or 2m"))?,
+    };
+    if d.is_zero() {
+        return Err(format!("`{s}` is not a positive duration"));
+    }
+    Ok(d)
 }
