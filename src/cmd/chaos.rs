@@ -99,11 +99,13 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
-    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
-        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
-        return EXIT_USAGE;
-    }
+    let timeout_scale = match super::timeout_scale(args.timeout_scale) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
     let soak = match args.soak.as_deref().map(|s| super::parse_duration(s).ok()) {
         Some(None) => {
             eprintln!("gauntlet: --soak takes a duration such as 60s or 5m");

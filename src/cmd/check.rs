@@ -106,11 +106,13 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = args.timeout_scale.unwrap_or(1.0);
-    if !(timeout_scale.is_finite() && timeout_scale > 0.0) {
-        eprintln!("gauntlet: --timeout-scale must be a positive number, not {timeout_scale}");
-        return EXIT_USAGE;
-    }
+    let timeout_scale = match super::timeout_scale(args.timeout_scale) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("gauntlet: {msg}");
+            return EXIT_USAGE;
+        }
+    };
     if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
         eprintln!("gauntlet: --slowest-after must be a number of seconds");
         return EXIT_USAGE;

@@ -281,3 +281,40 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
     Ok(d)
 }
+
+/// `--timeout-scale` (or `timeout_scale` in gauntlet.toml), 1 when unset: a positive number.
+pub fn timeout_scale(flag: Option<f64>) -> Result<f64, String> {
+    let scale = flag.unwrap_or(1.0);
+    if scale.is_finite() && scale > 0.0 {
+        Ok(scale)
+    } else {
+        Err(format!(
+            "--timeout-scale must be a positive number, not {scale}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod flag_tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_scale_is_a_positive_finite_number_and_one_when_unset() {
+        assert_eq!(timeout_scale(None), Ok(1.0));
+        assert_eq!(timeout_scale(Some(2.5)), Ok(2.5));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let msg = timeout_scale(Some(bad)).unwrap_err();
+            assert!(
+                msg.starts_with("--timeout-scale must be a positive number"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn durations_take_units_or_bare_seconds() {
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration(" 0.5 "), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("0").is_err() && parse_duration("later").is_err());
+    }
+}
