@@ -108,3 +108,35 @@ fn the_action_script_says_so_when_the_server_exits_before_it_is_ready() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_action_script_takes_the_target_and_the_server_command_from_gauntlet_toml() {
+    let dir = temp_dir("config");
+    let port = free_port();
+    let bin = env!("CARGO_BIN_EXE_gauntlet");
+    std::fs::write(
+        dir.join("gauntlet.toml"),
+        format!(
+            "target = \"http://127.0.0.1:{port}\"\n\n[check]\nonly = [\"CARD-*\"]\n\n[server]\ncommand = \"'{bin}' serve --addr 127.0.0.1:{port}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .arg(script())
+        .current_dir(&dir)
+        .env("GAUNTLET_BIN", bin)
+        .env("GAUNTLET_CONFIG", dir.join("gauntlet.toml"))
+        .env("GAUNTLET_READY_TIMEOUT", "30")
+        .env("GAUNTLET_OUT", "reports")
+        .env("GITHUB_OUTPUT", dir.join("output.txt"))
+        .env_remove("GAUNTLET_URL")
+        .env_remove("GAUNTLET_SERVER_COMMAND")
+        .output()
+        .expect("bash runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(read(dir.join("output.txt")).trim(), "verdict=conformant");
+    let report = read(dir.join("reports/check.json"));
+    assert!(report.contains("\"CARD-001\""), "the file's selection ran");
+    assert!(!report.contains("\"JRPC-001\""), "and nothing else");
+    let _ = std::fs::remove_dir_all(&dir);
+}

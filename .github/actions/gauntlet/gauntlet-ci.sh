@@ -3,8 +3,9 @@
 # same script serves GitHub Actions, GitLab CI and a laptop:
 #
 #   GAUNTLET_BIN             the gauntlet binary (default: gauntlet on PATH)
-#   GAUNTLET_URL             base URL of the server under test (required)
-#   GAUNTLET_SERVER_COMMAND  shell command that starts the server (optional; stopped at the end)
+#   GAUNTLET_URL             base URL of the server under test (default: `target` of GAUNTLET_CONFIG)
+#   GAUNTLET_SERVER_COMMAND  shell command that starts the server (optional; stopped at the end;
+#                            default: `[server] command` of GAUNTLET_CONFIG)
 #   GAUNTLET_READY_URL       polled until it answers 2xx (default: the agent card)
 #   GAUNTLET_READY_TIMEOUT   seconds to wait for it (default: 60)
 #   GAUNTLET_ARGS            extra arguments for `gauntlet check` (split on white space)
@@ -20,7 +21,12 @@
 set -uo pipefail
 
 BIN="${GAUNTLET_BIN:-gauntlet}"
-URL="${GAUNTLET_URL:?GAUNTLET_URL is required}"
+if [[ -n "${GAUNTLET_CONFIG:-}" ]]; then
+    # What the file says, unless the environment says otherwise.
+    : "${GAUNTLET_URL:=$("$BIN" config --config "$GAUNTLET_CONFIG" --get target)}"
+    : "${GAUNTLET_SERVER_COMMAND:=$("$BIN" config --config "$GAUNTLET_CONFIG" --get server.command)}"
+fi
+URL="${GAUNTLET_URL:?GAUNTLET_URL (or target in GAUNTLET_CONFIG) is required}"
 URL="${URL%/}"
 READY_URL="${GAUNTLET_READY_URL:-$URL/.well-known/agent-card.json}"
 READY_TIMEOUT="${GAUNTLET_READY_TIMEOUT:-60}"
