@@ -21,6 +21,11 @@ fn gauntlet(args: &[&str]) -> Output {
         .expect("the gauntlet binary runs")
 }
 
+/// The last line of a command's output (where the count line stands).
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or_default()
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -268,12 +273,7 @@ fn fail_on_decides_which_failed_levels_make_the_exit_code_1() {
             "{}",
             both(&out)
         );
-        assert!(text
-            .trim_end()
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("gauntlet: "));
+        assert!(last_line(&text).starts_with("gauntlet: "), "{text}");
     }
     let must = gauntlet(&[&base[..], &["--fail-on", "must"]].concat());
     assert_eq!(must.status.code(), Some(0), "{}", both(&must));
@@ -304,11 +304,7 @@ fn json_dash_writes_only_json_to_stdout_in_every_command() {
     assert!(names(&doc).iter().all(|n| n.starts_with("JRPC-")));
     let err = String::from_utf8_lossy(&check.stderr);
     assert!(
-        err.trim_end()
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .starts_with("gauntlet: "),
+        last_line(&err).starts_with("gauntlet: "),
         "the human report goes to stderr: {err}"
     );
 
@@ -534,12 +530,7 @@ fn expect_makes_listed_deviations_expected_and_fails_on_new_and_stale_ones() {
         "{}",
         both(&stale)
     );
-    assert!(text
-        .trim_end()
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .starts_with("gauntlet: "));
+    assert!(last_line(&text).starts_with("gauntlet: "), "{text}");
 
     // chaos compares with the file's `chaos` section.
     let chaos_file = dir.join("chaos.json");

@@ -97,6 +97,42 @@ async fn env_with(lc: Arc<dyn Lifecycle>, cycles: usize) -> Env {
     )
 }
 
+/// Runs scenario `id` against the reference behind a proxy that caps every response at
+/// 100 KB/s: a server that streams slowly, for the scenarios that size themselves to it.
+async fn judge_through_a_slow_link(id: &str) -> CaseResult {
+    let lc = Reference::new(reference());
+    let url = lc.start().await.unwrap();
+    let target = Target::discover(&url, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let slow = FaultProxy::start(
+        target.addr,
+        FaultPlan {
+            bandwidth: Some(100_000),
+            ..FaultPlan::default()
+        },
+    )
+    .await
+    .unwrap();
+    let env = Env::new(
+        target.via(slow.addr()),
+        None,
+        calibrate(1.0).await,
+        Settings::default(),
+    );
+    let s = ALL.iter().find(|s| s.info.id == id).unwrap();
+    let r = run_scenario(s, &env).await;
+    slow.stop();
+    lc.stop().await.unwrap();
+    eprintln!(
+        "{id}: {} — {} — {:?}",
+        r.verdict.as_str(),
+        r.summary,
+        r.observed
+    );
+    r
+}
+
 async fn judge(builder: ServerBuilder, id: &str) -> CaseResult {
     judge_on(Reference::new(builder), id).await
 }
@@ -175,31 +211,7 @@ async fn control_dropping_lagging_events_silently_fails_the_slow_consumer_scenar
 async fn regression_the_slow_consumer_scenario_is_sized_to_a_slow_server_and_ends_in_time() {
     // A server that streams slowly (here: every response capped at 100 KB/s by the proxy) gets
     // a shorter stream, so the scenario ends well inside its budget instead of overrunning.
-    let lc = Reference::new(reference());
-    let url = lc.start().await.unwrap();
-    let target = Target::discover(&url, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let slow = FaultProxy::start(
-        target.addr,
-        FaultPlan {
-            bandwidth: Some(100_000),
-            ..FaultPlan::default()
-        },
-    )
-    .await
-    .unwrap();
-    let env = Env::new(
-        target.via(slow.addr()),
-        None,
-        calibrate(1.0).await,
-        Settings::default(),
-    );
-    let s = ALL.iter().find(|s| s.info.id == "CHAOS-SLOW-001").unwrap();
-    let r = run_scenario(s, &env).await;
-    slow.stop();
-    lc.stop().await.unwrap();
-    eprintln!("{}: {} — {:?}", r.verdict.as_str(), r.summary, r.observed);
+    let r = judge_through_a_slow_link("CHAOS-SLOW-001").await;
     assert_verdict(&r, &[Verdict::Pass, Verdict::NonStrict]);
     let text = format!("{} {}", r.summary, r.observed.clone().unwrap_or_default());
     let n: i64 = text
@@ -276,31 +288,7 @@ async fn the_reference_releases_a_half_open_peers_stream() {
 async fn regression_the_half_open_stream_is_sized_to_a_slow_server() {
     // Every response capped at 100 KB/s by a proxy: the sizing streams are slow, so the
     // black-holed stream gets fewer than its 3000 chunks and the scenario ends in time.
-    let lc = Reference::new(reference());
-    let url = lc.start().await.unwrap();
-    let target = Target::discover(&url, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let slow = FaultProxy::start(
-        target.addr,
-        FaultPlan {
-            bandwidth: Some(100_000),
-            ..FaultPlan::default()
-        },
-    )
-    .await
-    .unwrap();
-    let env = Env::new(
-        target.via(slow.addr()),
-        None,
-        calibrate(1.0).await,
-        Settings::default(),
-    );
-    let s = ALL.iter().find(|s| s.info.id == "CHAOS-HALF-001").unwrap();
-    let r = run_scenario(s, &env).await;
-    slow.stop();
-    lc.stop().await.unwrap();
-    eprintln!("{}: {} — {:?}", r.verdict.as_str(), r.summary, r.observed);
+    let r = judge_through_a_slow_link("CHAOS-HALF-001").await;
     // No gauges through the proxy: the release is information only.
     assert_verdict(&r, &[Verdict::Informational]);
     let before = r

@@ -170,28 +170,25 @@ pub fn merge(files: &[(String, Value)], catalogue: &[&str]) -> Result<Merged, St
     let Some((first_path, first)) = files.first() else {
         return Err("report merge needs at least one JSON report".to_owned());
     };
-    for (path, doc) in files {
-        if doc.get("schema").and_then(Value::as_str) != Some(SCHEMA) {
-            return Err(format!("{path} is not a {SCHEMA} JSON report"));
-        }
-        if text(doc, "suiteVersion") != text(first, "suiteVersion") {
+    let runs = files
+        .iter()
+        .map(|(path, doc)| read(path, doc))
+        .collect::<Result<Vec<_>, _>>()?;
+    for ((path, _), run) in files.iter().zip(&runs) {
+        if run.suite_version != runs[0].suite_version {
             return Err(format!(
                 "{path} was written by suite {} but {first_path} by {}: merge reports of one suite",
-                text(doc, "suiteVersion"),
-                text(first, "suiteVersion")
+                run.suite_version, runs[0].suite_version
             ));
         }
     }
     shards_complete(files)?;
     // (result, its transcript JSON, the file it came from)
     let mut rows: Vec<(CaseResult, Value, &str)> = Vec::new();
-    for (path, doc) in files {
-        let results = doc
-            .get("results")
-            .and_then(Value::as_array)
-            .ok_or_else(|| format!("{path} has no results list"))?;
-        for (i, v) in results.iter().enumerate() {
-            let r = result_of(v, path, i)?;
+    for ((path, doc), run) in files.iter().zip(runs) {
+        // `read` found the results list, one result per entry.
+        let entries = doc["results"].as_array().map_or(&[][..], Vec::as_slice);
+        for (r, v) in run.results.into_iter().zip(entries) {
             if let Some((_, _, other)) = rows.iter().find(|(o, _, _)| o.name() == r.name()) {
                 return Err(format!(
                     "{} is in both {other} and {path}: the reports overlap",
@@ -202,7 +199,7 @@ pub fn merge(files: &[(String, Value)], catalogue: &[&str]) -> Result<Merged, St
                 .get("transcript")
                 .cloned()
                 .unwrap_or(Value::Array(Vec::new()));
-            rows.push((r, transcript, path));
+            rows.push((r, transcript, path.as_str()));
         }
     }
     let position = |r: &CaseResult| {
