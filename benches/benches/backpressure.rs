@@ -22,7 +22,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use gauntlet_benches as h;
-use gauntlet_conformance::load::{self, Binding, Conn, Target};
+use gauntlet_load::{self as load, Binding, Conn, Endpoint};
 use serde_json::json;
 
 /// Chunks of the measured stream in `slow_consumer`.
@@ -173,7 +173,7 @@ fn backpressure(c: &mut Criterion) {
 async fn fanout_once(
     conn: &mut Conn,
     subscribers: &mut [Conn],
-    target: &Target,
+    target: &Endpoint,
     ask: &mut load::RequestTemplate,
 ) -> Duration {
     let v = h::result(
@@ -204,7 +204,7 @@ async fn fanout_once(
 }
 
 /// Polls GetTask until the task is in a terminal state (bounded).
-async fn wait_terminal(conn: &mut Conn, target: &Target, id: &str) {
+async fn wait_terminal(conn: &mut Conn, target: &Endpoint, id: &str) {
     let get = load::get_task(target, Binding::JsonRpc, id);
     for _ in 0..MAX_POLLS {
         let t = h::result(Binding::JsonRpc, h::call_json(conn, &get).await);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use gauntlet_benches::{self as h, Expect};
-use gauntlet_conformance::load::{self, Binding, Conn};
+use gauntlet_load::{self as load, Binding, Conn};
 use gauntlet_reference::Server;
 
 fn cold_start(c: &mut Criterion) {

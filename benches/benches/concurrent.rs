@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use gauntlet_benches::{self as h, Expect};
-use gauntlet_conformance::load::{self, Binding, Conn, RequestTemplate};
+use gauntlet_load::{self as load, Binding, Conn, RequestTemplate};
 
 fn concurrent(c: &mut Criterion) {
     let rt = h::multi_thread(2);

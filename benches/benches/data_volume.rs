@@ -16,7 +16,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use gauntlet_benches::{self as h, Cycle, Expect, XorShift};
-use gauntlet_conformance::load::{self, Binding};
+use gauntlet_load::{self as load, Binding};
 use serde_json::json;
 
 fn data_volume(c: &mut Criterion) {

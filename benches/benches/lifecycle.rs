@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gauntlet_benches::{self as h, Expect};
-use gauntlet_conformance::load::{self, Binding, Conn, Target};
+use gauntlet_load::{self as load, Binding, Conn, Endpoint};
 use tokio::runtime::Runtime;
 
 /// Polls allowed before a task counts as stuck.
@@ -20,7 +20,7 @@ const CONFIGS: usize = 16;
 /// A webhook URL that passes the SSRF guard; the `hang` task emits no events, so nothing is sent.
 const WEBHOOK: &str = "https://example.com/gauntlet-bench";
 
-async fn e2e(conn: &mut Conn, target: &Target, send: &mut load::RequestTemplate) {
+async fn e2e(conn: &mut Conn, target: &Endpoint, send: &mut load::RequestTemplate) {
     let v = h::result(
         Binding::JsonRpc,
         h::call_json(conn, send.next_request()).await,
@@ -75,7 +75,7 @@ fn lifecycle(c: &mut Criterion) {
     rt.block_on(server.shutdown());
 }
 
-fn push(c: &mut Criterion, rt: &Runtime, target: &Target, conn: &mut Conn) {
+fn push(c: &mut Criterion, rt: &Runtime, target: &Endpoint, conn: &mut Conn) {
     let binding = Binding::JsonRpc;
     let task = rt.block_on(async {
         let mut send = load::send_message(target, binding, "hang", true);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use gauntlet_benches::{self as h, Expect};
-use gauntlet_conformance::load::{self, Binding, Target};
+use gauntlet_load::{self as load, Binding, Endpoint};
 use tokio::runtime::Runtime;
 
 /// Chunks per stream in `transport/*/stream`.
@@ -29,7 +29,7 @@ fn settings(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 /// SendMessage `echo` (completes inside the call) on one keep-alive connection.
-fn send(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, target: &Target, id: &str) {
+fn send(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, target: &Endpoint, id: &str) {
     let binding = if id.starts_with("rest") {
         Binding::Rest
     } else {
@@ -49,7 +49,7 @@ fn send(group: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, target: &Target,
 fn stream(
     group: &mut BenchmarkGroup<'_, WallTime>,
     rt: &Runtime,
-    target: &Target,
+    target: &Endpoint,
     binding: Binding,
 ) {
     let mut conn = h::connect(rt, target.addr);

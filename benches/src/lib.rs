@@ -1,5 +1,5 @@
 //! Shared helpers for the criterion benches: runtimes, servers on 127.0.0.1, persistent
-//! keep-alive connections from [`gauntlet_conformance::load`], request loops timed with
+//! keep-alive connections from [`gauntlet_load`], request loops timed with
 //! `iter_custom`, and store filling for the data-volume group.
 //!
 //! Every request loop here is bounded by the iteration count criterion asks for, and every
@@ -9,12 +9,12 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use gauntlet_conformance::load::{self, Binding, Conn, OpenStream, RequestTemplate, Target};
+use gauntlet_load::{self as load, Binding, Conn, Endpoint, OpenStream, RequestTemplate};
 use gauntlet_reference::{Server, ServerHandle};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-pub use gauntlet_conformance::load::BareServer;
+pub use gauntlet_load::BareServer;
 
 /// Deadline for connecting and for one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -213,7 +213,7 @@ pub fn stream_events(n: u64) -> u64 {
 /// contexts of ~100 tasks each; returns the new task ids and context ids.
 pub fn fill(
     rt: &Runtime,
-    target: &Target,
+    target: &Endpoint,
     command: &str,
     count: usize,
     first: usize,
@@ -335,6 +335,6 @@ pub async fn time_cycle(conn: &mut Conn, reqs: &mut Cycle, iters: u64, expect: E
 }
 
 /// The target at the root of a server address.
-pub fn target(addr: SocketAddr) -> Target {
-    Target::from_addr(addr)
+pub fn target(addr: SocketAddr) -> Endpoint {
+    Endpoint::from_addr(addr)
 }

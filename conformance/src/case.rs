@@ -48,48 +48,7 @@ impl Level {
     }
 }
 
-/// A wire binding the suite can drive. Its serde name is [`Binding::short`].
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Binding {
-    /// JSON-RPC 2.0 (`protocolBinding: "JSONRPC"`).
-    JsonRpc,
-    /// HTTP+JSON / REST (`protocolBinding: "HTTP+JSON"`).
-    Rest,
-}
-
-impl Binding {
-    /// Both bindings in report order.
-    pub const ALL: [Binding; 2] = [Binding::JsonRpc, Binding::Rest];
-
-    /// The card's `protocolBinding` value.
-    pub fn protocol_binding(self) -> &'static str {
-        match self {
-            Binding::JsonRpc => "JSONRPC",
-            Binding::Rest => "HTTP+JSON",
-        }
-    }
-
-    /// Short lower-case name for CLI flags and test names.
-    pub fn short(self) -> &'static str {
-        match self {
-            Binding::JsonRpc => "jsonrpc",
-            Binding::Rest => "rest",
-        }
-    }
-}
+pub use gauntlet_a2a::Binding;
 
 /// Which bindings a case runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

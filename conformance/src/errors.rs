@@ -1,31 +1,7 @@
 //! Errors of the conformance crate. Exit codes are documented in the CLI (`src/main.rs`).
 
-use std::time::Duration;
-
-/// A failure to talk to the server (not a judgement of it).
-#[derive(Debug, Clone, thiserror::Error, PartialEq)]
-pub enum ProbeError {
-    /// The URL could not be parsed or is not `http://`.
-    #[error("invalid URL `{0}`")]
-    InvalidUrl(String),
-    /// The TCP connection could not be made.
-    #[error("cannot connect to {addr}: {reason}")]
-    Connect {
-        /// host:port.
-        addr: String,
-        /// OS error text.
-        reason: String,
-    },
-    /// The deadline passed before the answer was complete.
-    #[error("no answer within {}", crate::report::human::seconds(*.0))]
-    Timeout(Duration),
-    /// The connection broke or the HTTP framing was invalid.
-    #[error("HTTP error: {0}")]
-    Http(String),
-    /// The SSE stream violated the framing rules.
-    #[error("SSE framing fault: {0}")]
-    Sse(String),
-}
+/// A failure to talk to the server (not a judgement of it): the wire's own error.
+pub use gauntlet_wire::WireError as ProbeError;
 
 /// Why a run could not start or complete.
 #[derive(Debug, thiserror::Error)]

@@ -32,7 +32,6 @@ pub mod driver;
 pub mod errors;
 pub mod expect;
 pub mod lifecycle;
-pub mod load;
 pub mod probe;
 pub mod report;
 pub mod runner;

@@ -230,11 +230,7 @@ pub const TASK_STATES: [&str; 8] = [
     "TASK_STATE_AUTH_REQUIRED",
 ];
 
-/// The skill id by which a card advertises the Gauntlet test agent.
-pub const TEST_AGENT_SKILL: &str = "gauntlet-test-agent";
-
-/// The protocol version this suite speaks.
-pub const PROTOCOL_VERSION: &str = "1.0";
+pub use gauntlet_a2a::{PROTOCOL_VERSION, TEST_AGENT_SKILL};
 
 /// The A2A release the suite judges against (shown by `gauntlet --version`).
 pub const SPEC_VERSION: &str = "1.0.1";

@@ -1,6 +1,6 @@
 //! `gauntlet load`: closed-loop throughput and latency of SendMessage, and streaming events/s.
 //!
-//! The generator itself lives in [`gauntlet_conformance::load`]; this module parses flags, starts
+//! The generator itself lives in [`gauntlet_load`]; this module parses flags, starts
 //! the embedded reference (no URL) or the bare hyper baseline (`--bare`), and prints the summary
 //! table or writes `--json`. While a phase runs, its figures so far are printed to stderr every
 //! second; Ctrl-C stops the run (exit code 130) after printing them once more.
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gauntlet_conformance::load::{self, BareServer, Binding, LoadConfig};
+use gauntlet_load::{self as load, BareServer, Binding, LoadConfig};
 
 use super::ui::ColorChoice;
 
@@ -56,7 +56,7 @@ async fn measure(
     url: &str,
     config: &LoadConfig,
     color: bool,
-) -> Option<Result<load::LoadReport, gauntlet_conformance::errors::ProbeError>> {
+) -> Option<Result<load::LoadReport, load::WireError>> {
     let live = config.live.clone();
     let say = move || {
         if let Some(f) = live.figures() {

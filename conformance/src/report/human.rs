@@ -56,10 +56,8 @@ impl Default for Style {
     }
 }
 
-/// A duration for people: `1.27 s`, `0.04 s`.
-pub fn seconds(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
+/// A duration for people: `1.27 s`, `0.04 s` (the wire's format, so errors read alike).
+pub use gauntlet_wire::seconds;
 
 /// The colour of a verdict word.
 fn verdict_style(v: Verdict) -> anstyle::Style {

@@ -1,0 +1,49 @@
+//! The wire: how every part of A2A Gauntlet that talks to a server puts bytes on a socket and
+//! reads them back. It owns the one raw HTTP/1.1 connection ([`conn`]: keep-alive, chunked and
+//! close-delimited bodies, exact bytes, deadlines), the one SSE decoder ([`sse`]), endpoint
+//! resolution ([`endpoint`]) and pre-serialized requests ([`request`]).
+//!
+//! It knows nothing of A2A and must never import the oracle, chaos, load or the reference:
+//! those build on it, so a fault here is a fault everywhere and is tested here.
+
+pub mod conn;
+pub mod endpoint;
+pub mod request;
+pub mod sse;
+
+pub use conn::{Conn, Head, OpenStream, StreamOutcome};
+pub use endpoint::Endpoint;
+pub use request::{encode_segment, find, RequestTemplate};
+pub use sse::SseCounter;
+
+use std::time::Duration;
+
+/// A failure to talk to a server (not a judgement of it).
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum WireError {
+    /// The URL could not be parsed or is not `http://`.
+    #[error("invalid URL `{0}`")]
+    InvalidUrl(String),
+    /// The TCP connection could not be made.
+    #[error("cannot connect to {addr}: {reason}")]
+    Connect {
+        /// host:port.
+        addr: String,
+        /// OS error text.
+        reason: String,
+    },
+    /// The deadline passed before the answer was complete.
+    #[error("no answer within {}", seconds(*.0))]
+    Timeout(Duration),
+    /// The connection broke or the HTTP framing was invalid.
+    #[error("HTTP error: {0}")]
+    Http(String),
+    /// The SSE stream violated the framing rules.
+    #[error("SSE framing fault: {0}")]
+    Sse(String),
+}
+
+/// A duration as people read it in every message of the tool: `2.50 s`.
+pub fn seconds(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
