@@ -65,17 +65,7 @@ fn backpressure(c: &mut Criterion) {
         }
         group.throughput(Throughput::Elements(n));
         group.bench_function(BenchmarkId::new("stream_volume", n), |b| {
-            b.iter_custom(|iters| {
-                rt.block_on(async {
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        black_box(
-                            h::drain_stream(&mut conn, black_box(req.next_request()), want).await,
-                        );
-                    }
-                    start.elapsed()
-                })
-            })
+            b.iter_custom(|iters| h::time_streams(&rt, &mut conn, &mut req, want, iters))
         });
     }
 

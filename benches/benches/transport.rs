@@ -9,8 +9,7 @@
 //! `transport/jsonrpc/send` and `baseline/bare_hyper/send` run back to back, with both servers
 //! up, so that a change in machine load between the two skews their ratio as little as possible.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
@@ -62,17 +61,7 @@ fn stream(
     });
     group.throughput(Throughput::Elements(want));
     group.bench_function(format!("{}/stream", binding.short()), |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    black_box(
-                        h::drain_stream(&mut conn, black_box(req.next_request()), want).await,
-                    );
-                }
-                start.elapsed()
-            })
-        })
+        b.iter_custom(|iters| h::time_streams(rt, &mut conn, &mut req, want, iters))
     });
 }
 

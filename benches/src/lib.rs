@@ -187,6 +187,23 @@ pub async fn drain_stream(conn: &mut Conn, req: &[u8], min_events: u64) -> u64 {
     o.events
 }
 
+/// Times `iters` streams drained one after another on `conn` (a criterion `iter_custom` body).
+pub fn time_streams(
+    rt: &Runtime,
+    conn: &mut Conn,
+    req: &mut RequestTemplate,
+    want: u64,
+    iters: u64,
+) -> Duration {
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(drain_stream(conn, black_box(req.next_request()), want).await);
+        }
+        start.elapsed()
+    })
+}
+
 /// Opens a stream and reads its first event, returning it with the parsed first event's data.
 pub async fn open_stream(conn: &mut Conn, req: &[u8]) -> (OpenStream, Value) {
     let mut open = conn.open(req).await.expect("a stream");
