@@ -1,5 +1,9 @@
 //! `gauntlet`: conformance and chaos testing for A2A 1.0.1 servers.
 //!
+//! The CLI owns flags, the config file, terminal output and exit codes; it judges nothing
+//! itself (the oracle, chaos and load crates do) and is the only crate that may depend on all
+//! of them and on the reference (embedded when no URL is given).
+//!
 //! Exit codes (the one place they are defined; README "Exit codes" repeats them):
 //! * 0 — success: `check`/`chaos`/`report merge`: nothing fails at `--fail-on` (default
 //!   `must`: the target is conformant), or with `--expect` the deviations are as listed;

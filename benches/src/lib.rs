@@ -2,6 +2,9 @@
 //! keep-alive connections from [`gauntlet_load`], request loops timed with
 //! `iter_custom`, and store filling for the data-volume group.
 //!
+//! The benches measure the reference through `gauntlet-load` and `gauntlet-wire` only; they
+//! must never import the oracle (`gauntlet-conformance`), which judges and does not measure.
+//!
 //! Every request loop here is bounded by the iteration count criterion asks for, and every
 //! exchange by a deadline, so a misbehaving server fails a bench instead of hanging it.
 

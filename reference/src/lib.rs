@@ -15,6 +15,9 @@
 //!
 //! Layout: [`server`] owns the listener, connections and shutdown; [`service`] is the
 //! binding-independent protocol core; [`error`] is the error table; [`config`] the switches.
+//!
+//! It must never import the oracle, chaos or load: it is what they judge, and a type shared with
+//! a judge would let one bug hide the same bug in both.
 
 pub mod config;
 pub mod error;
