@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use gauntlet_conformance::probe::transcript::{curl_stream, quote};
-use gauntlet_conformance::probe::{Probe, RawRequest, Transcript};
+use gauntlet_conformance::probe::RawRequest;
 use gauntlet_conformance::webhook::WebhookReceiver;
 
 #[test]
@@ -48,23 +48,9 @@ fn binary_bodies_are_piped_through_printf() {
 /// Sends `req` with the probe and with its curl command; both must arrive identically.
 async fn reproduce(req_for: impl Fn(&str) -> RawRequest) {
     let hook = WebhookReceiver::start().await.expect("receiver starts");
-    let probe = Probe::new(Transcript::new(), Duration::from_secs(5));
-    probe
-        .send(req_for(&hook.url()))
-        .await
-        .expect("the probe reaches the receiver");
     let cmd = req_for(&hook.url()).curl();
-    let status = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{cmd} -o /dev/null"))
-        .status()
-        .await
-        .expect("sh runs");
-    assert!(status.success(), "{cmd}");
-    let got = hook
-        .wait_for(|d| d.len() == 2, Duration::from_secs(5))
-        .await
-        .expect("both requests arrive");
+    let got =
+        crate::probe_then_curl(&hook, req_for(&hook.url()), &cmd, Duration::from_secs(5)).await;
     assert_eq!(got[0].method, got[1].method, "{cmd}");
     assert_eq!(got[0].path, got[1].path, "{cmd}");
     assert_eq!(got[0].body, got[1].body, "{cmd}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use gauntlet_conformance::probe::transcript::{
     BodyRecipe, LongBody, KEPT_TAIL, MAX_BODY, MAX_EXCHANGES,
 };
-use gauntlet_conformance::probe::{Exchange, Probe, RawRequest, Transcript};
+use gauntlet_conformance::probe::{Exchange, RawRequest, Transcript};
 use gauntlet_conformance::webhook::WebhookReceiver;
 
 /// A JSON body with one long repeated string, like SEC-005's 4 MiB message.
@@ -62,22 +62,7 @@ async fn a_4_mib_request_keeps_a_small_curl_that_reproduces_it() {
     assert!(x
         .request_body_text()
         .contains("the curl command generates them"));
-    let probe = Probe::new(Transcript::new(), Duration::from_secs(10));
-    probe
-        .send(req)
-        .await
-        .expect("the probe reaches the receiver");
-    let status = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("{cmd} -o /dev/null"))
-        .status()
-        .await
-        .expect("sh runs");
-    assert!(status.success(), "{cmd}");
-    let got = hook
-        .wait_for(|d| d.len() == 2, Duration::from_secs(10))
-        .await
-        .expect("both requests arrive");
+    let got = crate::probe_then_curl(&hook, req, &cmd, Duration::from_secs(10)).await;
     assert_eq!(got[0].body.len(), got[1].body.len());
     assert!(
         got[0].body == got[1].body,

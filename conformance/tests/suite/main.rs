@@ -20,8 +20,10 @@ mod webhook;
 use std::time::Duration;
 
 use gauntlet_conformance::cases::catalogue;
+use gauntlet_conformance::probe::{Probe, RawRequest, Transcript};
 use gauntlet_conformance::report::RunReport;
 use gauntlet_conformance::runner::{NoReporter, RunOptions};
+use gauntlet_conformance::webhook::{Delivery, WebhookReceiver};
 use gauntlet_reference::{Server, ServerBuilder, ServerHandle};
 
 /// Starts a reference server on loopback with webhooks on loopback allowed, after `tweak`.
@@ -54,4 +56,28 @@ pub async fn run_against_reference(
             .expect("the reference is discoverable");
     server.shutdown().await;
     report
+}
+
+/// Sends `req` to `hook` with the probe, then runs its curl command `cmd` in a shell; returns
+/// both deliveries (the probe's first), each step within `deadline`.
+pub async fn probe_then_curl(
+    hook: &WebhookReceiver,
+    req: RawRequest,
+    cmd: &str,
+    deadline: Duration,
+) -> Vec<Delivery> {
+    Probe::new(Transcript::new(), deadline)
+        .send(req)
+        .await
+        .expect("the probe reaches the receiver");
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{cmd} -o /dev/null"))
+        .status()
+        .await
+        .expect("sh runs");
+    assert!(status.success(), "{cmd}");
+    hook.wait_for(|d| d.len() == 2, deadline)
+        .await
+        .expect("both requests arrive")
 }
