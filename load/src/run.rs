@@ -421,7 +421,7 @@ impl LoadReport {
                     let _ = writeln!(t, "  corrected µs  {}", percentiles(&c.latency));
                     let _ = writeln!(
                         t,
-                        "  correction    coordinated omission, expected interval {CORRECTION_INTERVAL} (mean {} µs)",
+                        "  correction    for coordinated omission; expected interval: {CORRECTION_INTERVAL} (mean {} µs)",
                         us(c.mean_interval)
                     );
                 }

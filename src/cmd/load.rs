@@ -29,7 +29,7 @@ pub struct Args {
     /// Open loop: send N SendMessage requests per second across all connections on a fixed
     /// timetable, whatever the answers, and measure latency from each intended send time
     /// (reports the achieved rate and missed and late sends). Without it the loop is closed.
-    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Length of each phase (`500ms`, `10s`, `2m`).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
