@@ -28,7 +28,9 @@ pub struct Args {
     pub concurrency: u32,
     /// Open loop: send N SendMessage requests per second across all connections on a fixed
     /// timetable, whatever the answers, and measure latency from each intended send time
-    /// (reports the achieved rate and missed and late sends). Without it the loop is closed.
+    /// (reports the achieved rate and missed and late sends; N above 0, at most 1000000).
+    /// Without it the loop is closed and also reports latencies corrected for coordinated
+    /// omission.
     #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Length of each phase (`500ms`, `10s`, `2m`).
