@@ -372,6 +372,18 @@ fn unwritable_report_paths_are_refused_before_the_run() {
 }
 
 #[test]
+fn load_refuses_a_rate_that_is_not_a_positive_number_in_one_sentence_with_exit_code_2() {
+    for rate in ["0", "-5", "fast"] {
+        let out = gauntlet(&["load", "--rate", rate, "--duration", "200ms"]);
+        assert_eq!(out.status.code(), Some(2), "--rate {rate}: {}", both(&out));
+        let lines = stderr_lines(&out);
+        assert_eq!(lines.len(), 1, "--rate {rate}: {lines:?}");
+        assert!(lines[0].contains("--rate"), "{lines:?}");
+        assert!(out.stdout.is_empty(), "--rate {rate}: {}", both(&out));
+    }
+}
+
+#[test]
 fn version_names_the_crate_the_spec_and_the_newest_digest_revision() {
     let digest = concat!(
         env!("CARGO_MANIFEST_DIR"),

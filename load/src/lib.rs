@@ -1,20 +1,25 @@
 //! Load generation against any A2A server (`gauntlet load`), and a trivial bare hyper server that
 //! answers the same requests, to measure the generator's own ceiling and the reference's overhead.
 //!
-//! The generator is **closed-loop**: each of N workers owns one keep-alive connection and sends
-//! its next request as soon as the previous answer is complete. That measures the capacity of the
-//! server at a fixed concurrency, which is what a conformance tool can honestly report from one
-//! machine. Its known blind spot is *coordinated omission*: while the server stalls, a closed-loop
-//! worker stops sending, so the stall is recorded once instead of once per request that an
-//! open-loop (fixed arrival rate) client would have issued during it. Latency percentiles from a
-//! closed loop are therefore a lower bound for the same throughput under an open-loop arrival
-//! process; `max` is the number that shows a stall. See `benches/README.md`.
+//! The generator is **closed-loop** by default: each of N workers owns one keep-alive connection
+//! and sends its next request as soon as the previous answer is complete. That measures the
+//! capacity of the server at a fixed concurrency, which is what a conformance tool can honestly
+//! report from one machine. Its known blind spot is *coordinated omission*: while the server
+//! stalls, a closed-loop worker stops sending, so the stall is recorded once instead of once per
+//! request that an open-loop (fixed arrival rate) client would have issued during it. The closed
+//! loop therefore also reports its latencies corrected for that ([`run::CorrectedLatency`]: each
+//! worker's median service time as its expected interval between sends).
+//!
+//! With [`LoadConfig::rate`] the SendMessage phase is **open-loop** instead ([`run_open`]): sends
+//! follow a fixed timetable independent of the answers, and latency runs from each request's
+//! intended send time, so there is nothing to correct; the report says how well the timetable
+//! was kept (achieved rate, missed and late sends). See `benches/README.md`.
 //!
 //! To keep the generator cheap, it speaks HTTP/1.1 by hand over a [`tokio::net::TcpStream`]:
-//! request bytes are serialized once ([`gauntlet_wire::RequestTemplate`]; only a fixed-width message counter is
-//! rewritten in place), the read buffer is reused, and bodies are scanned rather than parsed.
-//! Latencies go into a hand-written log-bucket [`Histogram`] (HDR-like, ~3% relative error).
-//!
+//! request bytes are serialized once ([`gauntlet_wire::RequestTemplate`]; only a fixed-width
+//! message counter is rewritten in place), the read buffer is reused, and bodies are scanned
+//! rather than parsed. Latencies go into [`hdrhistogram`] histograms with fixed bounds
+//! ([`Histogram`]: within 1 %, recording never allocates).
 //!
 //! Nothing here uses the reference server's types, and nothing here judges: the target is any
 //! `http://` URL, and the oracle is never imported.

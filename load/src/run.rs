@@ -1,4 +1,5 @@
-//! The load runs: configuration, live figures, the SendMessage and stream phases, and reports.
+//! The load runs: configuration, live figures, the SendMessage phases (closed loop and open loop),
+//! the stream phase, and reports.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,8 +18,12 @@ use crate::*;
 pub struct LoadConfig {
     /// Binding for SendMessage and streams.
     pub binding: Binding,
-    /// Workers for the SendMessage phase (one keep-alive connection each).
+    /// Workers for the SendMessage phase (one keep-alive connection each); in the open loop, the
+    /// connections the timetable is spread over.
     pub concurrency: usize,
+    /// Open loop: SendMessage requests per second across all connections, on a fixed timetable
+    /// independent of the answers. `None`: the closed loop.
+    pub rate: Option<f64>,
     /// Length of each phase.
     pub duration: Duration,
     /// Concurrent streams for the streaming phase (0: skip it).
@@ -38,6 +43,7 @@ impl Default for LoadConfig {
         Self {
             binding: Binding::JsonRpc,
             concurrency: 16,
+            rate: None,
             duration: Duration::from_secs(10),
             streams: 16,
             events: 1000,
@@ -51,7 +57,7 @@ impl Default for LoadConfig {
 /// A load phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// Closed-loop SendMessage.
+    /// SendMessage, closed or open loop.
     Send,
     /// Concurrent `stream N 0` streams.
     Stream,
@@ -188,14 +194,57 @@ pub struct SendReport {
     pub first_error: Option<String>,
     /// Wall time of the phase.
     pub elapsed: Duration,
-    /// Latency of successful requests.
+    /// Latency of successful requests: in the closed loop from each send, in the open loop from
+    /// each request's intended send time.
     pub latency: LatencySummary,
+    /// Closed loop: the latency corrected for coordinated omission.
+    pub latency_corrected: Option<CorrectedLatency>,
+    /// Open loop: the timetable and how well it was kept.
+    pub open_loop: Option<OpenLoop>,
 }
 
 impl SendReport {
     /// Successful requests per second.
     pub fn rps(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// How the closed loop's corrected figures were made.
+pub const CORRECTION_INTERVAL: &str = "each worker's median service time";
+
+/// Closed-loop latency corrected for coordinated omission ([`Histogram::corrected`]). Each worker
+/// is taken to mean to send once per its own **median service time** (measured over the phase):
+/// the median is what a worker achieves while the server is healthy, and unlike the mean it is
+/// not dragged up by the very stalls the correction is for. An answer that took at least twice
+/// that also counts the requests a sender at that pace would have had waiting behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CorrectedLatency {
+    /// The corrected percentiles (their count includes the added requests).
+    pub latency: LatencySummary,
+    /// Mean over the workers of their expected interval between sends.
+    pub mean_interval: Duration,
+}
+
+/// The open loop's timetable and how well it was kept.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenLoop {
+    /// Requests per second asked for, across all connections.
+    pub rate: f64,
+    /// Sends on the timetable within the phase.
+    pub scheduled: u64,
+    /// Scheduled sends never made: the phase ended while their connection was still behind, or
+    /// their connection broke. Every other scheduled send is counted as ok or as an error.
+    pub missed: u64,
+    /// Sends made after their intended time because their connection was still waiting for the
+    /// previous answer (their latency includes that wait).
+    pub late: u64,
+}
+
+impl OpenLoop {
+    /// Sends made.
+    pub fn sent(&self) -> u64 {
+        self.scheduled - self.missed
     }
 }
 
@@ -247,18 +296,39 @@ pub struct LoadReport {
 impl LoadReport {
     /// Machine-readable form (`--json`).
     pub fn to_json(&self) -> Value {
+        let us = |d: Duration| d.as_nanos() as f64 / 1000.0;
+        let s = &self.send;
+        let corrected = s.latency_corrected.map(|c| {
+            let mut v = c.latency.to_json();
+            v["expected_interval"] = json!(CORRECTION_INTERVAL);
+            v["mean_expected_interval_us"] = json!(us(c.mean_interval));
+            v
+        });
+        let open_loop = s.open_loop.map(|o| {
+            json!({
+                "target_rate": o.rate,
+                "achieved_rate": o.sent() as f64 / s.elapsed.as_secs_f64().max(1e-9),
+                "scheduled": o.scheduled,
+                "sent": o.sent(),
+                "missed": o.missed,
+                "late": o.late,
+                "latency_from": "intended send time",
+            })
+        });
         let mut out = json!({
             "target": self.target,
             "binding": self.binding.short(),
-            "mode": "closed-loop",
+            "mode": if s.open_loop.is_some() { "open-loop" } else { "closed-loop" },
             "send": {
-                "concurrency": self.send.concurrency,
-                "ok": self.send.ok,
-                "errors": self.send.errors,
-                "first_error": self.send.first_error,
-                "elapsed_s": self.send.elapsed.as_secs_f64(),
-                "requests_per_sec": self.send.rps(),
-                "latency": self.send.latency.to_json(),
+                "concurrency": s.concurrency,
+                "ok": s.ok,
+                "errors": s.errors,
+                "first_error": s.first_error,
+                "elapsed_s": s.elapsed.as_secs_f64(),
+                "requests_per_sec": s.rps(),
+                "latency": s.latency.to_json(),
+                "latency_corrected": corrected,
+                "open_loop": open_loop,
             },
             "stream": Value::Null,
             "stream_skipped": self.stream_skipped,
@@ -289,31 +359,74 @@ impl LoadReport {
         let us = |d: Duration| format!("{:.1}", d.as_nanos() as f64 / 1000.0);
         let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
         let mut t = String::new();
+        let percentiles = |l: &LatencySummary| {
+            format!(
+                "p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}  mean {:>9}",
+                us(l.p50),
+                us(l.p90),
+                us(l.p99),
+                us(l.max),
+                us(l.mean)
+            )
+        };
+        let s = &self.send;
+        let mode = match &s.open_loop {
+            Some(o) => format!("open loop at {} req/s", o.rate),
+            None => "closed loop".to_owned(),
+        };
         let _ = writeln!(
             t,
-            "gauntlet load: {} ({}, closed loop)",
+            "gauntlet load: {} ({}, {mode})",
             self.target,
             self.binding.short()
         );
-        let s = &self.send;
-        let _ = writeln!(
-            t,
-            "\n  SendMessage   {} workers, {:.1} s: {} ok, {} errors, {:.0} req/s",
-            s.concurrency,
-            s.elapsed.as_secs_f64(),
-            s.ok,
-            s.errors,
-            s.rps()
-        );
-        let _ = writeln!(
-            t,
-            "  latency µs    p50 {:>9}  p90 {:>9}  p99 {:>9}  max {:>9}  mean {:>9}",
-            us(s.latency.p50),
-            us(s.latency.p90),
-            us(s.latency.p99),
-            us(s.latency.max),
-            us(s.latency.mean)
-        );
+        match &s.open_loop {
+            Some(o) => {
+                let _ = writeln!(
+                    t,
+                    "\n  SendMessage   {} req/s over {} connections, {:.1} s: {} ok, {} errors, {:.0} req/s achieved",
+                    o.rate,
+                    s.concurrency,
+                    s.elapsed.as_secs_f64(),
+                    s.ok,
+                    s.errors,
+                    o.sent() as f64 / s.elapsed.as_secs_f64().max(1e-9)
+                );
+                let _ = writeln!(
+                    t,
+                    "  timetable     {} scheduled, {} sent, {} missed, {} late",
+                    o.scheduled,
+                    o.sent(),
+                    o.missed,
+                    o.late
+                );
+                let _ = writeln!(
+                    t,
+                    "  latency µs    {}  (from each intended send time)",
+                    percentiles(&s.latency)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "\n  SendMessage   {} workers, {:.1} s: {} ok, {} errors, {:.0} req/s",
+                    s.concurrency,
+                    s.elapsed.as_secs_f64(),
+                    s.ok,
+                    s.errors,
+                    s.rps()
+                );
+                let _ = writeln!(t, "  latency µs    {}", percentiles(&s.latency));
+                if let Some(c) = &s.latency_corrected {
+                    let _ = writeln!(t, "  corrected µs  {}", percentiles(&c.latency));
+                    let _ = writeln!(
+                        t,
+                        "  correction    for coordinated omission; expected interval: {CORRECTION_INTERVAL} (mean {} µs)",
+                        us(c.mean_interval)
+                    );
+                }
+            }
+        }
         if let Some(e) = &s.first_error {
             let _ = writeln!(t, "  first error   {e}");
         }
@@ -405,8 +518,49 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// One SendMessage exchange on `conn`: `Ok` on a successful answer, otherwise the error counted
+/// and the first one kept. `Err(true)` when the connection cannot be made again.
+async fn exchange(
+    conn: &mut Conn,
+    req: &mut RequestTemplate,
+    binding: Binding,
+    live: &Live,
+    first_error: &mut Option<String>,
+) -> Result<(), bool> {
+    match conn.request(req.next_request()).await {
+        Ok((head, body)) if send_ok(binding, &head, body) => Ok(()),
+        Ok((head, body)) => {
+            live.error();
+            first_error.get_or_insert_with(|| {
+                format!(
+                    "HTTP {}: {}",
+                    head.status,
+                    truncate(&String::from_utf8_lossy(body), 160)
+                )
+            });
+            Err(false)
+        }
+        Err(e) => {
+            live.error();
+            let gone = matches!(e, WireError::Connect { .. });
+            first_error.get_or_insert_with(|| e.to_string());
+            Err(gone)
+        }
+    }
+}
+
+/// What one closed-loop worker measured.
+struct Worker {
+    raw: Histogram,
+    corrected: Histogram,
+    interval: Option<Duration>,
+    errors: u64,
+    first_error: Option<String>,
+}
+
 /// Closed-loop SendMessage phase: `concurrency` workers, each on its own keep-alive connection,
-/// send back to back until `duration` has passed.
+/// send back to back until `duration` has passed. Next to the raw latencies it reports them
+/// corrected for coordinated omission ([`CorrectedLatency`]).
 pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
     let start = Instant::now();
     let end = start + config.duration;
@@ -427,48 +581,201 @@ pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
                 Ok(c) => c,
                 Err(e) => {
                     live.error();
-                    return (Histogram::default(), 1, Some(e.to_string()));
+                    return Worker {
+                        raw: Histogram::default(),
+                        corrected: Histogram::default(),
+                        interval: None,
+                        errors: 1,
+                        first_error: Some(e.to_string()),
+                    };
                 }
             };
             while Instant::now() < end {
                 let t0 = Instant::now();
-                match conn.request(req.next_request()).await {
-                    Ok((head, body)) if send_ok(binding, &head, body) => {
-                        locked(&hist).record_duration(t0.elapsed());
-                    }
-                    Ok((head, body)) => {
+                match exchange(&mut conn, &mut req, binding, &live, &mut first_error).await {
+                    Ok(()) => locked(&hist).record_duration(t0.elapsed()),
+                    Err(gone) => {
                         errors += 1;
-                        live.error();
-                        first_error.get_or_insert_with(|| {
-                            format!(
-                                "HTTP {}: {}",
-                                head.status,
-                                truncate(&String::from_utf8_lossy(body), 160)
-                            )
-                        });
-                    }
-                    Err(e) => {
-                        errors += 1;
-                        live.error();
-                        first_error.get_or_insert_with(|| e.to_string());
-                        if matches!(e, WireError::Connect { .. }) {
+                        if gone {
                             break;
                         }
                     }
                 }
             }
-            let hist = locked(&hist).clone();
-            (hist, errors, first_error)
+            let raw = locked(&hist).clone();
+            let interval =
+                (raw.count() > 0).then(|| Duration::from_nanos(raw.quantile(0.5).max(1)));
+            let corrected = interval.map_or_else(Histogram::default, |i| raw.corrected(i));
+            Worker {
+                raw,
+                corrected,
+                interval,
+                errors,
+                first_error,
+            }
         });
     }
     let mut hist = Histogram::default();
+    let mut corrected = Histogram::default();
+    let mut intervals = Vec::new();
     let mut errors = 0;
     let mut first_error = None;
     while let Some(res) = set.join_next().await {
         match res {
-            Ok((h, e, f)) => {
+            Ok(w) => {
+                hist.merge(&w.raw);
+                corrected.merge(&w.corrected);
+                intervals.extend(w.interval);
+                errors += w.errors;
+                if first_error.is_none() {
+                    first_error = w.first_error;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    let mean_interval = if intervals.is_empty() {
+        Duration::ZERO
+    } else {
+        intervals.iter().sum::<Duration>() / intervals.len() as u32
+    };
+    SendReport {
+        concurrency: config.concurrency.max(1),
+        ok: hist.count(),
+        errors,
+        first_error,
+        elapsed: start.elapsed(),
+        latency: hist.summary(),
+        latency_corrected: Some(CorrectedLatency {
+            latency: corrected.summary(),
+            mean_interval,
+        }),
+        open_loop: None,
+    }
+}
+
+/// Requests per second `--rate` accepts: above this the timetable is finer than the clock.
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+/// Open-loop SendMessage phase: `rate` requests per second on a fixed timetable, slot `i` at
+/// `i / rate` seconds after the start, dealt round-robin over `concurrency` keep-alive
+/// connections (connection `c` takes slots `c`, `c + concurrency`, …). A send waits for its slot,
+/// never for the answers to other connections' requests, so a stall is recorded once per request
+/// it held up (no coordinated omission).
+///
+/// Latency runs from each request's **intended send time**: when the connection was still
+/// waiting for its previous answer at that time, the send is *late* and the wait is part of its
+/// latency. When the connection was idle, the send waited for its slot and latency runs from the
+/// moment it went out, so the generator's own timer lag (tokio timers tick in milliseconds) is
+/// not charged to the server. Slots whose connection is still behind when the phase ends, or
+/// whose connection broke, are *missed*; every other slot is counted as ok or as an error.
+/// The hot path only rewrites the pre-serialized request's counter and records into the
+/// connection's histogram: nothing is allocated per request.
+pub async fn run_open(target: &Endpoint, config: &LoadConfig, rate: f64) -> SendReport {
+    let rate = rate.clamp(f64::MIN_POSITIVE, MAX_RATE);
+    let connections = config.concurrency.max(1);
+    let scheduled = (config.duration.as_secs_f64() * rate).ceil() as u64;
+    let nanos_per_slot = 1e9 / rate;
+    // Connect first, so the timetable starts with every connection ready.
+    let mut connecting = JoinSet::new();
+    for c in 0..connections {
+        let addr = target.addr;
+        let timeout = config.request_timeout;
+        connecting.spawn(async move { (c, Conn::connect(addr, timeout).await) });
+    }
+    let mut conns = Vec::with_capacity(connections);
+    while let Some(res) = connecting.join_next().await {
+        if let Ok(pair) = res {
+            conns.push(pair);
+        }
+    }
+    let start = Instant::now();
+    let end = start + config.duration;
+    config.live.begin(Phase::Send);
+    let mut set = JoinSet::new();
+    for (c, conn) in conns {
+        let binding = config.binding;
+        let live = config.live.clone();
+        let mut req =
+            send_message(target, binding, "echo load", false).with_counter((c as u64) << 40);
+        let step = connections as u64;
+        // Slots of this connection from `i` on.
+        let left = move |i: u64| {
+            if i < scheduled {
+                (scheduled - 1 - i) / step + 1
+            } else {
+                0
+            }
+        };
+        set.spawn(async move {
+            let hist = live.worker();
+            let (mut errors, mut missed, mut late) = (0u64, 0u64, 0u64);
+            let mut first_error = None;
+            let mut conn = match conn {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Its first slot is the error; the rest are missed.
+                    let slots = left(c as u64);
+                    if slots > 0 {
+                        live.error();
+                    }
+                    let errors = slots.min(1);
+                    return (
+                        Histogram::default(),
+                        errors,
+                        slots - errors,
+                        0,
+                        Some(e.to_string()),
+                    );
+                }
+            };
+            let mut free_at = start;
+            let mut i = c as u64;
+            while i < scheduled {
+                let intended = start + Duration::from_nanos((i as f64 * nanos_per_slot) as u64);
+                let from = if free_at > intended {
+                    if free_at >= end {
+                        missed += left(i);
+                        break;
+                    }
+                    late += 1;
+                    intended
+                } else {
+                    if Instant::now() < intended {
+                        tokio::time::sleep_until(intended.into()).await;
+                    }
+                    Instant::now()
+                };
+                match exchange(&mut conn, &mut req, binding, &live, &mut first_error).await {
+                    Ok(()) => locked(&hist).record_duration(from.elapsed()),
+                    Err(gone) => {
+                        errors += 1;
+                        if gone {
+                            missed += left(i + step);
+                            break;
+                        }
+                    }
+                }
+                free_at = Instant::now();
+                i += step;
+            }
+            let hist = locked(&hist).clone();
+            (hist, errors, missed, late, first_error)
+        });
+    }
+    let mut hist = Histogram::default();
+    let (mut errors, mut missed, mut late) = (0, 0, 0);
+    let mut first_error = None;
+    while let Some(res) = set.join_next().await {
+        match res {
+            Ok((h, e, m, l, f)) => {
                 hist.merge(&h);
                 errors += e;
+                missed += m;
+                late += l;
                 if first_error.is_none() {
                     first_error = f;
                 }
@@ -480,12 +787,19 @@ pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
         }
     }
     SendReport {
-        concurrency: config.concurrency.max(1),
+        concurrency: connections,
         ok: hist.count(),
         errors,
         first_error,
         elapsed: start.elapsed(),
         latency: hist.summary(),
+        latency_corrected: None,
+        open_loop: Some(OpenLoop {
+            rate,
+            scheduled,
+            missed,
+            late,
+        }),
     }
 }
 
@@ -591,13 +905,17 @@ pub async fn run_streams(target: &Endpoint, config: &LoadConfig) -> StreamReport
     }
 }
 
-/// Discovers `url`, checks it with one SendMessage, then runs both phases (the streaming phase
-/// only when the card advertises streaming and the test agent).
+/// Discovers `url`, checks it with one SendMessage, then runs both phases: SendMessage in the
+/// open loop when [`LoadConfig::rate`] is set, else in the closed loop, and the streaming phase
+/// only when the card advertises streaming and the test agent.
 pub async fn run(url: &str, config: &LoadConfig) -> Result<LoadReport, WireError> {
     let found = discover(url, config.request_timeout).await?;
     let target = found.target(config.binding).clone();
     preflight(&target, config.binding, config.request_timeout).await?;
-    let send = run_send(&target, config).await;
+    let send = match config.rate {
+        Some(rate) => run_open(&target, config, rate).await,
+        None => run_send(&target, config).await,
+    };
     let (stream, stream_skipped) = if config.streams == 0 {
         (None, Some("--streams 0".to_owned()))
     } else if !found.test_agent {

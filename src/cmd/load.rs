@@ -1,4 +1,5 @@
-//! `gauntlet load`: closed-loop throughput and latency of SendMessage, and streaming events/s.
+//! `gauntlet load`: throughput and latency of SendMessage (closed loop, or open loop at a fixed
+//! `--rate`), and streaming events/s.
 //!
 //! The generator itself lives in [`gauntlet_load`]; this module parses flags, starts
 //! the embedded reference (no URL) or the bare hyper baseline (`--bare`), and prints the summary
@@ -21,9 +22,17 @@ pub struct Args {
     /// Binding to load: `jsonrpc` or `rest`.
     #[arg(long, default_value = "jsonrpc", value_parser = parse_binding)]
     pub binding: Binding,
-    /// Closed-loop workers for SendMessage, one keep-alive connection each.
+    /// Closed-loop workers for SendMessage, one keep-alive connection each; with `--rate`, the
+    /// connections the open loop's timetable is spread over.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: u32,
+    /// Open loop: send N SendMessage requests per second across all connections on a fixed
+    /// timetable, whatever the answers, and measure latency from each intended send time
+    /// (reports the achieved rate and missed and late sends; N above 0, at most 1000000).
+    /// Without it the loop is closed and also reports latencies corrected for coordinated
+    /// omission.
+    #[arg(long, value_name = "N", value_parser = parse_rate, allow_negative_numbers = true)]
+    pub rate: Option<f64>,
     /// Length of each phase (`500ms`, `10s`, `2m`).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -102,6 +111,7 @@ pub async fn run(args: Args) -> u8 {
     let config = LoadConfig {
         binding: args.binding,
         concurrency: args.concurrency as usize,
+        rate: args.rate,
         duration: args.duration,
         streams: args.streams as usize,
         events: args.events,
@@ -192,6 +202,22 @@ fn parse_binding(s: &str) -> Result<Binding, String> {
     }
 }
 
+/// A `--rate` flag: requests per second, above 0 and at most [`load::MAX_RATE`].
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let rate: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{}` is not a number of requests per second", s.trim()))?;
+    if !(rate > 0.0 && rate <= load::MAX_RATE) {
+        return Err(format!(
+            "`{}` is out of range (above 0, at most {})",
+            s.trim(),
+            load::MAX_RATE
+        ));
+    }
+    Ok(rate)
+}
+
 /// A `--duration`/`--warmup` flag ([`super::parse_duration`]), between 1 ms and 1 hour.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = super::parse_duration(s)?;
@@ -214,6 +240,15 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("10h").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn rates_are_positive_numbers() {
+        assert_eq!(parse_rate("1000"), Ok(1000.0));
+        assert_eq!(parse_rate("2.5"), Ok(2.5));
+        for bad in ["0", "-5", "fast", "NaN", "inf", "2000000"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
