@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::Reply;
 use crate::context::Ctx;
-use crate::driver::{self, call, call_ok};
+use crate::driver::{self, call, call_ok, loopback_refused, receiver, registered};
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
 use crate::webhook::{Delivery, Scripted, WebhookReceiver};
@@ -169,14 +169,6 @@ pub(crate) const CASES: &[Case] = &[
 /// The text sent where any agent will do; the test agent reads it as `echo`.
 const PLAIN: &str = "echo gauntlet push check";
 
-/// Starts a webhook receiver for one case.
-pub(crate) async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
-    let _ = ctx;
-    WebhookReceiver::start()
-        .await
-        .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))
-}
-
 /// A task to hang configs on: a `hang` task with the test agent (canceled at the end), else a
 /// task from a plain message. No task to be had (a Message answer) leaves the row UNTESTED.
 async fn some_task(ctx: &Ctx) -> Result<driver::Hung, Outcome> {
@@ -198,33 +190,6 @@ async fn create(ctx: &Ctx, task_id: &str, url: &str, extra: Value) -> Result<Val
     crate::client::merge(&mut p, extra);
     let a = call(ctx, Method::CreateTaskPushNotificationConfig, p).await?;
     registered(&a, "CreateTaskPushNotificationConfig")
-}
-
-/// What would make a row judgeable when the target refuses the suite's loopback webhook.
-pub(crate) const ALLOW_LOOPBACK_HINT: &str = "allow private/loopback webhooks on the target";
-
-/// The success value of a call that registered the suite's loopback receiver. A validation
-/// error there is taken as the server's SSRF guard (PUSH-012, a SHOULD it may well follow)
-/// refusing loopback webhooks: the row applies but cannot be observed, so it is UNTESTED,
-/// quoting the server's reason.
-pub(crate) fn registered(a: &crate::client::Answer, what: &str) -> Result<Value, Outcome> {
-    match &a.reply {
-        Reply::Err(e) if expect::error_matches(e, ErrorCode::InvalidParams) => {
-            Err(loopback_refused(e))
-        }
-        _ => expect::ok(a, what).cloned(),
-    }
-}
-
-/// UNTESTED: the server refused a webhook on 127.0.0.1 (`e` is its answer).
-fn loopback_refused(e: &crate::client::WireError) -> Outcome {
-    Outcome::untested(
-        format!(
-            "the server refused the suite's webhook on 127.0.0.1 ({}), presumably its SSRF guard (PUSH-012), so this row cannot be observed",
-            expect::describe_error(e)
-        ),
-        ALLOW_LOOPBACK_HINT,
-    )
 }
 
 /// The config `id` of a returned config.

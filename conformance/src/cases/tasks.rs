@@ -818,7 +818,7 @@ async fn send_009(ctx: Ctx) -> Judged {
 
 /// SEND-010: a push config given in SendMessage is registered for the new task.
 async fn send_010(ctx: Ctx) -> Judged {
-    let hook = super::push::receiver(&ctx).await?;
+    let hook = driver::receiver(&ctx).await?;
     let url = hook.url_for("/send-010");
     let params = json!({
         "message": crate::client::user_message("hang"),
@@ -832,11 +832,8 @@ async fn send_010(ctx: Ctx) -> Judged {
         ..CallOpts::default()
     };
     let a = driver::call_with(&ctx, Method::SendMessage, params, opts).await?;
-    let task = driver::require_task(&super::push::registered(
-        &a,
-        "SendMessage with a push config",
-    )?)
-    .map_err(untested_without_task)?;
+    let task = driver::require_task(&driver::registered(&a, "SendMessage with a push config")?)
+        .map_err(untested_without_task)?;
     let g = driver::guard(&ctx, task)?;
     let listed = call_ok(
         &ctx,
