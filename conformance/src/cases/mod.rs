@@ -1,7 +1,8 @@
-//! The case catalogue: one module per checklist group of digest §9, in digest order.
+//! The case catalogue: one module per checklist area of digest §9 (§9.1–§9.10), in digest order;
+//! an area with several id prefixes is a folder with one module per prefix.
 //! [`catalogue`] is the single ordered list that drives running, listing and docs.
 
-mod card;
+mod agent_card;
 mod data;
 mod jrpc;
 mod lifecycle;
@@ -16,14 +17,20 @@ use crate::case::Case;
 
 /// Every case, in digest §9 order.
 pub fn catalogue() -> Vec<Case> {
-    let groups: [&[Case]; 10] = [
+    let groups: [&[Case]; 16] = [
         data::CASES,
         ver::CASES,
-        card::CASES,
+        agent_card::card::CASES,
+        agent_card::cap::CASES,
         jrpc::CASES,
         rest::CASES,
-        streaming::CASES,
-        tasks::CASES,
+        streaming::sse::CASES,
+        streaming::strm::CASES,
+        streaming::sub::CASES,
+        tasks::send::CASES,
+        tasks::task::CASES,
+        tasks::list::CASES,
+        tasks::cancel::CASES,
         lifecycle::CASES,
         push::CASES,
         security::CASES,
