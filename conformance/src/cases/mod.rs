@@ -17,7 +17,7 @@ use crate::case::Case;
 
 /// Every case, in digest §9 order.
 pub fn catalogue() -> Vec<Case> {
-    let groups: [&[Case]; 16] = [
+    let groups: [&[Case]; 20] = [
         data::CASES,
         ver::CASES,
         agent_card::card::CASES,
@@ -31,9 +31,13 @@ pub fn catalogue() -> Vec<Case> {
         tasks::task::CASES,
         tasks::list::CASES,
         tasks::cancel::CASES,
-        lifecycle::CASES,
+        lifecycle::ctx::CASES,
+        lifecycle::life::CASES,
         push::CASES,
-        security::CASES,
+        security::err::CASES,
+        security::sec::CASES,
+        security::xcard::CASES,
+        security::ext::CASES,
     ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }
