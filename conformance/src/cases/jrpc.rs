@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, CallOpts, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::driver;
@@ -27,13 +28,6 @@ pub(crate) fn raw_rpc(ctx: &Ctx, body: impl Into<Bytes>) -> RawRequest {
 fn envelope(method: &str, params: Value, id: Value) -> Vec<u8> {
     serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
         .unwrap_or_default()
-}
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
 }
 
 /// `HTTP <status>: <body>` for `observed` texts.
@@ -101,15 +95,7 @@ async fn jrpc_001(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
     for ct in ["application/json", "application/json; charset=utf-8"] {
-        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("jrpc-001")))});
-        let opts = CallOpts {
-            headers: vec![("Content-Type".into(), ct.into())],
-            ..CallOpts::default()
-        };
-        let answer = client
-            .call_with(Method::SendMessage, params, opts)
-            .await
-            .map_err(expect::probe)?;
+        let answer = support::send_with_content_type(&ctx, &client, "jrpc-001", ct).await?;
         checks.check(expect::ok(
             &answer,
             &format!("SendMessage with `Content-Type: {ct}`"),
@@ -651,14 +637,7 @@ async fn jrpc_010(ctx: Ctx) -> Judged {
         .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
         .await
         .map_err(expect::probe)?;
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": ctx.unique("missing")}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &ctx.unique("missing"), "9.9").await?;
     let mut checks = Checks::new();
     let mut judged = Vec::new();
     for (answer, code, what, owner) in [
@@ -714,14 +693,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
             checked.push("-32001");
         }
     }
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": missing}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &missing, "9.9").await?;
     if v.ok().is_some() {
         checks.note("version 9.9 was served (VER-002 judges that)");
     } else if checks
@@ -732,10 +704,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
     if let Ok(task) = driver::finished_task(&client, &ctx.unique("jrpc-011")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
-            let c = client
-                .call(Method::CancelTask, json!({"id": id}))
-                .await
-                .map_err(expect::probe)?;
+            let c = support::cancel(&client, &id).await?;
             if checks.check(
                 expect::error_is(&c, ErrorCode::TaskNotCancelable)
                     .map_err(tag("cancel of a finished task")),
@@ -785,17 +754,10 @@ async fn jrpc_012(ctx: Ctx) -> Judged {
     .await?;
     let mut checks = Checks::new();
     let mut checked = Vec::new();
-    if checks.check(expect::send_message_response_shape(&sent).map_err(tag("SendMessage"))) {
-        checked.push("SendMessage");
-    }
-    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
-        let g = client
-            .call(Method::GetTask, json!({"id": id}))
-            .await
-            .map_err(expect::probe)?;
-        if checks.check(expect::ok(&g, "GetTask").and_then(expect::bare_task_shape)) {
-            checked.push("GetTask");
-        }
+    let shapes = ["SendMessage", "GetTask"];
+    if let Some(id) =
+        support::send_and_get_shapes(&client, &sent, shapes, &mut checks, &mut checked).await?
+    {
         if ctx.target().push {
             let c = client
                 .call(
@@ -939,13 +901,7 @@ async fn jrpc_015(ctx: Ctx) -> Judged {
     let driver::TaskWithConfig {
         task, config: cfg, ..
     } = driver::task_with_push_config(&ctx, "jrpc-015").await?;
-    let d = client
-        .call(
-            Method::DeleteTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let d = support::delete_push_config(&client, &task, &cfg).await?;
     let body = d.raw.json.as_ref().and_then(Value::as_object);
     match body.and_then(|b| b.get("result")) {
         Some(Value::Null) => Ok(Outcome::pass("Delete returned `result: null`")),

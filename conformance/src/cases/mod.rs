@@ -1,5 +1,6 @@
 //! The case catalogue: one module per checklist area of digest §9 (§9.1–§9.10), in digest order;
 //! an area with several id prefixes is a folder with one module per prefix.
+//! `support` holds the helpers the cases of more than one area share.
 //! [`catalogue`] is the single ordered list that drives running, listing and docs.
 
 mod agent_card;
@@ -10,6 +11,7 @@ mod push;
 mod rest;
 mod security;
 mod streaming;
+mod support;
 mod tasks;
 mod ver;
 

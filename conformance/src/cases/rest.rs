@@ -9,19 +9,13 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, Answer, CallOpts, ErrorMatch, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::driver;
 use crate::expect;
 use crate::probe::RawRequest;
 use crate::spec::{ErrorCode, Method};
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
-}
 
 /// The answer shows that a route matched: a result, an error with an ErrorInfo reason, or one
 /// of the errors this route can give (`expected`) in a google.rpc.Status body. An A2A error
@@ -223,15 +217,7 @@ async fn rest_003(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
     for ct in ["application/a2a+json", "application/json"] {
-        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("ct")))});
-        let opts = CallOpts {
-            headers: vec![("Content-Type".into(), ct.into())],
-            ..CallOpts::default()
-        };
-        let a = client
-            .call_with(Method::SendMessage, params, opts)
-            .await
-            .map_err(expect::probe)?;
+        let a = support::send_with_content_type(&ctx, &client, "ct", ct).await?;
         let what = format!("message:send with `Content-Type: {ct}`");
         if checks.check(expect::ok(&a, &what)) {
             judge_content_type(&mut checks, &a.raw, &what);
@@ -489,14 +475,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
     ) {
         checked.push("TASK_NOT_FOUND 404");
     }
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": ctx.unique("missing")}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &ctx.unique("missing"), "9.9").await?;
     if a2a_error(
         &mut checks,
         &v,
@@ -509,10 +488,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
     if let Ok(task) = driver::finished_task(&client, &ctx.unique("rest-006")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
-            let c = client
-                .call(Method::CancelTask, json!({"id": id}))
-                .await
-                .map_err(expect::probe)?;
+            let c = support::cancel(&client, &id).await?;
             if a2a_error(
                 &mut checks,
                 &c,
@@ -569,18 +545,8 @@ async fn rest_007(ctx: Ctx) -> Judged {
     let (_, sent) = driver::send_ok(&client, "echo rest-007", Value::Null, Value::Null).await?;
     let mut checks = Checks::new();
     let mut checked = Vec::new();
-    if checks.check(expect::send_message_response_shape(&sent).map_err(tag("message:send"))) {
-        checked.push("message:send");
-    }
-    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
-        let g = client
-            .call(Method::GetTask, json!({"id": id}))
-            .await
-            .map_err(expect::probe)?;
-        if checks.check(expect::ok(&g, "GET /tasks/{id}").and_then(expect::bare_task_shape)) {
-            checked.push("GET /tasks/{id}");
-        }
-    }
+    let shapes = ["message:send", "GET /tasks/{id}"];
+    support::send_and_get_shapes(&client, &sent, shapes, &mut checks, &mut checked).await?;
     if ctx.target().test_agent {
         let id = driver::hanging_task(&client).await?;
         let c = client
@@ -802,13 +768,7 @@ async fn rest_010(ctx: Ctx) -> Judged {
             format!("HTTP {}", c.raw.status),
         ));
     }
-    let d = client
-        .call(
-            Method::DeleteTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let d = support::delete_push_config(&client, &task, &cfg).await?;
     if !matches!(d.raw.status, 200 | 204) {
         checks.add(Outcome::fail(
             "delete answered an unexpected status",

@@ -8,6 +8,7 @@
 use serde_json::{json, Value};
 
 use crate::case::{Binding, Bindings, Case, Checks, Exec, Judged, Level, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, Answer, CallOpts, Reply};
 use crate::context::Ctx;
 use crate::expect;
@@ -36,12 +37,7 @@ fn major_minor(v: &str) -> String {
 
 /// The `Major.Minor` versions the card declares for this binding.
 fn declared(ctx: &Ctx, binding: Binding) -> Vec<String> {
-    ctx.target()
-        .card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    support::card_interfaces(ctx)
         .filter(|i| {
             i.get("protocolBinding").and_then(Value::as_str) == Some(binding.protocol_binding())
         })
@@ -77,13 +73,6 @@ fn header_unread(what: &str) -> Outcome {
         "a server that refuses unsupported versions (VER-002); then accepting a supported \
          version can be told from ignoring the header",
     )
-}
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
 }
 
 /// VER-001: version 1.0 is accepted, by a server that reads the header.

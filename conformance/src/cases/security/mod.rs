@@ -19,17 +19,11 @@ pub(super) mod xcard;
 use serde_json::{json, Value};
 
 use crate::case::Outcome;
+use crate::cases::support::tag;
 use crate::client::{user_message, A2aClient, Answer, CallOpts, Reply};
 use crate::context::Ctx;
 use crate::driver;
 use crate::spec::ErrorCode;
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
-}
 
 /// Whether an answer is an authentication/authorization refusal: HTTP 401/403, or a JSON-RPC
 /// error outside the A2A and standard ranges (the spec defines no auth code; a2a-go uses

@@ -5,18 +5,14 @@ use serde_json::{json, Value};
 
 use super::{anon, as_identity, auth_refused, send_params, tag, task_of_a};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::cases::support;
 use crate::client::{user_message, Answer, CallOpts, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
 
 fn interface_urls(ctx: &Ctx) -> Vec<String> {
-    ctx.target()
-        .card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    support::card_interfaces(ctx)
         .filter_map(|i| i.get("url").and_then(Value::as_str).map(str::to_owned))
         .collect()
 }
