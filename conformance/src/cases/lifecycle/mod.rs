@@ -5,7 +5,8 @@
 //! A row whose task could not be set up (the agent answered with a Message) is UNTESTED: it
 //! applies, it just could not be observed ([`driver::untested_without_task`]).
 //!
-//! One module per id prefix ([`ctx`], [`life`]); this one holds what they share.
+//! One module per id prefix ([`ctx`], [`life`]);
+//! this one holds what they share.
 
 pub(super) mod ctx;
 pub(super) mod life;

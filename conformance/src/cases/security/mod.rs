@@ -9,7 +9,8 @@
 //! unsupported version). A request that is served instead is noted for the row that owns it
 //! (TASK-002, JRPC-005, DATA-008, VER-002…), so one deviation is never counted twice.
 //!
-//! One module per id prefix ([`err`], [`sec`], [`xcard`], [`ext`]); this one holds what they share.
+//! One module per id prefix ([`err`], [`sec`], [`xcard`], [`ext`]);
+//! this one holds what they share.
 
 pub(super) mod err;
 pub(super) mod ext;

@@ -9,7 +9,8 @@
 //! the test agent's cap of 20,000 chunks, so a store that keeps only the start of a long
 //! artifact is caught.
 //!
-//! One module per id prefix ([`sse`], [`strm`], [`sub`]); this one holds what they share.
+//! One module per id prefix ([`sse`], [`strm`], [`sub`]);
+//! this one holds what they share.
 
 pub(super) mod sse;
 pub(super) mod strm;

@@ -5,7 +5,8 @@
 //! ListTasks cases work inside a context the server assigned to this case's first task, so
 //! tasks created concurrently by other cases never show up in their pages.
 //!
-//! One module per id prefix ([`send`], [`task`], [`list`], [`cancel`]); this one holds what they share.
+//! One module per id prefix ([`send`], [`task`], [`list`], [`cancel`]);
+//! this one holds what they share.
 
 pub(super) mod cancel;
 pub(super) mod list;
