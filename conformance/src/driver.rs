@@ -14,6 +14,7 @@ use crate::context::Ctx;
 use crate::errors::ProbeError;
 use crate::expect;
 use crate::spec::{ErrorCode, Method, INTERRUPTED_STATES, TERMINAL_STATES};
+use crate::webhook::WebhookReceiver;
 
 /// The four members of a `StreamResponse` (digest §5).
 pub const STREAM_MEMBERS: [&str; 4] = ["task", "message", "statusUpdate", "artifactUpdate"];
@@ -814,6 +815,41 @@ pub fn parts_difference(got: &[Value], want: &[Value]) -> Option<String> {
             at(i)
         )),
     }
+}
+
+/// Starts a webhook receiver for one case.
+pub async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
+    let _ = ctx;
+    WebhookReceiver::start()
+        .await
+        .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))
+}
+
+/// What would make a row judgeable when the target refuses the suite's loopback webhook.
+pub const ALLOW_LOOPBACK_HINT: &str = "allow private/loopback webhooks on the target";
+
+/// The success value of a call that registered the suite's loopback receiver. A validation
+/// error there is taken as the server's SSRF guard (PUSH-012, a SHOULD it may well follow)
+/// refusing loopback webhooks: the row applies but cannot be observed, so it is UNTESTED,
+/// quoting the server's reason.
+pub fn registered(a: &crate::client::Answer, what: &str) -> Result<Value, Outcome> {
+    match &a.reply {
+        Reply::Err(e) if expect::error_matches(e, ErrorCode::InvalidParams) => {
+            Err(loopback_refused(e))
+        }
+        _ => expect::ok(a, what).cloned(),
+    }
+}
+
+/// UNTESTED: the server refused a webhook on 127.0.0.1 (`e` is its answer).
+pub fn loopback_refused(e: &crate::client::WireError) -> Outcome {
+    Outcome::untested(
+        format!(
+            "the server refused the suite's webhook on 127.0.0.1 ({}), presumably its SSRF guard (PUSH-012), so this row cannot be observed",
+            expect::describe_error(e)
+        ),
+        ALLOW_LOOPBACK_HINT,
+    )
 }
 
 #[cfg(test)]

@@ -15,160 +15,6 @@ use crate::driver;
 use crate::expect::{self, Shape};
 use crate::spec::{ErrorCode, Method};
 
-/// The DATA cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "DATA-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "send, get, list, error, card, parts and stream answers; scan every key received",
-        requirement: "JSON keys are lowerCamelCase proto json names; no snake_case",
-        spec: "§5.5",
-        exec: Exec::Run(crate::run_fn!(data_001)),
-    },
-    Case {
-        id: "DATA-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; scan every `state` and `role`",
-        requirement: "enums are emitted as proto names (TASK_STATE_*, ROLE_*)",
-        spec: "§5.5",
-        exec: Exec::Run(crate::run_fn!(data_002)),
-    },
-    Case {
-        id: "DATA-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; scan REQ enums",
-        requirement: "no *_UNSPECIFIED value for `status.state` or `role`",
-        spec: "§5.7, proto",
-        exec: Exec::Run(crate::run_fn!(data_003)),
-    },
-    Case {
-        id: "DATA-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; scan every timestamp",
-        requirement: "timestamps are RFC 3339 UTC with `Z`, no other offsets",
-        spec: "§5.6.1",
-        exec: Exec::Run(crate::run_fn!(data_004)),
-    },
-    Case {
-        id: "DATA-005",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; scan every timestamp's precision",
-        requirement: "timestamps use millisecond precision",
-        spec: "§5.6.1",
-        exec: Exec::Run(crate::run_fn!(data_005)),
-    },
-    Case {
-        id: "DATA-006",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; check REQ fields of every object",
-        requirement: "REQ fields present in every Task, Message, Artifact and event",
-        spec: "§5.7",
-        exec: Exec::Run(crate::run_fn!(data_006)),
-    },
-    Case {
-        id: "DATA-007",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; check every `parts` array",
-        requirement: "Message.parts and Artifact.parts are non-empty",
-        spec: "§5.7",
-        exec: Exec::Run(crate::run_fn!(data_007)),
-    },
-    Case {
-        id: "DATA-008",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage without message, without messageId, with parts [], with a bad role",
-        requirement: "each is rejected with InvalidParams (-32602 / 400)",
-        spec: "§3.3.2, §5.7, §13.4",
-        exec: Exec::Run(crate::run_fn!(data_008)),
-    },
-    Case {
-        id: "DATA-009",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with `x-unknown` fields in params and in the message",
-        requirement: "unknown fields are ignored",
-        spec: "§5.7",
-        exec: Exec::Run(crate::run_fn!(data_009)),
-    },
-    Case {
-        id: "DATA-010",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "a Part with no content member, a Part with two; scan received parts",
-        requirement: "a Part with two content members is rejected (MUST), one with none SHOULD be; received Parts have exactly one",
-        spec: "proto oneof",
-        exec: Exec::Run(crate::run_fn!(data_010)),
-    },
-    Case {
-        id: "DATA-011",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "a `raw` part in base64 with a media type the card accepts; scan received `raw` values",
-        requirement: "`raw` is base64 both ways",
-        spec: "proto, ProtoJSON",
-        exec: Exec::Run(crate::run_fn!(data_011)),
-    },
-    Case {
-        id: "DATA-012",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; look for `kind`",
-        requirement: "no `kind` discriminator is emitted",
-        spec: "App. A.2.1",
-        exec: Exec::Run(crate::run_fn!(data_012)),
-    },
-    Case {
-        id: "DATA-013",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative SendMessage and stream results",
-        requirement: "SendMessageResponse / StreamResponse carry exactly one payload member",
-        spec: "proto, §4.3.3",
-        exec: Exec::Run(crate::run_fn!(data_013)),
-    },
-    Case {
-        id: "DATA-014",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "a non-ASCII message; representative calls",
-        requirement: "every JSON body is UTF-8 and non-ASCII text survives",
-        spec: "§14.1.1",
-        exec: Exec::Run(crate::run_fn!(data_014)),
-    },
-    Case {
-        id: "DATA-015",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "representative calls; check `contextId`",
-        requirement: "Task, agent Message and every event carry `contextId`",
-        spec: "§3.4.1, proto comment",
-        exec: Exec::Run(crate::run_fn!(data_015)),
-    },
-];
-
 /// One value received, with the shape it should have and the raw body it came in.
 struct Sample {
     label: String,
@@ -296,6 +142,16 @@ async fn scan_rule(ctx: Ctx, rule: &str, expected: &str) -> Judged {
 }
 
 /// DATA-001: keys are lowerCamelCase.
+pub(crate) const DATA_001: Case = Case {
+    id: "DATA-001",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "send, get, list, error, card, parts and stream answers; scan every key received",
+    requirement: "JSON keys are lowerCamelCase proto json names; no snake_case",
+    spec: "§5.5",
+    exec: Exec::Run(crate::run_fn!(data_001)),
+};
 async fn data_001(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -306,6 +162,16 @@ async fn data_001(ctx: Ctx) -> Judged {
 }
 
 /// DATA-002: enums by proto name.
+pub(crate) const DATA_002: Case = Case {
+    id: "DATA-002",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; scan every `state` and `role`",
+    requirement: "enums are emitted as proto names (TASK_STATE_*, ROLE_*)",
+    spec: "§5.5",
+    exec: Exec::Run(crate::run_fn!(data_002)),
+};
 async fn data_002(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -316,6 +182,16 @@ async fn data_002(ctx: Ctx) -> Judged {
 }
 
 /// DATA-003: no UNSPECIFIED.
+pub(crate) const DATA_003: Case = Case {
+    id: "DATA-003",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; scan REQ enums",
+    requirement: "no *_UNSPECIFIED value for `status.state` or `role`",
+    spec: "§5.7, proto",
+    exec: Exec::Run(crate::run_fn!(data_003)),
+};
 async fn data_003(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -326,6 +202,16 @@ async fn data_003(ctx: Ctx) -> Judged {
 }
 
 /// DATA-004: timestamp format.
+pub(crate) const DATA_004: Case = Case {
+    id: "DATA-004",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; scan every timestamp",
+    requirement: "timestamps are RFC 3339 UTC with `Z`, no other offsets",
+    spec: "§5.6.1",
+    exec: Exec::Run(crate::run_fn!(data_004)),
+};
 async fn data_004(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -336,6 +222,16 @@ async fn data_004(ctx: Ctx) -> Judged {
 }
 
 /// DATA-005: millisecond precision.
+pub(crate) const DATA_005: Case = Case {
+    id: "DATA-005",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; scan every timestamp's precision",
+    requirement: "timestamps use millisecond precision",
+    spec: "§5.6.1",
+    exec: Exec::Run(crate::run_fn!(data_005)),
+};
 async fn data_005(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -346,11 +242,31 @@ async fn data_005(ctx: Ctx) -> Judged {
 }
 
 /// DATA-006: REQ fields.
+pub(crate) const DATA_006: Case = Case {
+    id: "DATA-006",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; check REQ fields of every object",
+    requirement: "REQ fields present in every Task, Message, Artifact and event",
+    spec: "§5.7",
+    exec: Exec::Run(crate::run_fn!(data_006)),
+};
 async fn data_006(ctx: Ctx) -> Judged {
     scan_rule(ctx, "DATA-006", "every REQ field of digest §5 present").await
 }
 
 /// DATA-007: non-empty parts.
+pub(crate) const DATA_007: Case = Case {
+    id: "DATA-007",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; check every `parts` array",
+    requirement: "Message.parts and Artifact.parts are non-empty",
+    spec: "§5.7",
+    exec: Exec::Run(crate::run_fn!(data_007)),
+};
 async fn data_007(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -374,6 +290,16 @@ async fn expect_invalid(ctx: &Ctx, params: Value, what: &str) -> Judged {
 }
 
 /// DATA-008: missing REQ fields are rejected with InvalidParams; every probe is judged.
+pub(crate) const DATA_008: Case = Case {
+    id: "DATA-008",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage without message, without messageId, with parts [], with a bad role",
+    requirement: "each is rejected with InvalidParams (-32602 / 400)",
+    spec: "§3.3.2, §5.7, §13.4",
+    exec: Exec::Run(crate::run_fn!(data_008)),
+};
 async fn data_008(ctx: Ctx) -> Judged {
     let mut no_id = user_message("hello");
     no_id.as_object_mut().map(|m| m.remove("messageId"));
@@ -400,6 +326,16 @@ async fn data_008(ctx: Ctx) -> Judged {
 }
 
 /// DATA-009: unknown fields are ignored.
+pub(crate) const DATA_009: Case = Case {
+    id: "DATA-009",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage with `x-unknown` fields in params and in the message",
+    requirement: "unknown fields are ignored",
+    spec: "§5.7",
+    exec: Exec::Run(crate::run_fn!(data_009)),
+};
 async fn data_009(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut msg = user_message(&format!("echo {}", ctx.unique("unknown-fields")));
@@ -419,6 +355,16 @@ async fn data_009(ctx: Ctx) -> Judged {
 
 /// DATA-010: a Part with two content members MUST be rejected, one with none SHOULD be; every
 /// received Part has exactly one.
+pub(crate) const DATA_010: Case = Case {
+    id: "DATA-010",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "a Part with no content member, a Part with two; scan received parts",
+    requirement: "a Part with two content members is rejected (MUST), one with none SHOULD be; received Parts have exactly one",
+    spec: "proto oneof",
+    exec: Exec::Run(crate::run_fn!(data_010)),
+};
 async fn data_010(ctx: Ctx) -> Judged {
     let mut none = user_message("x");
     none["parts"] = json!([{"mediaType": "text/plain"}]);
@@ -517,6 +463,16 @@ fn raw_media_type(card: &Value) -> Option<String> {
 
 /// DATA-011: `raw` is base64 in both directions. The part's media type is one the card accepts,
 /// so that the only thing judged is the base64 (SEND-008 judges media types).
+pub(crate) const DATA_011: Case = Case {
+    id: "DATA-011",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "a `raw` part in base64 with a media type the card accepts; scan received `raw` values",
+    requirement: "`raw` is base64 both ways",
+    spec: "proto, ProtoJSON",
+    exec: Exec::Run(crate::run_fn!(data_011)),
+};
 async fn data_011(ctx: Ctx) -> Judged {
     let Some(media) = raw_media_type(&ctx.target().card) else {
         return Ok(Outcome::not_applicable(
@@ -566,6 +522,16 @@ async fn data_011(ctx: Ctx) -> Judged {
 }
 
 /// DATA-012: no `kind`.
+pub(crate) const DATA_012: Case = Case {
+    id: "DATA-012",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; look for `kind`",
+    requirement: "no `kind` discriminator is emitted",
+    spec: "App. A.2.1",
+    exec: Exec::Run(crate::run_fn!(data_012)),
+};
 async fn data_012(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -576,6 +542,16 @@ async fn data_012(ctx: Ctx) -> Judged {
 }
 
 /// DATA-013: exactly one payload member.
+pub(crate) const DATA_013: Case = Case {
+    id: "DATA-013",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative SendMessage and stream results",
+    requirement: "SendMessageResponse / StreamResponse carry exactly one payload member",
+    spec: "proto, §4.3.3",
+    exec: Exec::Run(crate::run_fn!(data_013)),
+};
 async fn data_013(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -586,6 +562,16 @@ async fn data_013(ctx: Ctx) -> Judged {
 }
 
 /// DATA-014: every body is UTF-8; non-ASCII text round-trips.
+pub(crate) const DATA_014: Case = Case {
+    id: "DATA-014",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "a non-ASCII message; representative calls",
+    requirement: "every JSON body is UTF-8 and non-ASCII text survives",
+    spec: "§14.1.1",
+    exec: Exec::Run(crate::run_fn!(data_014)),
+};
 async fn data_014(ctx: Ctx) -> Judged {
     let samples = samples(&ctx).await?;
     let mut checks = Checks::new();
@@ -619,6 +605,16 @@ async fn data_014(ctx: Ctx) -> Judged {
 }
 
 /// DATA-015: contextId everywhere.
+pub(crate) const DATA_015: Case = Case {
+    id: "DATA-015",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "representative calls; check `contextId`",
+    requirement: "Task, agent Message and every event carry `contextId`",
+    spec: "§3.4.1, proto comment",
+    exec: Exec::Run(crate::run_fn!(data_015)),
+};
 async fn data_015(ctx: Ctx) -> Judged {
     scan_rule(
         ctx,
@@ -627,6 +623,12 @@ async fn data_015(ctx: Ctx) -> Judged {
     )
     .await
 }
+
+/// The DATA cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    DATA_001, DATA_002, DATA_003, DATA_004, DATA_005, DATA_006, DATA_007, DATA_008, DATA_009,
+    DATA_010, DATA_011, DATA_012, DATA_013, DATA_014, DATA_015,
+];
 
 #[cfg(test)]
 mod tests {

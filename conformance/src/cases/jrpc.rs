@@ -7,166 +7,13 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, CallOpts, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::driver;
 use crate::expect;
 use crate::probe::{RawRequest, RawResponse};
 use crate::spec::{ErrorCode, Method};
-
-/// The JRPC cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "JRPC-001",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "POST a SendMessage request with `Content-Type: application/json` (with and without charset)",
-        requirement: "the request is accepted",
-        spec: "§9.1, §9.3",
-        exec: Exec::Run(crate::run_fn!(jrpc_001)),
-    },
-    Case {
-        id: "JRPC-002",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "requests with a string id and a numeric id, succeeding and failing",
-        requirement: "`jsonrpc:\"2.0\"`, the id echoed with the same value and type, exactly one of result/error",
-        spec: "JSON-RPC 2.0",
-        exec: Exec::Run(crate::run_fn!(jrpc_002)),
-    },
-    Case {
-        id: "JRPC-003",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "a succeeding and a failing non-streaming call",
-        requirement: "responses use `Content-Type: application/json`",
-        spec: "§9.1",
-        exec: Exec::Run(crate::run_fn!(jrpc_003)),
-    },
-    Case {
-        id: "JRPC-004",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "each of the 11 method names, then `NoSuchMethod`, `sendMessage`, and the 0.3 names `message/send` and `tasks/get` with `A2A-Version: 1.0`",
-        requirement: "all 11 names are recognised; unknown names (0.3 names under 1.0 included) give -32601",
-        spec: "§5.3, §9.4",
-        exec: Exec::Run(crate::run_fn!(jrpc_004)),
-    },
-    Case {
-        id: "JRPC-005",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "truncated JSON, non-JSON text, an empty body, trailing garbage",
-        requirement: "-32700 with `id: null`",
-        spec: "§9.5",
-        exec: Exec::Run(crate::run_fn!(jrpc_005)),
-    },
-    Case {
-        id: "JRPC-006",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "no `jsonrpc`, `jsonrpc:\"1.0\"`, a numeric `method`, an object `id`",
-        requirement: "-32600",
-        spec: "§9.5",
-        exec: Exec::Run(crate::run_fn!(jrpc_006)),
-    },
-    Case {
-        id: "JRPC-007",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "string params, GetTask without id, a numeric id, a non-numeric pageSize",
-        requirement: "-32602 (string params: -32600 or -32602)",
-        spec: "§9.5",
-        exec: Exec::Run(crate::run_fn!(jrpc_007)),
-    },
-    Case {
-        id: "JRPC-008",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "provoke parse, envelope, method, 0.3-method, params, version and not-found errors",
-        requirement: "`error.code` is an integer and `error.message` a string",
-        spec: "§3.3.2",
-        exec: Exec::Run(crate::run_fn!(jrpc_008)),
-    },
-    Case {
-        id: "JRPC-009",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "provoke the same errors; read `error.data`",
-        requirement: "`data`, if present, is an array of objects each with `@type`",
-        spec: "§9.5",
-        exec: Exec::Run(crate::run_fn!(jrpc_009)),
-    },
-    Case {
-        id: "JRPC-010",
-        level: Level::Should,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "GetTask of an unknown id; a request with version 9.9",
-        requirement: "A2A errors carry ErrorInfo (reason, domain a2a-protocol.org) in `data`",
-        spec: "§9.5",
-        exec: Exec::Run(crate::run_fn!(jrpc_010)),
-    },
-    Case {
-        id: "JRPC-011",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "unknown task (get, cancel), cancel of a finished task, message to a finished task, version 9.9",
-        requirement: "A2A error codes as in digest §7",
-        spec: "§5.4",
-        exec: Exec::Run(crate::run_fn!(jrpc_011)),
-    },
-    Case {
-        id: "JRPC-012",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "SendMessage, GetTask, ListTasks, GetExtendedAgentCard and push calls",
-        requirement: "SendMessage wraps {task}/{message}; GetTask a bare Task; ListTasksResponse; AgentCard; push configs",
-        spec: "§9.4, proto",
-        exec: Exec::Run(crate::run_fn!(jrpc_012)),
-    },
-    Case {
-        id: "JRPC-013",
-        level: Level::Should,
-        bindings: Bindings::JsonRpc,
-        needs: &[Need::ExtendedCard],
-        title: "GetExtendedAgentCard with `params` omitted",
-        requirement: "answered as with `params: {}`",
-        spec: "§9.4.8",
-        exec: Exec::Run(crate::run_fn!(jrpc_013)),
-    },
-    Case {
-        id: "JRPC-014",
-        level: Level::Sdk,
-        bindings: Bindings::JsonRpc,
-        needs: &[],
-        title: "provoke errors; read the HTTP status",
-        requirement: "JSON-RPC errors come with HTTP 200 (4xx accepted)",
-        spec: "none (SDK)",
-        exec: Exec::Run(crate::run_fn!(jrpc_014)),
-    },
-    Case {
-        id: "JRPC-015",
-        level: Level::Sdk,
-        bindings: Bindings::JsonRpc,
-        needs: &[Need::Push],
-        title: "DeleteTaskPushNotificationConfig of a created config",
-        requirement: "`result` is present and is null or {}",
-        spec: "proto + JSON-RPC",
-        exec: Exec::Run(crate::run_fn!(jrpc_015)),
-    },
-];
 
 /// A JSON-RPC request carrying `body` verbatim, with the client's usual headers.
 pub(crate) fn raw_rpc(ctx: &Ctx, body: impl Into<Bytes>) -> RawRequest {
@@ -181,13 +28,6 @@ pub(crate) fn raw_rpc(ctx: &Ctx, body: impl Into<Bytes>) -> RawRequest {
 fn envelope(method: &str, params: Value, id: Value) -> Vec<u8> {
     serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
         .unwrap_or_default()
-}
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
 }
 
 /// `HTTP <status>: <body>` for `observed` texts.
@@ -241,19 +81,21 @@ fn rpc_error(
 }
 
 /// JRPC-001: application/json POSTs are accepted.
+pub(crate) const JRPC_001: Case = Case {
+    id: "JRPC-001",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "POST a SendMessage request with `Content-Type: application/json` (with and without charset)",
+    requirement: "the request is accepted",
+    spec: "§9.1, §9.3",
+    exec: Exec::Run(crate::run_fn!(jrpc_001)),
+};
 async fn jrpc_001(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
     for ct in ["application/json", "application/json; charset=utf-8"] {
-        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("jrpc-001")))});
-        let opts = CallOpts {
-            headers: vec![("Content-Type".into(), ct.into())],
-            ..CallOpts::default()
-        };
-        let answer = client
-            .call_with(Method::SendMessage, params, opts)
-            .await
-            .map_err(expect::probe)?;
+        let answer = support::send_with_content_type(&ctx, &client, "jrpc-001", ct).await?;
         checks.check(expect::ok(
             &answer,
             &format!("SendMessage with `Content-Type: {ct}`"),
@@ -263,6 +105,17 @@ async fn jrpc_001(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-002: the envelope and the id echo.
+pub(crate) const JRPC_002: Case = Case {
+    id: "JRPC-002",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "requests with a string id and a numeric id, succeeding and failing",
+    requirement:
+        "`jsonrpc:\"2.0\"`, the id echoed with the same value and type, exactly one of result/error",
+    spec: "JSON-RPC 2.0",
+    exec: Exec::Run(crate::run_fn!(jrpc_002)),
+};
 async fn jrpc_002(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let ids = [json!(ctx.unique("rpc-id")), json!(4242), json!(0)];
@@ -298,6 +151,16 @@ async fn jrpc_002(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-003: application/json responses.
+pub(crate) const JRPC_003: Case = Case {
+    id: "JRPC-003",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "a succeeding and a failing non-streaming call",
+    requirement: "responses use `Content-Type: application/json`",
+    spec: "§9.1",
+    exec: Exec::Run(crate::run_fn!(jrpc_003)),
+};
 async fn jrpc_003(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (ok, _) = driver::send_ok(&client, "echo jrpc-003", Value::Null, Value::Null).await?;
@@ -350,6 +213,16 @@ fn legacy_send(ctx: &Ctx, id: Value) -> Vec<u8> {
 
 /// JRPC-004: the method names. A 0.3 name is an unknown name under `A2A-Version: 1.0`: the
 /// request says 1.0, so it MUST be processed with 1.0 semantics (§3.6.2).
+pub(crate) const JRPC_004: Case = Case {
+    id: "JRPC-004",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "each of the 11 method names, then `NoSuchMethod`, `sendMessage`, and the 0.3 names `message/send` and `tasks/get` with `A2A-Version: 1.0`",
+    requirement: "all 11 names are recognised; unknown names (0.3 names under 1.0 included) give -32601",
+    spec: "§5.3, §9.4",
+    exec: Exec::Run(crate::run_fn!(jrpc_004)),
+};
 async fn jrpc_004(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let not_found = ErrorCode::MethodNotFound.jsonrpc();
@@ -410,6 +283,16 @@ async fn jrpc_004(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-005: parse errors.
+pub(crate) const JRPC_005: Case = Case {
+    id: "JRPC-005",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "truncated JSON, non-JSON text, an empty body, trailing garbage",
+    requirement: "-32700 with `id: null`",
+    spec: "§9.5",
+    exec: Exec::Run(crate::run_fn!(jrpc_005)),
+};
 async fn jrpc_005(ctx: Ctx) -> Judged {
     let bodies: [(&str, &[u8]); 4] = [
         (
@@ -441,6 +324,16 @@ async fn jrpc_005(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-006: invalid envelopes.
+pub(crate) const JRPC_006: Case = Case {
+    id: "JRPC-006",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "no `jsonrpc`, `jsonrpc:\"1.0\"`, a numeric `method`, an object `id`",
+    requirement: "-32600",
+    spec: "§9.5",
+    exec: Exec::Run(crate::run_fn!(jrpc_006)),
+};
 async fn jrpc_006(ctx: Ctx) -> Judged {
     let get = json!({"id": "x"});
     let cases = [
@@ -524,6 +417,16 @@ fn invalid_params(raw: &RawResponse, what: &str, string_params: bool) -> Result<
 }
 
 /// JRPC-007: invalid params.
+pub(crate) const JRPC_007: Case = Case {
+    id: "JRPC-007",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "string params, GetTask without id, a numeric id, a non-numeric pageSize",
+    requirement: "-32602 (string params: -32600 or -32602)",
+    spec: "§9.5",
+    exec: Exec::Run(crate::run_fn!(jrpc_007)),
+};
 async fn jrpc_007(ctx: Ctx) -> Judged {
     let cases = [
         ("string params", envelope("GetTask", json!("x"), json!(3))),
@@ -634,6 +537,16 @@ async fn provoke_errors(ctx: &Ctx) -> Result<Vec<Provoked>, Outcome> {
 }
 
 /// JRPC-008: error objects have an integer code and a string message.
+pub(crate) const JRPC_008: Case = Case {
+    id: "JRPC-008",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "provoke parse, envelope, method, 0.3-method, params, version and not-found errors",
+    requirement: "`error.code` is an integer and `error.message` a string",
+    spec: "§3.3.2",
+    exec: Exec::Run(crate::run_fn!(jrpc_008)),
+};
 async fn jrpc_008(ctx: Ctx) -> Judged {
     let errors = provoke_errors(&ctx).await?;
     let mut checks = Checks::new();
@@ -674,6 +587,16 @@ fn untested_no_errors() -> Outcome {
 }
 
 /// JRPC-009: `data` is an array of `@type`d objects.
+pub(crate) const JRPC_009: Case = Case {
+    id: "JRPC-009",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "provoke the same errors; read `error.data`",
+    requirement: "`data`, if present, is an array of objects each with `@type`",
+    spec: "§9.5",
+    exec: Exec::Run(crate::run_fn!(jrpc_009)),
+};
 async fn jrpc_009(ctx: Ctx) -> Judged {
     let errors = provoke_errors(&ctx).await?;
     let mut checks = Checks::new();
@@ -698,20 +621,23 @@ async fn jrpc_009(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-010: ErrorInfo on A2A errors. Whether the right error came at all is JRPC-011's.
+pub(crate) const JRPC_010: Case = Case {
+    id: "JRPC-010",
+    level: Level::Should,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "GetTask of an unknown id; a request with version 9.9",
+    requirement: "A2A errors carry ErrorInfo (reason, domain a2a-protocol.org) in `data`",
+    spec: "§9.5",
+    exec: Exec::Run(crate::run_fn!(jrpc_010)),
+};
 async fn jrpc_010(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let nf = client
         .call(Method::GetTask, json!({"id": ctx.unique("missing")}))
         .await
         .map_err(expect::probe)?;
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": ctx.unique("missing")}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &ctx.unique("missing"), "9.9").await?;
     let mut checks = Checks::new();
     let mut judged = Vec::new();
     for (answer, code, what, owner) in [
@@ -738,6 +664,16 @@ async fn jrpc_010(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-011: A2A error codes.
+pub(crate) const JRPC_011: Case = Case {
+    id: "JRPC-011",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "unknown task (get, cancel), cancel of a finished task, message to a finished task, version 9.9",
+    requirement: "A2A error codes as in digest §7",
+    spec: "§5.4",
+    exec: Exec::Run(crate::run_fn!(jrpc_011)),
+};
 async fn jrpc_011(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let missing = ctx.unique("missing");
@@ -757,14 +693,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
             checked.push("-32001");
         }
     }
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": missing}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &missing, "9.9").await?;
     if v.ok().is_some() {
         checks.note("version 9.9 was served (VER-002 judges that)");
     } else if checks
@@ -775,10 +704,7 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
     if let Ok(task) = driver::finished_task(&client, &ctx.unique("jrpc-011")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
-            let c = client
-                .call(Method::CancelTask, json!({"id": id}))
-                .await
-                .map_err(expect::probe)?;
+            let c = support::cancel(&client, &id).await?;
             if checks.check(
                 expect::error_is(&c, ErrorCode::TaskNotCancelable)
                     .map_err(tag("cancel of a finished task")),
@@ -807,6 +733,16 @@ async fn jrpc_011(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-012: result shapes per method.
+pub(crate) const JRPC_012: Case = Case {
+    id: "JRPC-012",
+    level: Level::Must,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "SendMessage, GetTask, ListTasks, GetExtendedAgentCard and push calls",
+    requirement: "SendMessage wraps {task}/{message}; GetTask a bare Task; ListTasksResponse; AgentCard; push configs",
+    spec: "§9.4, proto",
+    exec: Exec::Run(crate::run_fn!(jrpc_012)),
+};
 async fn jrpc_012(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (_, sent) = driver::send_ok(
@@ -818,17 +754,10 @@ async fn jrpc_012(ctx: Ctx) -> Judged {
     .await?;
     let mut checks = Checks::new();
     let mut checked = Vec::new();
-    if checks.check(expect::send_message_response_shape(&sent).map_err(tag("SendMessage"))) {
-        checked.push("SendMessage");
-    }
-    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
-        let g = client
-            .call(Method::GetTask, json!({"id": id}))
-            .await
-            .map_err(expect::probe)?;
-        if checks.check(expect::ok(&g, "GetTask").and_then(expect::bare_task_shape)) {
-            checked.push("GetTask");
-        }
+    let shapes = ["SendMessage", "GetTask"];
+    if let Some(id) =
+        support::send_and_get_shapes(&client, &sent, shapes, &mut checks, &mut checked).await?
+    {
         if ctx.target().push {
             let c = client
                 .call(
@@ -884,6 +813,16 @@ async fn jrpc_012(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-013: GetExtendedAgentCard without params.
+pub(crate) const JRPC_013: Case = Case {
+    id: "JRPC-013",
+    level: Level::Should,
+    bindings: Bindings::JsonRpc,
+    needs: &[Need::ExtendedCard],
+    title: "GetExtendedAgentCard with `params` omitted",
+    requirement: "answered as with `params: {}`",
+    spec: "§9.4.8",
+    exec: Exec::Run(crate::run_fn!(jrpc_013)),
+};
 async fn jrpc_013(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut req = client.request(
@@ -912,6 +851,16 @@ async fn jrpc_013(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-014: HTTP status of errors.
+pub(crate) const JRPC_014: Case = Case {
+    id: "JRPC-014",
+    level: Level::Sdk,
+    bindings: Bindings::JsonRpc,
+    needs: &[],
+    title: "provoke errors; read the HTTP status",
+    requirement: "JSON-RPC errors come with HTTP 200 (4xx accepted)",
+    spec: "none (SDK)",
+    exec: Exec::Run(crate::run_fn!(jrpc_014)),
+};
 async fn jrpc_014(ctx: Ctx) -> Judged {
     let errors = provoke_errors(&ctx).await?;
     let mut checks = Checks::new();
@@ -937,18 +886,22 @@ async fn jrpc_014(ctx: Ctx) -> Judged {
 }
 
 /// JRPC-015: Delete's result.
+pub(crate) const JRPC_015: Case = Case {
+    id: "JRPC-015",
+    level: Level::Sdk,
+    bindings: Bindings::JsonRpc,
+    needs: &[Need::Push],
+    title: "DeleteTaskPushNotificationConfig of a created config",
+    requirement: "`result` is present and is null or {}",
+    spec: "proto + JSON-RPC",
+    exec: Exec::Run(crate::run_fn!(jrpc_015)),
+};
 async fn jrpc_015(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let driver::TaskWithConfig {
         task, config: cfg, ..
     } = driver::task_with_push_config(&ctx, "jrpc-015").await?;
-    let d = client
-        .call(
-            Method::DeleteTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let d = support::delete_push_config(&client, &task, &cfg).await?;
     let body = d.raw.json.as_ref().and_then(Value::as_object);
     match body.and_then(|b| b.get("result")) {
         Some(Value::Null) => Ok(Outcome::pass("Delete returned `result: null`")),
@@ -964,3 +917,9 @@ async fn jrpc_015(ctx: Ctx) -> Judged {
         )),
     }
 }
+
+/// The JRPC cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    JRPC_001, JRPC_002, JRPC_003, JRPC_004, JRPC_005, JRPC_006, JRPC_007, JRPC_008, JRPC_009,
+    JRPC_010, JRPC_011, JRPC_012, JRPC_013, JRPC_014, JRPC_015,
+];

@@ -1,7 +1,9 @@
-//! The case catalogue: one module per checklist group of digest §9, in digest order.
+//! The case catalogue: one module per checklist area of digest §9 (§9.1–§9.10), in digest order;
+//! an area with several id prefixes is a folder with one module per prefix.
+//! `support` holds the helpers the cases of more than one area share.
 //! [`catalogue`] is the single ordered list that drives running, listing and docs.
 
-mod card;
+mod agent_card;
 mod data;
 mod jrpc;
 mod lifecycle;
@@ -9,6 +11,7 @@ mod push;
 mod rest;
 mod security;
 mod streaming;
+mod support;
 mod tasks;
 mod ver;
 
@@ -16,17 +19,27 @@ use crate::case::Case;
 
 /// Every case, in digest §9 order.
 pub fn catalogue() -> Vec<Case> {
-    let groups: [&[Case]; 10] = [
+    let groups: [&[Case]; 20] = [
         data::CASES,
         ver::CASES,
-        card::CASES,
+        agent_card::card::CASES,
+        agent_card::cap::CASES,
         jrpc::CASES,
         rest::CASES,
-        streaming::CASES,
-        tasks::CASES,
-        lifecycle::CASES,
+        streaming::sse::CASES,
+        streaming::strm::CASES,
+        streaming::sub::CASES,
+        tasks::send::CASES,
+        tasks::task::CASES,
+        tasks::list::CASES,
+        tasks::cancel::CASES,
+        lifecycle::ctx::CASES,
+        lifecycle::life::CASES,
         push::CASES,
-        security::CASES,
+        security::err::CASES,
+        security::sec::CASES,
+        security::xcard::CASES,
+        security::ext::CASES,
     ];
     groups.iter().flat_map(|g| g.iter().copied()).collect()
 }

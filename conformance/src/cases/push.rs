@@ -15,167 +15,13 @@ use serde_json::{json, Value};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::Reply;
 use crate::context::Ctx;
-use crate::driver::{self, call, call_ok};
+use crate::driver::{self, call, call_ok, loopback_refused, receiver, registered};
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
 use crate::webhook::{Delivery, Scripted, WebhookReceiver};
 
-/// The PUSH cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "PUSH-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "CreateTaskPushNotificationConfig without an id",
-        requirement: "returns the config with an assigned `id` and the `taskId`",
-        spec: "§3.1.7",
-        exec: Exec::Run(crate::run_fn!(push_001)),
-    },
-    Case {
-        id: "PUSH-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "Create and List push configs of an unknown task",
-        requirement: "TaskNotFoundError (-32001 / 404) for both",
-        spec: "§3.1.7, §3.1.9",
-        exec: Exec::Run(crate::run_fn!(push_002)),
-    },
-    Case {
-        id: "PUSH-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "Get a created config, and an unknown config id",
-        requirement: "the stored config; TaskNotFoundError for the unknown id",
-        spec: "§3.1.8",
-        exec: Exec::Run(crate::run_fn!(push_003)),
-    },
-    Case {
-        id: "PUSH-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "create two configs, then ListTaskPushNotificationConfigs",
-        requirement: "both active configs are listed",
-        spec: "§3.1.9",
-        exec: Exec::Run(crate::run_fn!(push_004)),
-    },
-    Case {
-        id: "PUSH-005",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
-        title: "delete a config of a `hang` task twice, then cancel the task",
-        requirement: "delete is permanent and idempotent; nothing is delivered to it afterwards",
-        spec: "§3.1.10",
-        exec: Exec::Run(crate::run_fn!(push_005)),
-    },
-    Case {
-        id: "PUSH-006",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
-        title: "config on an INPUT_REQUIRED task, then a follow-up that completes it",
-        requirement: "the config persists until the task completes",
-        spec: "§3.1.7",
-        exec: Exec::Run(crate::run_fn!(push_006)),
-    },
-    Case {
-        id: "PUSH-007",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "SendMessage with an inline push config",
-        requirement: "each delivery is an HTTP POST whose body is a StreamResponse (one member)",
-        spec: "§4.3.3",
-        exec: Exec::Run(crate::run_fn!(push_007)),
-    },
-    Case {
-        id: "PUSH-008",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "inline push config with authentication {scheme: Bearer, credentials}",
-        requirement: "deliveries carry `Authorization: <scheme> <credentials>`",
-        spec: "§4.3.3, §13.2",
-        exec: Exec::Run(crate::run_fn!(push_008)),
-    },
-    Case {
-        id: "PUSH-009",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "SendMessage with an inline push config",
-        requirement: "at least one delivery; the terminal state eventually arrives",
-        spec: "§4.3.3",
-        exec: Exec::Run(crate::run_fn!(push_009)),
-    },
-    Case {
-        id: "PUSH-010",
-        level: Level::Should,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "(not automated) webhook request timeout",
-        requirement: "a webhook request timeout of 10–30 s",
-        spec: "§4.3.3",
-        exec: Exec::Manual(
-            "observing a 10–30 s client timeout needs a receiver that stalls for 30 s per attempt; review only (chaos scenarios exercise slow receivers)",
-        ),
-    },
-    Case {
-        id: "PUSH-011",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "the receiver answers the first delivery with 500",
-        requirement: "the failed delivery is retried (with backoff)",
-        spec: "§13.2",
-        exec: Exec::Run(crate::run_fn!(push_011)),
-    },
-    Case {
-        id: "PUSH-012",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[Need::Push],
-        title: "CreateTaskPushNotificationConfig with url http://127.0.0.1:9/…",
-        requirement: "webhook URLs on loopback/private/link-local addresses are refused (SSRF guard)",
-        spec: "§13.2",
-        exec: Exec::Run(crate::run_fn!(push_012)),
-    },
-    Case {
-        id: "PUSH-013",
-        level: Level::Should,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "SendMessage with an inline push config",
-        requirement: "deliveries use Content-Type: application/a2a+json",
-        spec: "§4.3.3",
-        exec: Exec::Run(crate::run_fn!(push_013)),
-    },
-    Case {
-        id: "PUSH-014",
-        level: Level::Sdk,
-        bindings: Bindings::Each,
-        needs: &[Need::Push, Need::LocalWebhook],
-        title: "inline push config with a token",
-        requirement: "the token is sent as X-A2A-Notification-Token (SDK convention)",
-        spec: "0.3 / 1.0.0",
-        exec: Exec::Run(crate::run_fn!(push_014)),
-    },
-];
-
 /// The text sent where any agent will do; the test agent reads it as `echo`.
 const PLAIN: &str = "echo gauntlet push check";
-
-/// Starts a webhook receiver for one case.
-pub(crate) async fn receiver(ctx: &Ctx) -> Result<WebhookReceiver, Outcome> {
-    let _ = ctx;
-    WebhookReceiver::start()
-        .await
-        .map_err(|e| Outcome::error(format!("cannot start the webhook receiver: {e}")))
-}
 
 /// A task to hang configs on: a `hang` task with the test agent (canceled at the end), else a
 /// task from a plain message. No task to be had (a Message answer) leaves the row UNTESTED.
@@ -198,33 +44,6 @@ async fn create(ctx: &Ctx, task_id: &str, url: &str, extra: Value) -> Result<Val
     crate::client::merge(&mut p, extra);
     let a = call(ctx, Method::CreateTaskPushNotificationConfig, p).await?;
     registered(&a, "CreateTaskPushNotificationConfig")
-}
-
-/// What would make a row judgeable when the target refuses the suite's loopback webhook.
-pub(crate) const ALLOW_LOOPBACK_HINT: &str = "allow private/loopback webhooks on the target";
-
-/// The success value of a call that registered the suite's loopback receiver. A validation
-/// error there is taken as the server's SSRF guard (PUSH-012, a SHOULD it may well follow)
-/// refusing loopback webhooks: the row applies but cannot be observed, so it is UNTESTED,
-/// quoting the server's reason.
-pub(crate) fn registered(a: &crate::client::Answer, what: &str) -> Result<Value, Outcome> {
-    match &a.reply {
-        Reply::Err(e) if expect::error_matches(e, ErrorCode::InvalidParams) => {
-            Err(loopback_refused(e))
-        }
-        _ => expect::ok(a, what).cloned(),
-    }
-}
-
-/// UNTESTED: the server refused a webhook on 127.0.0.1 (`e` is its answer).
-fn loopback_refused(e: &crate::client::WireError) -> Outcome {
-    Outcome::untested(
-        format!(
-            "the server refused the suite's webhook on 127.0.0.1 ({}), presumably its SSRF guard (PUSH-012), so this row cannot be observed",
-            expect::describe_error(e)
-        ),
-        ALLOW_LOOPBACK_HINT,
-    )
 }
 
 /// The config `id` of a returned config.
@@ -335,6 +154,16 @@ fn bad_deliveries(
 }
 
 /// PUSH-001: Create returns the config with an id and the taskId.
+pub(crate) const PUSH_001: Case = Case {
+    id: "PUSH-001",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "CreateTaskPushNotificationConfig without an id",
+    requirement: "returns the config with an assigned `id` and the `taskId`",
+    spec: "§3.1.7",
+    exec: Exec::Run(crate::run_fn!(push_001)),
+};
 async fn push_001(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = some_task(&ctx).await?;
@@ -366,6 +195,16 @@ async fn push_001(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-002: unknown tasks give TaskNotFoundError on Create and List.
+pub(crate) const PUSH_002: Case = Case {
+    id: "PUSH-002",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "Create and List push configs of an unknown task",
+    requirement: "TaskNotFoundError (-32001 / 404) for both",
+    spec: "§3.1.7, §3.1.9",
+    exec: Exec::Run(crate::run_fn!(push_002)),
+};
 async fn push_002(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let missing = ctx.unique("no-such-task");
@@ -402,6 +241,16 @@ async fn push_002(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-003: Get returns the stored config; an unknown config id is TaskNotFound.
+pub(crate) const PUSH_003: Case = Case {
+    id: "PUSH-003",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "Get a created config, and an unknown config id",
+    requirement: "the stored config; TaskNotFoundError for the unknown id",
+    spec: "§3.1.8",
+    exec: Exec::Run(crate::run_fn!(push_003)),
+};
 async fn push_003(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = some_task(&ctx).await?;
@@ -446,6 +295,16 @@ async fn push_003(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-004: List returns all active configs.
+pub(crate) const PUSH_004: Case = Case {
+    id: "PUSH-004",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "create two configs, then ListTaskPushNotificationConfigs",
+    requirement: "both active configs are listed",
+    spec: "§3.1.9",
+    exec: Exec::Run(crate::run_fn!(push_004)),
+};
 async fn push_004(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = some_task(&ctx).await?;
@@ -504,6 +363,16 @@ fn deleted(a: &crate::client::Answer) -> bool {
 }
 
 /// PUSH-005: delete is permanent and idempotent; nothing is delivered afterwards.
+pub(crate) const PUSH_005: Case = Case {
+    id: "PUSH-005",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
+    title: "delete a config of a `hang` task twice, then cancel the task",
+    requirement: "delete is permanent and idempotent; nothing is delivered to it afterwards",
+    spec: "§3.1.10",
+    exec: Exec::Run(crate::run_fn!(push_005)),
+};
 async fn push_005(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = driver::hang(&ctx)
@@ -595,6 +464,16 @@ async fn push_005(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-006: a config persists until the task completes.
+pub(crate) const PUSH_006: Case = Case {
+    id: "PUSH-006",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook, Need::TestAgent],
+    title: "config on an INPUT_REQUIRED task, then a follow-up that completes it",
+    requirement: "the config persists until the task completes",
+    spec: "§3.1.7",
+    exec: Exec::Run(crate::run_fn!(push_006)),
+};
 async fn push_006(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let g = driver::interrupted(&ctx, "input-required", "TASK_STATE_INPUT_REQUIRED")
@@ -640,6 +519,16 @@ async fn push_006(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-007: deliveries are POSTs of a StreamResponse.
+pub(crate) const PUSH_007: Case = Case {
+    id: "PUSH-007",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "SendMessage with an inline push config",
+    requirement: "each delivery is an HTTP POST whose body is a StreamResponse (one member)",
+    spec: "§4.3.3",
+    exec: Exec::Run(crate::run_fn!(push_007)),
+};
 async fn push_007(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let (_, seen) = deliveries(&ctx, &hook, "/push-007", json!({})).await?;
@@ -672,6 +561,16 @@ async fn push_007(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-008: authentication goes out as `Authorization: <scheme> <credentials>`.
+pub(crate) const PUSH_008: Case = Case {
+    id: "PUSH-008",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "inline push config with authentication {scheme: Bearer, credentials}",
+    requirement: "deliveries carry `Authorization: <scheme> <credentials>`",
+    spec: "§4.3.3, §13.2",
+    exec: Exec::Run(crate::run_fn!(push_008)),
+};
 async fn push_008(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let cred = ctx.unique("cred");
@@ -704,6 +603,16 @@ async fn push_008(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-009: at least one delivery, and the terminal state arrives.
+pub(crate) const PUSH_009: Case = Case {
+    id: "PUSH-009",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "SendMessage with an inline push config",
+    requirement: "at least one delivery; the terminal state eventually arrives",
+    spec: "§4.3.3",
+    exec: Exec::Run(crate::run_fn!(push_009)),
+};
 async fn push_009(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let (id, seen) = deliveries(&ctx, &hook, "/push-009", json!({})).await?;
@@ -728,7 +637,30 @@ async fn push_009(ctx: Ctx) -> Judged {
 /// sets no retry schedule; a retry that takes longer than this is not seen.
 const RETRY_WAIT: Duration = Duration::from_secs(5);
 
+pub(crate) const PUSH_010: Case = Case {
+    id: "PUSH-010",
+    level: Level::Should,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "(not automated) webhook request timeout",
+    requirement: "a webhook request timeout of 10–30 s",
+    spec: "§4.3.3",
+    exec: Exec::Manual(
+        "observing a 10–30 s client timeout needs a receiver that stalls for 30 s per attempt; review only (chaos scenarios exercise slow receivers)",
+    ),
+};
+
 /// PUSH-011: a failed delivery is retried.
+pub(crate) const PUSH_011: Case = Case {
+    id: "PUSH-011",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "the receiver answers the first delivery with 500",
+    requirement: "the failed delivery is retried (with backoff)",
+    spec: "§13.2",
+    exec: Exec::Run(crate::run_fn!(push_011)),
+};
 async fn push_011(ctx: Ctx) -> Judged {
     let hook = WebhookReceiver::with_script(vec![Scripted::status(500)])
         .await
@@ -792,6 +724,16 @@ async fn push_011(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-012: loopback webhook URLs are refused when the SSRF guard is on.
+pub(crate) const PUSH_012: Case = Case {
+    id: "PUSH-012",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[Need::Push],
+    title: "CreateTaskPushNotificationConfig with url http://127.0.0.1:9/…",
+    requirement: "webhook URLs on loopback/private/link-local addresses are refused (SSRF guard)",
+    spec: "§13.2",
+    exec: Exec::Run(crate::run_fn!(push_012)),
+};
 async fn push_012(ctx: Ctx) -> Judged {
     let g = some_task(&ctx).await?;
     let a = call(
@@ -839,6 +781,16 @@ async fn push_012(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-013: deliveries use application/a2a+json.
+pub(crate) const PUSH_013: Case = Case {
+    id: "PUSH-013",
+    level: Level::Should,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "SendMessage with an inline push config",
+    requirement: "deliveries use Content-Type: application/a2a+json",
+    spec: "§4.3.3",
+    exec: Exec::Run(crate::run_fn!(push_013)),
+};
 async fn push_013(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let (_, seen) = deliveries(&ctx, &hook, "/push-013", json!({})).await?;
@@ -865,6 +817,16 @@ async fn push_013(ctx: Ctx) -> Judged {
 }
 
 /// PUSH-014: how the token travels (information only).
+pub(crate) const PUSH_014: Case = Case {
+    id: "PUSH-014",
+    level: Level::Sdk,
+    bindings: Bindings::Each,
+    needs: &[Need::Push, Need::LocalWebhook],
+    title: "inline push config with a token",
+    requirement: "the token is sent as X-A2A-Notification-Token (SDK convention)",
+    spec: "0.3 / 1.0.0",
+    exec: Exec::Run(crate::run_fn!(push_014)),
+};
 async fn push_014(ctx: Ctx) -> Judged {
     let hook = receiver(&ctx).await?;
     let token = ctx.unique("token");
@@ -884,3 +846,9 @@ async fn push_014(ctx: Ctx) -> Judged {
         None => "the token was not found in any delivery header".to_owned(),
     }))
 }
+
+/// The PUSH cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    PUSH_001, PUSH_002, PUSH_003, PUSH_004, PUSH_005, PUSH_006, PUSH_007, PUSH_008, PUSH_009,
+    PUSH_010, PUSH_011, PUSH_012, PUSH_013, PUSH_014,
+];

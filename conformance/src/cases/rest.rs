@@ -9,123 +9,13 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, Answer, CallOpts, ErrorMatch, Reply, StreamAnswer};
 use crate::context::Ctx;
 use crate::driver;
 use crate::expect;
 use crate::probe::RawRequest;
 use crate::spec::{ErrorCode, Method};
-
-/// The REST cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "REST-001",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "every route of digest §2.2 (no /v1), colon verbs included",
-        requirement: "each route answers A2A (a result, or an error with ErrorInfo), never a bare router 404",
-        spec: "§5.3, §11.3",
-        exec: Exec::Run(crate::run_fn!(rest_001)),
-    },
-    Case {
-        id: "REST-002",
-        level: Level::Should,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "SendMessage, then GetTask of the new task, both under the card's `/{tenant}` prefix",
-        requirement: "tenant-prefixed routes work: the task created under the prefix reads back under it (routing only: the digest makes `tenant` an opaque routing string, so whether other tenants can read the task is not judged)",
-        spec: "proto http",
-        exec: Exec::Run(crate::run_fn!(rest_002)),
-    },
-    Case {
-        id: "REST-003",
-        level: Level::Should,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "message:send with `application/a2a+json` and with `application/json`; an unknown task and malformed JSON",
-        requirement: "both accepted; responses, errors included, use application/a2a+json",
-        spec: "§11.1",
-        exec: Exec::Run(crate::run_fn!(rest_003)),
-    },
-    Case {
-        id: "REST-004",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "GET /tasks with every query parameter (camelCase, enum name, bool, URL-encoded timestamp)",
-        requirement: "query parameters are read and applied",
-        spec: "§11.5",
-        exec: Exec::Run(crate::run_fn!(rest_004)),
-    },
-    Case {
-        id: "REST-005",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "unknown task (get and cancel), malformed JSON, version 9.9",
-        requirement: "`{\"error\":{code,status,message,details?}}` with error.code = HTTP status",
-        spec: "§11.6",
-        exec: Exec::Run(crate::run_fn!(rest_005)),
-    },
-    Case {
-        id: "REST-006",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "unknown task, version 9.9, cancel of a finished task, message to a finished task",
-        requirement: "ErrorInfo (reason, domain) in details; HTTP status per the 1.0.1 table",
-        spec: "§11.6, §5.4",
-        exec: Exec::Run(crate::run_fn!(rest_006)),
-    },
-    Case {
-        id: "REST-007",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "message:send, GET /tasks/{id}, POST /tasks/{id}:cancel",
-        requirement: "{task}/{message} for send; a bare Task for get and cancel",
-        spec: "§11.4, proto",
-        exec: Exec::Run(crate::run_fn!(rest_007)),
-    },
-    Case {
-        id: "REST-008",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[Need::Streaming],
-        title: "POST /tasks/{id}:subscribe, then GET",
-        requirement: "POST works (MUST); GET works too (SHOULD)",
-        spec: "§11.3 / proto",
-        exec: Exec::Run(crate::run_fn!(rest_008)),
-    },
-    Case {
-        id: "REST-009",
-        level: Level::Should,
-        bindings: Bindings::Rest,
-        needs: &[],
-        title: "POST /tasks/{id}:cancel with an empty body and with `{}`",
-        requirement: "both are accepted alike",
-        spec: "proto body:\"*\"",
-        exec: Exec::Run(crate::run_fn!(rest_009)),
-    },
-    Case {
-        id: "REST-010",
-        level: Level::Sdk,
-        bindings: Bindings::Rest,
-        needs: &[Need::Push],
-        title: "create and delete a push config",
-        requirement: "create answers 200 or 201; delete 200 or 204",
-        spec: "none (SDK)",
-        exec: Exec::Run(crate::run_fn!(rest_010)),
-    },
-];
-
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
-}
 
 /// The answer shows that a route matched: a result, an error with an ErrorInfo reason, or one
 /// of the errors this route can give (`expected`) in a google.rpc.Status body. An A2A error
@@ -156,6 +46,17 @@ fn routed(answer: &Answer, what: &str, expected: &[ErrorCode]) -> Result<(), Out
 }
 
 /// REST-001: every route answers.
+pub(crate) const REST_001: Case = Case {
+    id: "REST-001",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "every route of digest §2.2 (no /v1), colon verbs included",
+    requirement:
+        "each route answers A2A (a result, or an error with ErrorInfo), never a bare router 404",
+    spec: "§5.3, §11.3",
+    exec: Exec::Run(crate::run_fn!(rest_001)),
+};
 async fn rest_001(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (_, sent) = driver::send_ok(&client, "echo rest-001", Value::Null, Value::Null).await?;
@@ -246,6 +147,16 @@ async fn rest_001(ctx: Ctx) -> Judged {
 }
 
 /// REST-002: tenant prefix.
+pub(crate) const REST_002: Case = Case {
+    id: "REST-002",
+    level: Level::Should,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "SendMessage, then GetTask of the new task, both under the card's `/{tenant}` prefix",
+    requirement: "tenant-prefixed routes work: the task created under the prefix reads back under it (routing only: the digest makes `tenant` an opaque routing string, so whether other tenants can read the task is not judged)",
+    spec: "proto http",
+    exec: Exec::Run(crate::run_fn!(rest_002)),
+};
 async fn rest_002(ctx: Ctx) -> Judged {
     let Some(tenant) = ctx.target().rest_tenant.clone() else {
         return Ok(Outcome::not_applicable(
@@ -292,19 +203,21 @@ fn judge_content_type(checks: &mut Checks, raw: &crate::probe::RawResponse, what
 }
 
 /// REST-003: content types of requests, successes and errors.
+pub(crate) const REST_003: Case = Case {
+    id: "REST-003",
+    level: Level::Should,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "message:send with `application/a2a+json` and with `application/json`; an unknown task and malformed JSON",
+    requirement: "both accepted; responses, errors included, use application/a2a+json",
+    spec: "§11.1",
+    exec: Exec::Run(crate::run_fn!(rest_003)),
+};
 async fn rest_003(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
     for ct in ["application/a2a+json", "application/json"] {
-        let params = json!({"message": user_message(&format!("echo {}", ctx.unique("ct")))});
-        let opts = CallOpts {
-            headers: vec![("Content-Type".into(), ct.into())],
-            ..CallOpts::default()
-        };
-        let a = client
-            .call_with(Method::SendMessage, params, opts)
-            .await
-            .map_err(expect::probe)?;
+        let a = support::send_with_content_type(&ctx, &client, "ct", ct).await?;
         let what = format!("message:send with `Content-Type: {ct}`");
         if checks.check(expect::ok(&a, &what)) {
             judge_content_type(&mut checks, &a.raw, &what);
@@ -329,6 +242,17 @@ async fn rest_003(ctx: Ctx) -> Judged {
 }
 
 /// REST-004: query parameters.
+pub(crate) const REST_004: Case = Case {
+    id: "REST-004",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title:
+        "GET /tasks with every query parameter (camelCase, enum name, bool, URL-encoded timestamp)",
+    requirement: "query parameters are read and applied",
+    spec: "§11.5",
+    exec: Exec::Run(crate::run_fn!(rest_004)),
+};
 async fn rest_004(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let task = driver::finished_task(&client, &ctx.unique("rest-004")).await;
@@ -428,6 +352,16 @@ fn encode(s: &str) -> String {
 /// REST-005: the google.rpc.Status error body, judged on requests every conformant server
 /// refuses. One that is served instead is the deviation of the row named with it, not this
 /// row's.
+pub(crate) const REST_005: Case = Case {
+    id: "REST-005",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "unknown task (get and cancel), malformed JSON, version 9.9",
+    requirement: "`{\"error\":{code,status,message,details?}}` with error.code = HTTP status",
+    spec: "§11.6",
+    exec: Exec::Run(crate::run_fn!(rest_005)),
+};
 async fn rest_005(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let missing = ctx.unique("missing");
@@ -514,6 +448,16 @@ fn a2a_error(checks: &mut Checks, a: &Answer, code: ErrorCode, what: &str, owner
 }
 
 /// REST-006: ErrorInfo and the 1.0.1 status table.
+pub(crate) const REST_006: Case = Case {
+    id: "REST-006",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "unknown task, version 9.9, cancel of a finished task, message to a finished task",
+    requirement: "ErrorInfo (reason, domain) in details; HTTP status per the 1.0.1 table",
+    spec: "§11.6, §5.4",
+    exec: Exec::Run(crate::run_fn!(rest_006)),
+};
 async fn rest_006(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
@@ -531,14 +475,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
     ) {
         checked.push("TASK_NOT_FOUND 404");
     }
-    let opts = CallOpts {
-        version: Some(Some("9.9".into())),
-        ..CallOpts::default()
-    };
-    let v = client
-        .call_with(Method::GetTask, json!({"id": ctx.unique("missing")}), opts)
-        .await
-        .map_err(expect::probe)?;
+    let v = support::get_task_with_version(&client, &ctx.unique("missing"), "9.9").await?;
     if a2a_error(
         &mut checks,
         &v,
@@ -551,10 +488,7 @@ async fn rest_006(ctx: Ctx) -> Judged {
     if let Ok(task) = driver::finished_task(&client, &ctx.unique("rest-006")).await {
         let id = expect::id_of(&task).unwrap_or_default();
         if expect::state_of(&task) != Some("TASK_STATE_CANCELED") {
-            let c = client
-                .call(Method::CancelTask, json!({"id": id}))
-                .await
-                .map_err(expect::probe)?;
+            let c = support::cancel(&client, &id).await?;
             if a2a_error(
                 &mut checks,
                 &c,
@@ -596,23 +530,23 @@ async fn rest_006(ctx: Ctx) -> Judged {
 }
 
 /// REST-007: success bodies.
+pub(crate) const REST_007: Case = Case {
+    id: "REST-007",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "message:send, GET /tasks/{id}, POST /tasks/{id}:cancel",
+    requirement: "{task}/{message} for send; a bare Task for get and cancel",
+    spec: "§11.4, proto",
+    exec: Exec::Run(crate::run_fn!(rest_007)),
+};
 async fn rest_007(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (_, sent) = driver::send_ok(&client, "echo rest-007", Value::Null, Value::Null).await?;
     let mut checks = Checks::new();
     let mut checked = Vec::new();
-    if checks.check(expect::send_message_response_shape(&sent).map_err(tag("message:send"))) {
-        checked.push("message:send");
-    }
-    if let Some(id) = expect::task_of(&sent).and_then(expect::id_of) {
-        let g = client
-            .call(Method::GetTask, json!({"id": id}))
-            .await
-            .map_err(expect::probe)?;
-        if checks.check(expect::ok(&g, "GET /tasks/{id}").and_then(expect::bare_task_shape)) {
-            checked.push("GET /tasks/{id}");
-        }
-    }
+    let shapes = ["message:send", "GET /tasks/{id}"];
+    support::send_and_get_shapes(&client, &sent, shapes, &mut checks, &mut checked).await?;
     if ctx.target().test_agent {
         let id = driver::hanging_task(&client).await?;
         let c = client
@@ -718,6 +652,16 @@ async fn subscribe(ctx: &Ctx, id: &str, verb: &str, live: bool) -> Result<(), Ou
 }
 
 /// REST-008: subscribe by POST (MUST) and GET (SHOULD).
+pub(crate) const REST_008: Case = Case {
+    id: "REST-008",
+    level: Level::Must,
+    bindings: Bindings::Rest,
+    needs: &[Need::Streaming],
+    title: "POST /tasks/{id}:subscribe, then GET",
+    requirement: "POST works (MUST); GET works too (SHOULD)",
+    spec: "§11.3 / proto",
+    exec: Exec::Run(crate::run_fn!(rest_008)),
+};
 async fn rest_008(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let (id, live) = if ctx.target().test_agent {
@@ -745,6 +689,16 @@ async fn rest_008(ctx: Ctx) -> Judged {
 }
 
 /// REST-009: bodiless and `{}` cancel.
+pub(crate) const REST_009: Case = Case {
+    id: "REST-009",
+    level: Level::Should,
+    bindings: Bindings::Rest,
+    needs: &[],
+    title: "POST /tasks/{id}:cancel with an empty body and with `{}`",
+    requirement: "both are accepted alike",
+    spec: "proto body:\"*\"",
+    exec: Exec::Run(crate::run_fn!(rest_009)),
+};
 async fn rest_009(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let mut checks = Checks::new();
@@ -789,6 +743,16 @@ async fn rest_009(ctx: Ctx) -> Judged {
 }
 
 /// REST-010: push-config statuses.
+pub(crate) const REST_010: Case = Case {
+    id: "REST-010",
+    level: Level::Sdk,
+    bindings: Bindings::Rest,
+    needs: &[Need::Push],
+    title: "create and delete a push config",
+    requirement: "create answers 200 or 201; delete 200 or 204",
+    spec: "none (SDK)",
+    exec: Exec::Run(crate::run_fn!(rest_010)),
+};
 async fn rest_010(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let driver::TaskWithConfig {
@@ -804,13 +768,7 @@ async fn rest_010(ctx: Ctx) -> Judged {
             format!("HTTP {}", c.raw.status),
         ));
     }
-    let d = client
-        .call(
-            Method::DeleteTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let d = support::delete_push_config(&client, &task, &cfg).await?;
     if !matches!(d.raw.status, 200 | 204) {
         checks.add(Outcome::fail(
             "delete answered an unexpected status",
@@ -837,3 +795,9 @@ async fn malformed_json(
     bad.body = Bytes::from_static(b"{\"message\":");
     ctx.probe().send(bad).await.map_err(expect::probe)
 }
+
+/// The REST cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    REST_001, REST_002, REST_003, REST_004, REST_005, REST_006, REST_007, REST_008, REST_009,
+    REST_010,
+];

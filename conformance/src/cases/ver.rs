@@ -8,84 +8,11 @@
 use serde_json::{json, Value};
 
 use crate::case::{Binding, Bindings, Case, Checks, Exec, Judged, Level, Outcome};
+use crate::cases::support::{self, tag};
 use crate::client::{user_message, Answer, CallOpts, Reply};
 use crate::context::Ctx;
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
-
-/// The VER cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "VER-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with `A2A-Version: 1.0`",
-        requirement: "a 1.0 interface accepts version 1.0 (judged once 9.9 is seen refused)",
-        spec: "§3.6.2",
-        exec: Exec::Run(crate::run_fn!(ver_001)),
-    },
-    Case {
-        id: "VER-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with `A2A-Version` 9.9, 2.0, 1.1, 1.7, 1 and 0.3 (each unless the card declares it)",
-        requirement: "VersionNotSupportedError (-32009 / 400 VERSION_NOT_SUPPORTED)",
-        spec: "§3.6.2, §5.4",
-        exec: Exec::Run(crate::run_fn!(ver_002)),
-    },
-    Case {
-        id: "VER-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with no `A2A-Version` header, and with an empty one",
-        requirement: "treated as 0.3: VersionNotSupportedError on a 1.0-only interface, 0.3 semantics on a dual-stack one; 1.0 semantics fail",
-        spec: "§3.6.2",
-        exec: Exec::Run(crate::run_fn!(ver_003)),
-    },
-    Case {
-        id: "VER-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with `A2A-Version: 1.0.1`",
-        requirement: "the patch is ignored: handled as 1.0; a refusal fails",
-        spec: "§3.6",
-        exec: Exec::Run(crate::run_fn!(ver_004)),
-    },
-    Case {
-        id: "VER-005",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read `protocolVersion` of every card interface",
-        requirement: "present and Major.Minor (a patch SHOULD NOT appear)",
-        spec: "proto, §3.6",
-        exec: Exec::Run(crate::run_fn!(ver_005)),
-    },
-    Case {
-        id: "VER-006",
-        level: Level::May,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with `?A2A-Version=1.0` in the query and no header, then `?A2A-Version=9.9`",
-        requirement: "the query form is accepted",
-        spec: "§3.6.1",
-        exec: Exec::Run(crate::run_fn!(ver_006)),
-    },
-    Case {
-        id: "VER-007",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "SendMessage with the header spelled `a2a-version` and `A2A-VERSION`, with 1.0 and with 9.9",
-        requirement: "service parameter names are case-insensitive",
-        spec: "§9.2, §11.2",
-        exec: Exec::Run(crate::run_fn!(ver_007)),
-    },
-];
 
 /// A valid SendMessage with `opts`.
 async fn send(ctx: &Ctx, opts: CallOpts) -> Result<Answer, Outcome> {
@@ -110,12 +37,7 @@ fn major_minor(v: &str) -> String {
 
 /// The `Major.Minor` versions the card declares for this binding.
 fn declared(ctx: &Ctx, binding: Binding) -> Vec<String> {
-    ctx.target()
-        .card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    support::card_interfaces(ctx)
         .filter(|i| {
             i.get("protocolBinding").and_then(Value::as_str) == Some(binding.protocol_binding())
         })
@@ -153,14 +75,17 @@ fn header_unread(what: &str) -> Outcome {
     )
 }
 
-fn tag(what: &str) -> impl Fn(Outcome) -> Outcome + '_ {
-    move |o| Outcome {
-        summary: format!("{what}: {}", o.summary),
-        ..o
-    }
-}
-
 /// VER-001: version 1.0 is accepted, by a server that reads the header.
+pub(crate) const VER_001: Case = Case {
+    id: "VER-001",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage with `A2A-Version: 1.0`",
+    requirement: "a 1.0 interface accepts version 1.0 (judged once 9.9 is seen refused)",
+    spec: "§3.6.2",
+    exec: Exec::Run(crate::run_fn!(ver_001)),
+};
 async fn ver_001(ctx: Ctx) -> Judged {
     let answer = send(&ctx, CallOpts::default()).await?;
     expect::ok(&answer, "SendMessage with A2A-Version 1.0")?;
@@ -177,6 +102,16 @@ async fn ver_001(ctx: Ctx) -> Judged {
 const UNSUPPORTED: [&str; 6] = ["9.9", "2.0", "1.1", "1.7", "1", "0.3"];
 
 /// VER-002: unsupported versions give VersionNotSupportedError.
+pub(crate) const VER_002: Case = Case {
+    id: "VER-002",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage with `A2A-Version` 9.9, 2.0, 1.1, 1.7, 1 and 0.3 (each unless the card declares it)",
+    requirement: "VersionNotSupportedError (-32009 / 400 VERSION_NOT_SUPPORTED)",
+    spec: "§3.6.2, §5.4",
+    exec: Exec::Run(crate::run_fn!(ver_002)),
+};
 async fn ver_002(ctx: Ctx) -> Judged {
     let declared = declared(&ctx, ctx.binding());
     let mut checks = Checks::new();
@@ -232,6 +167,16 @@ fn one_dot_zero_answer(result: &Value) -> bool {
 }
 
 /// VER-003: a missing or empty header means 0.3.
+pub(crate) const VER_003: Case = Case {
+    id: "VER-003",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage with no `A2A-Version` header, and with an empty one",
+    requirement: "treated as 0.3: VersionNotSupportedError on a 1.0-only interface, 0.3 semantics on a dual-stack one; 1.0 semantics fail",
+    spec: "§3.6.2",
+    exec: Exec::Run(crate::run_fn!(ver_003)),
+};
 async fn ver_003(ctx: Ctx) -> Judged {
     let dual = dual_stack(&ctx);
     let mut checks = Checks::new();
@@ -290,6 +235,16 @@ async fn ver_003(ctx: Ctx) -> Judged {
 }
 
 /// VER-004: the patch number is ignored.
+pub(crate) const VER_004: Case = Case {
+    id: "VER-004",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title: "SendMessage with `A2A-Version: 1.0.1`",
+    requirement: "the patch is ignored: handled as 1.0; a refusal fails",
+    spec: "§3.6",
+    exec: Exec::Run(crate::run_fn!(ver_004)),
+};
 async fn ver_004(ctx: Ctx) -> Judged {
     let answer = send(&ctx, version(Some("1.0.1"))).await?;
     if answer.ok().is_none() {
@@ -306,6 +261,16 @@ async fn ver_004(ctx: Ctx) -> Judged {
 }
 
 /// VER-005: every interface's protocolVersion is Major.Minor.
+pub(crate) const VER_005: Case = Case {
+    id: "VER-005",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read `protocolVersion` of every card interface",
+    requirement: "present and Major.Minor (a patch SHOULD NOT appear)",
+    spec: "proto, §3.6",
+    exec: Exec::Run(crate::run_fn!(ver_005)),
+};
 async fn ver_005(ctx: Ctx) -> Judged {
     let Some(list) = ctx
         .target()
@@ -347,6 +312,17 @@ async fn ver_005(ctx: Ctx) -> Judged {
 }
 
 /// VER-006: the query-parameter form, shown to be read by a refused `?A2A-Version=9.9`.
+pub(crate) const VER_006: Case = Case {
+    id: "VER-006",
+    level: Level::May,
+    bindings: Bindings::Each,
+    needs: &[],
+    title:
+        "SendMessage with `?A2A-Version=1.0` in the query and no header, then `?A2A-Version=9.9`",
+    requirement: "the query form is accepted",
+    spec: "§3.6.1",
+    exec: Exec::Run(crate::run_fn!(ver_006)),
+};
 async fn ver_006(ctx: Ctx) -> Judged {
     let client = ctx.client();
     let query = |v: &str| {
@@ -383,6 +359,17 @@ async fn ver_006(ctx: Ctx) -> Judged {
 
 /// VER-007: header names are case-insensitive, shown both ways: `1.0` is accepted and `9.9`
 /// refused under each spelling.
+pub(crate) const VER_007: Case = Case {
+    id: "VER-007",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[],
+    title:
+        "SendMessage with the header spelled `a2a-version` and `A2A-VERSION`, with 1.0 and with 9.9",
+    requirement: "service parameter names are case-insensitive",
+    spec: "§9.2, §11.2",
+    exec: Exec::Run(crate::run_fn!(ver_007)),
+};
 async fn ver_007(ctx: Ctx) -> Judged {
     let spelled = |name: &str, v: &str| CallOpts {
         version: Some(None),
@@ -418,6 +405,11 @@ async fn ver_007(ctx: Ctx) -> Judged {
     }
     checks.finish("`a2a-version` and `A2A-VERSION` are both read (1.0 accepted, 9.9 refused)")
 }
+
+/// The VER cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    VER_001, VER_002, VER_003, VER_004, VER_005, VER_006, VER_007,
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
-//! The suite's own tests: the SSE parser, curl rendering, the probe, client request mapping,
-//! the webhook receiver, the runner, the reports, and the negative controls that prove the
-//! catalogue catches each deliberate bug of the reference server.
+//! The suite's own tests: the catalogue against the digest, the SSE parser, curl rendering, the
+//! probe, client request mapping, the webhook receiver, the runner, the reports, and the negative
+//! controls that prove the catalogue catches each deliberate bug of the reference server.
 
+mod catalogue;
 mod client;
 mod context;
 mod controls;

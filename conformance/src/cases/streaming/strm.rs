@@ -1,18 +1,11 @@
-//! Cases for SSE, STRM and SUB (digest §9.6): the SSE framing of both bindings (§1.3, §2.4), the
-//! order and end of message streams (§3.1.2), several streams on one task (§3.5.2) and
-//! SubscribeToTask (§3.1.6).
-//!
-//! Streams end by EOF (no `final`, no sentinel). Pre-stream errors may come as a JSON error or as
-//! a 200 event stream whose only event is the error; both are accepted.
-//!
-//! STRM-009 compares what a stream delivered with what GetTask stores part by part, also at
-//! the test agent's cap of 20,000 chunks, so a store that keeps only the start of a long
-//! artifact is caught.
+//! Cases for STRM (digest §9.6, STRM-001 to STRM-010): the order and end of message streams
+//! (§3.1.2) and several streams on one task (§3.5.2).
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::{closed, intact, stream_plain, task_of_stream, PLAIN};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::StreamAnswer;
 use crate::context::Ctx;
@@ -21,245 +14,7 @@ use crate::driver::{
     untested_without_task, values, End,
 };
 use crate::expect;
-use crate::spec::{ErrorCode, Method};
-
-/// The SSE, STRM, SUB cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "SSE-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "SendStreamingMessage with a text message",
-        requirement: "the answer is HTTP 200 with Content-Type text/event-stream",
-        spec: "§9.4.2, §11.7",
-        exec: Exec::Run(crate::run_fn!(sse_001)),
-    },
-    Case {
-        id: "SSE-002",
-        level: Level::Must,
-        bindings: Bindings::JsonRpc,
-        needs: &[Need::Streaming],
-        title: "SendStreamingMessage over JSON-RPC",
-        requirement: "every data: is a full JSON-RPC response with the request's id whose result is a StreamResponse",
-        spec: "§9.4.2",
-        exec: Exec::Run(crate::run_fn!(sse_002)),
-    },
-    Case {
-        id: "SSE-003",
-        level: Level::Must,
-        bindings: Bindings::Rest,
-        needs: &[Need::Streaming],
-        title: "POST /message:stream",
-        requirement: "every data: is a bare StreamResponse (no JSON-RPC envelope)",
-        spec: "§11.7",
-        exec: Exec::Run(crate::run_fn!(sse_003)),
-    },
-    Case {
-        id: "SSE-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `stream 5 50` (five ordered chunks)",
-        requirement: "events arrive in generation order: task, WORKING, chunks 0..4, COMPLETED",
-        spec: "§3.5.2",
-        exec: Exec::Run(crate::run_fn!(sse_004)),
-    },
-    Case {
-        id: "SSE-005",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "stream a text message to its end",
-        requirement: "the end is signalled by closing the response; no `final` field",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(sse_005)),
-    },
-    Case {
-        id: "SSE-006",
-        level: Level::Sdk,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "(suite-side) SSE parser tolerance",
-        requirement: "the parser tolerates id:, event:, comments and CRLF",
-        spec: "digest §1.3",
-        exec: Exec::Manual(
-            "suite-side: the probe's own SSE parser accepts id:, event:, retry:, comments, CR/LF/CRLF; covered by its unit tests, nothing to ask of a server",
-        ),
-    },
-    Case {
-        id: "STRM-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "SendStreamingMessage with a text message, and (test agent) a streamed follow-up to an INPUT_REQUIRED task",
-        requirement: "the first event is a Task or a Message, for a new task and for a follow-up alike",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(strm_001)),
-    },
-    Case {
-        id: "STRM-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `message hi` (the agent answers with a Message)",
-        requirement: "a Message-first stream has exactly one event, then closes",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(strm_002)),
-    },
-    Case {
-        id: "STRM-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "stream a message that creates a task",
-        requirement: "after the Task come only statusUpdate/artifactUpdate events",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(strm_003)),
-    },
-    Case {
-        id: "STRM-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "stream a message that creates a task",
-        requirement: "the stream closes once the task is terminal",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(strm_004)),
-    },
-    Case {
-        id: "STRM-005",
-        level: Level::May,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `input-required` and `auth-required`",
-        requirement: "the stream may close at INPUT_REQUIRED / AUTH_REQUIRED, or stay open (never a failure)",
-        spec: "§11.7, §7.6.1",
-        exec: Exec::Run(crate::run_fn!(strm_005)),
-    },
-    Case {
-        id: "STRM-006",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "stream a message that creates a task",
-        requirement: "taskId/contextId of every event equal those of the stream's Task",
-        spec: "proto REQ",
-        exec: Exec::Run(crate::run_fn!(strm_006)),
-    },
-    Case {
-        id: "STRM-007",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "three SubscribeToTask on one `stream 8 250` task; drop one early",
-        requirement: "the streams get the same events in the same order; closing one leaves the others open",
-        spec: "§3.5.2",
-        exec: Exec::Run(crate::run_fn!(strm_007)),
-    },
-    Case {
-        id: "STRM-008",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `slow 1500`, drop the stream after the first event",
-        requirement: "the task outlives its stream and still completes",
-        spec: "§3.5.2",
-        exec: Exec::Run(crate::run_fn!(strm_008)),
-    },
-    Case {
-        id: "STRM-009",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `stream 5` and `stream 20000` (chunked artifacts), then GetTask",
-        requirement: "append/lastChunk chunks reassemble into the artifact GetTask returns: every chunk, in order",
-        spec: "proto",
-        exec: Exec::Run(crate::run_fn!(strm_009)),
-    },
-    Case {
-        id: "STRM-010",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "stream `stream 5 200` (a chunk every 200 ms, times --timeout-scale)",
-        requirement: "events are flushed as they happen: the first chunk arrives well before completion",
-        spec: "§3.1.2",
-        exec: Exec::Run(crate::run_fn!(strm_010)),
-    },
-    Case {
-        id: "SUB-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "SubscribeToTask on a WORKING `hang` task and on an INPUT_REQUIRED task",
-        requirement: "any non-terminal task can be subscribed to; the first event is the Task with its current state",
-        spec: "§3.1.6",
-        exec: Exec::Run(crate::run_fn!(sub_001)),
-    },
-    Case {
-        id: "SUB-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "SubscribeToTask on a completed task",
-        requirement: "UnsupportedOperationError (-32004 / 400 UNSUPPORTED_OPERATION)",
-        spec: "§3.1.6, §9.4.6",
-        exec: Exec::Run(crate::run_fn!(sub_002)),
-    },
-    Case {
-        id: "SUB-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming],
-        title: "SubscribeToTask on an unknown task id",
-        requirement: "TaskNotFoundError (-32001 / 404)",
-        spec: "§3.1.6",
-        exec: Exec::Run(crate::run_fn!(sub_003)),
-    },
-    Case {
-        id: "SUB-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::Streaming, Need::TestAgent],
-        title: "SubscribeToTask on a `slow 1000` task",
-        requirement: "the subscription ends when the task becomes terminal",
-        spec: "§3.1.6",
-        exec: Exec::Run(crate::run_fn!(sub_004)),
-    },
-];
-
-/// The text sent where any agent will do; the test agent reads it as `echo`.
-const PLAIN: &str = "echo gauntlet streaming check";
-
-/// Streams `PLAIN` to its end; the events and how the stream ended.
-async fn stream_plain(ctx: &Ctx) -> Result<(Vec<Value>, End), Outcome> {
-    let mut r = open_text(ctx, PLAIN, json!({})).await?;
-    let (got, end) = collect(&mut r, short(ctx)).await;
-    Ok((values(&got), end))
-}
-
-/// Judges how a task stream ended: EOF is required, an error event or fault is a FAIL.
-fn closed(end: &End, events: &[Value]) -> Result<(), Outcome> {
-    match end {
-        End::Closed => Ok(()),
-        End::Open => Err(Outcome::fail(
-            "the stream did not close",
-            "EOF once the task is terminal",
-            format!("still open at the deadline after: {}", summarize(events)),
-        )),
-        End::Error(e) => Err(Outcome::fail(
-            "the stream carried an error event",
-            "StreamResponse events, then EOF",
-            format!("after {}: {e}", summarize(events)),
-        )),
-        End::Fault(e) => Err(Outcome::fail(
-            "the stream broke",
-            "well-formed SSE, then EOF",
-            format!("after {}: {e}", summarize(events)),
-        )),
-    }
-}
+use crate::spec::Method;
 
 /// The first event must be a Task for cases about Task streams: a Message leaves the row
 /// UNTESTED (it applies, this agent's answer kept it from being observed); anything else makes
@@ -278,21 +33,6 @@ fn task_first(events: &[Value]) -> Result<Value, Outcome> {
     }
 }
 
-/// The task a stream is about ([`driver::stream_task`]); a Message-first stream leaves the
-/// row UNTESTED.
-fn task_of_stream(events: &[Value]) -> Result<(String, Option<String>), Outcome> {
-    driver::stream_task(events).map_err(untested_without_task)
-}
-
-/// Judges only that a stream did not break: an error event or a fault is a FAIL; a clean end
-/// or a stream still open at the deadline is left to the cases about closing.
-fn intact(end: &End, events: &[Value]) -> Result<(), Outcome> {
-    match end {
-        End::Closed | End::Open => Ok(()),
-        other => closed(other, events),
-    }
-}
-
 /// The number of artifactUpdate events among `events`.
 fn chunk_count(events: &[Value]) -> usize {
     events
@@ -301,248 +41,19 @@ fn chunk_count(events: &[Value]) -> usize {
         .count()
 }
 
-/// SSE-001: streaming responses are HTTP 200 text/event-stream.
-async fn sse_001(ctx: Ctx) -> Judged {
-    let mut r = open_text(&ctx, PLAIN, json!({})).await?;
-    let status = r.raw.status;
-    let ct = r.raw.header("content-type").unwrap_or("").to_owned();
-    let media = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let _ = collect(&mut r, short(&ctx)).await;
-    let mut checks = Checks::new();
-    if status != 200 {
-        checks.add(Outcome::fail(
-            "the streaming answer is not HTTP 200",
-            "HTTP 200",
-            format!("HTTP {status}, Content-Type: {ct:?}"),
-        ));
-    }
-    if media != "text/event-stream" {
-        checks.add(Outcome::fail(
-            "the streaming answer is not an event stream",
-            "Content-Type: text/event-stream",
-            format!("HTTP {status}, Content-Type: {ct:?}"),
-        ));
-    }
-    checks.finish(format!("HTTP 200, Content-Type: {ct}"))
-}
-
-/// SSE-002: JSON-RPC stream events are full JSON-RPC responses carrying StreamResponses.
-async fn sse_002(ctx: Ctx) -> Judged {
-    let mut r = open_text(&ctx, PLAIN, json!({})).await?;
-    let req_id = serde_json::from_slice::<Value>(&r.request.body)
-        .ok()
-        .and_then(|b| b.get("id").cloned())
-        .unwrap_or(Value::Null);
-    let mut checks = Checks::new();
-    let n = judge_each_event(&ctx, &mut r, "JSON-RPC response", &mut checks, |n, ev| {
-        let Some(j) = ev.json.as_ref() else {
-            return Err(Outcome::fail(
-                format!("event {n} is not JSON"),
-                "data: holding one JSON-RPC response object",
-                ev.sse.data,
-            ));
-        };
-        let has_result = j.get("result").is_some();
-        let has_error = j.get("error").is_some();
-        let problem = if j.get("jsonrpc") != Some(&json!("2.0")) {
-            Some("`jsonrpc` is not \"2.0\"")
-        } else if j.get("id") != Some(&req_id) {
-            Some("`id` differs from the request's")
-        } else if has_result == has_error {
-            Some("not exactly one of result/error")
-        } else if has_result && j.get("result").and_then(member).is_none() {
-            Some("`result` is not a StreamResponse with exactly one member")
-        } else {
-            None
-        };
-        match problem {
-            Some(p) => Err(Outcome::fail(
-                format!("event {n}: {p}"),
-                format!(
-                    "{{\"jsonrpc\":\"2.0\",\"id\":{req_id},\"result\":{{one of task/message/statusUpdate/artifactUpdate}}}}"
-                ),
-                expect::show(j),
-            )),
-            None => Ok(()),
-        }
-    })
-    .await;
-    checks.finish(format!(
-        "{n} events, each a JSON-RPC response with id {req_id} and a StreamResponse result"
-    ))
-}
-
-/// SSE-003: REST stream events are bare StreamResponses.
-async fn sse_003(ctx: Ctx) -> Judged {
-    let mut r = open_text(&ctx, PLAIN, json!({})).await?;
-    let mut checks = Checks::new();
-    let n = judge_each_event(&ctx, &mut r, "StreamResponse", &mut checks, |n, ev| {
-        let ok = ev
-            .json
-            .as_ref()
-            .is_some_and(|j| j.get("jsonrpc").is_none() && member(j).is_some());
-        if ok {
-            return Ok(());
-        }
-        Err(Outcome::fail(
-            format!("event {n} is not a bare StreamResponse"),
-            "data: {\"task\"|\"message\"|\"statusUpdate\"|\"artifactUpdate\": …} with no envelope",
-            ev.sse.data,
-        ))
-    })
-    .await;
-    checks.finish(format!("{n} events, each a bare StreamResponse"))
-}
-
-/// Reads a stream to its end and hands each event (numbered from 1) to `judge`, recording
-/// every deviation in `checks`. A probe error before EOF is a deviation; a timeout after at
-/// least one event ends the read (closing is judged by SSE-005/STRM-004). A stream with no
-/// event is a deviation, naming `kind` as what was expected. Returns the number of events.
-async fn judge_each_event(
-    ctx: &Ctx,
-    r: &mut crate::client::EventReader,
-    kind: &str,
-    checks: &mut Checks,
-    mut judge: impl FnMut(usize, crate::client::StreamEvent) -> Result<(), Outcome>,
-) -> usize {
-    let until = Instant::now() + short(ctx);
-    let mut n = 0usize;
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        let ev = match r.next(left.max(Duration::from_millis(1))).await {
-            Ok(Some(ev)) => ev,
-            Ok(None) => break,
-            Err(crate::errors::ProbeError::Timeout(_)) if n > 0 => break,
-            Err(e) => {
-                checks.add(Outcome::fail(
-                    "the stream did not end cleanly",
-                    format!("{kind} events, then EOF"),
-                    format!("after {n} events: {e}"),
-                ));
-                break;
-            }
-        };
-        n += 1;
-        checks.check(judge(n, ev));
-    }
-    if n == 0 {
-        checks.add(Outcome::fail(
-            "the stream had no events",
-            format!("at least one {kind} event"),
-            "EOF with no event",
-        ));
-    }
-    n
-}
-
-/// Rank of a state for "never moves backwards" (SUBMITTED < WORKING/interrupted < terminal).
-fn rank(s: &str) -> u8 {
-    match s {
-        "TASK_STATE_SUBMITTED" => 0,
-        s if driver::is_terminal(s) => 2,
-        _ => 1,
-    }
-}
-
-/// SSE-004: events arrive in generation order.
-async fn sse_004(ctx: Ctx) -> Judged {
-    let mut r = open_text(&ctx, "stream 5 50", json!({})).await?;
-    let (got, end) = collect(&mut r, short(&ctx)).await;
-    let events = values(&got);
-    task_of_stream(&events)?;
-    let mut checks = Checks::new();
-    checks.check(intact(&end, &events));
-    let mut last_rank = 0u8;
-    let mut backwards = false;
-    let mut seqs = Vec::new();
-    let mut artifacts_after_terminal = false;
-    for e in &events {
-        if let Some(s) = event_state(e) {
-            let rk = rank(s);
-            backwards |= rk < last_rank;
-            last_rank = last_rank.max(rk);
-        }
-        if let Some(("artifactUpdate", u)) = member(e) {
-            artifacts_after_terminal |= last_rank == 2;
-            for p in u
-                .pointer("/artifact/parts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(s) = p.pointer("/data/seq").and_then(expect::whole_number) {
-                    seqs.push(s);
-                }
-            }
-        }
-    }
-    if backwards {
-        checks.add(Outcome::fail(
-            "task state moved backwards in the stream",
-            "states in generation order (SUBMITTED → WORKING → terminal)",
-            summarize(&events),
-        ));
-    }
-    if artifacts_after_terminal {
-        checks.add(Outcome::fail(
-            "artifact chunks arrived after the terminal state",
-            "every chunk before COMPLETED, as generated",
-            summarize(&events),
-        ));
-    }
-    let terminal_last = events
-        .iter()
-        .rev()
-        .find_map(event_state)
-        .is_some_and(driver::is_terminal);
-    if !terminal_last {
-        checks.add(Outcome::fail(
-            "the terminal state is not the last state event",
-            "COMPLETED last, as generated",
-            summarize(&events),
-        ));
-    }
-    if seqs != [0, 1, 2, 3, 4] {
-        checks.add(Outcome::fail(
-            "chunks are not in generation order",
-            "chunks with seq 0,1,2,3,4 in order",
-            format!("chunk seqs {seqs:?}: {}", summarize(&events)),
-        ));
-    }
-    checks.finish(format!("in order: {}", summarize(&events)))
-}
-
-/// Whether `v` holds a `final` key on a status or artifact update (removed in 1.0).
-fn has_final(sr: &Value) -> bool {
-    matches!(member(sr), Some(("statusUpdate" | "artifactUpdate", u)) if u.get("final").is_some())
-}
-
-/// SSE-005: end of stream by closing the response, no `final`.
-async fn sse_005(ctx: Ctx) -> Judged {
-    let (events, end) = stream_plain(&ctx).await?;
-    let mut checks = Checks::new();
-    if let Some(e) = events.iter().find(|e| has_final(e)) {
-        checks.add(Outcome::fail(
-            "an event carries `final` (removed in 1.0)",
-            "no `final` field; the end is the close of the response",
-            expect::show(e),
-        ));
-    }
-    checks.check(closed(&end, &events));
-    checks.finish(format!(
-        "closed by EOF after {}; no `final`",
-        summarize(&events)
-    ))
-}
-
 /// STRM-001 (revised 2026-12-02): the first event is a Task or a Message, for a new task and
 /// for a streamed follow-up to an INPUT_REQUIRED task alike. Only the test agent makes an
 /// INPUT_REQUIRED task on request; without it the follow-up half is UNTESTED.
+pub(crate) const STRM_001: Case = Case {
+    id: "STRM-001",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming],
+    title: "SendStreamingMessage with a text message, and (test agent) a streamed follow-up to an INPUT_REQUIRED task",
+    requirement: "the first event is a Task or a Message, for a new task and for a follow-up alike",
+    spec: "§3.1.2",
+    exec: Exec::Run(crate::run_fn!(strm_001)),
+};
 async fn strm_001(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     checks.judged(first_event(&ctx, "a new task's stream", PLAIN, json!({})).await);
@@ -594,6 +105,16 @@ async fn follow_up_first(ctx: &Ctx) -> Judged {
 }
 
 /// STRM-002: a Message-first stream has exactly one event, then closes.
+pub(crate) const STRM_002: Case = Case {
+    id: "STRM-002",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "stream `message hi` (the agent answers with a Message)",
+    requirement: "a Message-first stream has exactly one event, then closes",
+    spec: "§3.1.2",
+    exec: Exec::Run(crate::run_fn!(strm_002)),
+};
 async fn strm_002(ctx: Ctx) -> Judged {
     let mut r = open_text(&ctx, "message hi", json!({})).await?;
     let (got, end) = collect(&mut r, short(&ctx)).await;
@@ -621,6 +142,16 @@ async fn strm_002(ctx: Ctx) -> Judged {
 }
 
 /// STRM-003: a Task-first stream continues only with status and artifact updates.
+pub(crate) const STRM_003: Case = Case {
+    id: "STRM-003",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming],
+    title: "stream a message that creates a task",
+    requirement: "after the Task come only statusUpdate/artifactUpdate events",
+    spec: "§3.1.2",
+    exec: Exec::Run(crate::run_fn!(strm_003)),
+};
 async fn strm_003(ctx: Ctx) -> Judged {
     let (events, end) = stream_plain(&ctx).await?;
     task_first(&events)?;
@@ -649,6 +180,16 @@ async fn strm_003(ctx: Ctx) -> Judged {
 }
 
 /// STRM-004: the stream closes once the task is terminal.
+pub(crate) const STRM_004: Case = Case {
+    id: "STRM-004",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming],
+    title: "stream a message that creates a task",
+    requirement: "the stream closes once the task is terminal",
+    spec: "§3.1.2",
+    exec: Exec::Run(crate::run_fn!(strm_004)),
+};
 async fn strm_004(ctx: Ctx) -> Judged {
     let (events, end) = stream_plain(&ctx).await?;
     task_of_stream(&events)?;
@@ -695,6 +236,17 @@ async fn closes_at(ctx: &Ctx, command: &str, want: &str) -> Result<String, Outco
 }
 
 /// STRM-005: interrupted states may or may not close a message stream.
+pub(crate) const STRM_005: Case = Case {
+    id: "STRM-005",
+    level: Level::May,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "stream `input-required` and `auth-required`",
+    requirement:
+        "the stream may close at INPUT_REQUIRED / AUTH_REQUIRED, or stay open (never a failure)",
+    spec: "§11.7, §7.6.1",
+    exec: Exec::Run(crate::run_fn!(strm_005)),
+};
 async fn strm_005(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     let mut seen = Vec::new();
@@ -718,6 +270,16 @@ async fn strm_005(ctx: Ctx) -> Judged {
 }
 
 /// STRM-006: event taskId/contextId equal those of the stream's Task.
+pub(crate) const STRM_006: Case = Case {
+    id: "STRM-006",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming],
+    title: "stream a message that creates a task",
+    requirement: "taskId/contextId of every event equal those of the stream's Task",
+    spec: "proto REQ",
+    exec: Exec::Run(crate::run_fn!(strm_006)),
+};
 async fn strm_006(ctx: Ctx) -> Judged {
     let (events, _) = stream_plain(&ctx).await?;
     let (id, context) = task_of_stream(&events)?;
@@ -741,6 +303,17 @@ async fn strm_006(ctx: Ctx) -> Judged {
 }
 
 /// STRM-007: several streams on one task see the same events; closing one leaves the others.
+pub(crate) const STRM_007: Case = Case {
+    id: "STRM-007",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "three SubscribeToTask on one `stream 8 250` task; drop one early",
+    requirement:
+        "the streams get the same events in the same order; closing one leaves the others open",
+    spec: "§3.5.2",
+    exec: Exec::Run(crate::run_fn!(strm_007)),
+};
 async fn strm_007(ctx: Ctx) -> Judged {
     let g = driver::start(&ctx, "stream 8 250", json!({}))
         .await
@@ -789,6 +362,16 @@ async fn strm_007(ctx: Ctx) -> Judged {
 }
 
 /// STRM-008: dropping a stream does not cancel the task.
+pub(crate) const STRM_008: Case = Case {
+    id: "STRM-008",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "stream `slow 1500`, drop the stream after the first event",
+    requirement: "the task outlives its stream and still completes",
+    spec: "§3.5.2",
+    exec: Exec::Run(crate::run_fn!(strm_008)),
+};
 async fn strm_008(ctx: Ctx) -> Judged {
     let mut r = open_text(&ctx, "slow 1500", json!({})).await?;
     let first = next(&mut r, short(&ctx)).await?;
@@ -821,6 +404,16 @@ async fn strm_008(ctx: Ctx) -> Judged {
 
 /// STRM-009: chunks reassemble into the artifact GetTask returns, for a short run and for a
 /// run at the test agent's cap.
+pub(crate) const STRM_009: Case = Case {
+    id: "STRM-009",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "stream `stream 5` and `stream 20000` (chunked artifacts), then GetTask",
+    requirement: "append/lastChunk chunks reassemble into the artifact GetTask returns: every chunk, in order",
+    spec: "proto",
+    exec: Exec::Run(crate::run_fn!(strm_009)),
+};
 async fn strm_009(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     for n in [5, driver::STREAM_CAP] {
@@ -1085,6 +678,17 @@ fn judge_stored(
 }
 
 /// STRM-010: events are flushed as they happen.
+pub(crate) const STRM_010: Case = Case {
+    id: "STRM-010",
+    level: Level::Must,
+    bindings: Bindings::Each,
+    needs: &[Need::Streaming, Need::TestAgent],
+    title: "stream `stream 5 200` (a chunk every 200 ms, times --timeout-scale)",
+    requirement:
+        "events are flushed as they happen: the first chunk arrives well before completion",
+    spec: "§3.1.2",
+    exec: Exec::Run(crate::run_fn!(strm_010)),
+};
 async fn strm_010(ctx: Ctx) -> Judged {
     // The chunk interval and the threshold both scale with --timeout-scale, so a loaded machine
     // (slow server, bursty scheduling) gets proportionally more room; a buffering server still
@@ -1128,148 +732,11 @@ async fn strm_010(ctx: Ctx) -> Judged {
     )))
 }
 
-/// SUB-001: SubscribeToTask on any non-terminal task starts with the current Task: a WORKING
-/// task, and an INPUT_REQUIRED one (§3.1.6: only terminal tasks are refused).
-async fn sub_001(ctx: Ctx) -> Judged {
-    let mut checks = Checks::new();
-    for command in ["hang", "input-required"] {
-        checks.judged(subscribed_first(&ctx, command).await);
-    }
-    checks.finish("the first event is the Task in its current state")
-}
-
-/// One SUB-001 probe: a `hang` task (SUBMITTED or WORKING, depending on when the
-/// subscription lands) or an `input-required` task (INPUT_REQUIRED), subscribed to.
-async fn subscribed_first(ctx: &Ctx, command: &str) -> Judged {
-    let (g, states): (driver::Hung, &[&str]) = if command == "hang" {
-        (
-            driver::hang(ctx).await.map_err(untested_without_task)?,
-            &["TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"],
-        )
-    } else {
-        (
-            driver::interrupted(ctx, command, "TASK_STATE_INPUT_REQUIRED")
-                .await
-                .map_err(untested_without_task)?,
-            &["TASK_STATE_INPUT_REQUIRED"],
-        )
-    };
-    let what = format!(
-        "SubscribeToTask on a `{command}` task, in {}",
-        states.join(" or ")
-    );
-    let sa = ctx
-        .client()
-        .stream(Method::SubscribeToTask, json!({ "id": g.id }))
-        .await
-        .map_err(|e| driver::harness("SubscribeToTask", e))?;
-    let mut s = match sa {
-        StreamAnswer::Open(s) => s,
-        StreamAnswer::Refused(a) => {
-            return Err(Outcome::fail(
-                format!("{what} was refused"),
-                "an event stream: only a terminal task may be refused (§3.1.6)",
-                expect::describe(&a),
-            ))
-        }
-    };
-    let first = next(&mut s, short(ctx)).await;
-    drop(s);
-    g.cancel().await;
-    let first = first?;
-    match first.as_ref().and_then(member) {
-        Some(("task", t))
-            if t.get("id").and_then(Value::as_str).is_some()
-                && expect::state_of(t).is_some_and(|st| states.contains(&st)) =>
-        {
-            Ok(Outcome::pass(format!(
-                "`{command}`: the first event is the Task, {}",
-                expect::state_of(t).unwrap_or_default()
-            )))
-        }
-        _ => Err(Outcome::fail(
-            format!("{what} did not start with the current Task"),
-            format!(
-                "{{\"task\":{{…,\"status\":{{\"state\":\"{}\"}}}}}}",
-                states.join(" or ")
-            ),
-            first
-                .as_ref()
-                .map_or_else(|| "EOF".to_owned(), expect::show),
-        )),
-    }
-}
-
-/// SUB-002: SubscribeToTask on a terminal task is an UnsupportedOperationError.
-async fn sub_002(ctx: Ctx) -> Judged {
-    let task = driver::new_task(&ctx, PLAIN, json!({}), json!({}))
-        .await
-        .map_err(untested_without_task)?;
-    let id = driver::require_id(&task)?;
-    match expect::state_of(&task) {
-        Some(s) if driver::is_terminal(s) => {}
-        other => {
-            return Err(Outcome::untested(
-                format!("the task is not terminal after a blocking send (state {other:?}), so there is no terminal task to subscribe to"),
-                driver::HELP_FINISHED_TASK,
-            ))
-        }
-    }
-    let sa = ctx
-        .client()
-        .stream(Method::SubscribeToTask, json!({ "id": id }))
-        .await
-        .map_err(|e| driver::harness("SubscribeToTask", e))?;
-    driver::expect_stream_error(
-        sa,
-        ErrorCode::UnsupportedOperation,
-        short(&ctx),
-        "subscribe to a terminal task",
-    )
-    .await
-}
-
-/// SUB-003: SubscribeToTask on an unknown task is a TaskNotFoundError.
-async fn sub_003(ctx: Ctx) -> Judged {
-    let sa = ctx
-        .client()
-        .stream(
-            Method::SubscribeToTask,
-            json!({ "id": ctx.unique("no-such-task") }),
-        )
-        .await
-        .map_err(|e| driver::harness("SubscribeToTask", e))?;
-    driver::expect_stream_error(
-        sa,
-        ErrorCode::TaskNotFound,
-        short(&ctx),
-        "subscribe to an unknown task",
-    )
-    .await
-}
-
-/// SUB-004: the subscription ends when the task becomes terminal.
-async fn sub_004(ctx: Ctx) -> Judged {
-    let g = driver::start(&ctx, "slow 1000", json!({}))
-        .await
-        .map_err(untested_without_task)?;
-    let mut s = open(&ctx, Method::SubscribeToTask, json!({ "id": g.id })).await?;
-    let (got, end) = collect(&mut s, short(&ctx)).await;
-    let events = values(&got);
-    let mut checks = Checks::new();
-    checks.check(closed(&end, &events));
-    let last = events.iter().rev().find_map(event_state);
-    if last.is_some_and(driver::is_terminal) {
-        g.disarm();
-    } else {
-        checks.add(Outcome::fail(
-            "the subscription ended before the task was terminal",
-            "a terminal status as the last state event, then EOF",
-            summarize(&events),
-        ));
-    }
-    checks.finish(format!("ended after {}", summarize(&events)))
-}
+/// The STRM cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    STRM_001, STRM_002, STRM_003, STRM_004, STRM_005, STRM_006, STRM_007, STRM_008, STRM_009,
+    STRM_010,
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,170 +1,16 @@
-//! Cases for CARD (the agent card) and CAP (capability gating): digest §9.3, §3.
-
-use std::time::Duration;
+//! Cases for CARD (digest §9.3, CARD-001 to CARD-011): the agent card: its discovery, required
+//! fields, interfaces, skills, security schemes, caching, signatures, and interfaces that behave
+//! alike.
 
 use serde_json::{json, Value};
 
-use crate::case::{Binding, Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
+use crate::case::{Binding, Bindings, Case, Checks, Exec, Judged, Level, Outcome};
 use crate::client::{user_message, A2aClient, CallOpts, Reply};
 use crate::context::Ctx;
 use crate::driver;
 use crate::expect;
 use crate::probe::{RawRequest, RawResponse};
 use crate::spec::{ErrorCode, Method};
-
-/// The CARD and CAP cases, in digest order.
-pub(crate) const CASES: &[Case] = &[
-    Case {
-        id: "CARD-001",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "GET /.well-known/agent-card.json with `A2A-Version: 1.0`",
-        requirement: "returns an AgentCard as JSON",
-        spec: "§8.1, §14.3",
-        exec: Exec::Run(crate::run_fn!(card_001)),
-    },
-    Case {
-        id: "CARD-002",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read the card's top-level fields",
-        requirement: "name, description, supportedInterfaces (≥1), version, capabilities, defaultInputModes, defaultOutputModes, skills present",
-        spec: "proto",
-        exec: Exec::Run(crate::run_fn!(card_002)),
-    },
-    Case {
-        id: "CARD-003",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read every supportedInterfaces entry",
-        requirement: "each has url, protocolBinding and protocolVersion",
-        spec: "proto",
-        exec: Exec::Run(crate::run_fn!(card_003)),
-    },
-    Case {
-        id: "CARD-004",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "GetTask of an unknown id through every declared JSONRPC and HTTP+JSON interface",
-        requirement: "every declared interface answers A2A at its URL",
-        spec: "§5.2, §8.3.1",
-        exec: Exec::Run(crate::run_fn!(card_004)),
-    },
-    Case {
-        id: "CARD-005",
-        level: Level::Should,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read every interface's protocolBinding",
-        requirement: "core names spelled exactly JSONRPC / GRPC / HTTP+JSON; custom bindings are URIs",
-        spec: "§8.3.1, §5.8",
-        exec: Exec::Run(crate::run_fn!(card_005)),
-    },
-    Case {
-        id: "CARD-006",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read every skill",
-        requirement: "each skill has id, name, description and tags",
-        spec: "proto",
-        exec: Exec::Run(crate::run_fn!(card_006)),
-    },
-    Case {
-        id: "CARD-007",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read securitySchemes and securityRequirements",
-        requirement: "oneof wrapper keys for schemes and OAuth flows; `{schemes:{name:{list:[]}}}` requirements",
-        spec: "proto",
-        exec: Exec::Run(crate::run_fn!(card_007)),
-    },
-    Case {
-        id: "CARD-008",
-        level: Level::Should,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "GET the card and read its caching headers",
-        requirement: "`Cache-Control` with `max-age`, and an `ETag`",
-        spec: "§8.6.1",
-        exec: Exec::Run(crate::run_fn!(card_008)),
-    },
-    Case {
-        id: "CARD-009",
-        level: Level::Should,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "review the public card",
-        requirement: "no secrets in the public card",
-        spec: "§14.3",
-        exec: Exec::Manual("whether a value is a secret cannot be judged from the wire (digest: NT)"),
-    },
-    Case {
-        id: "CARD-010",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "read `signatures`, decode each protected header",
-        requirement: "each signature has `protected` and `signature`; the header has `alg` and `kid` (`typ` SHOULD be JOSE)",
-        spec: "§8.4",
-        exec: Exec::Run(crate::run_fn!(card_010)),
-    },
-    Case {
-        id: "CARD-011",
-        level: Level::Must,
-        bindings: Bindings::Once,
-        needs: &[],
-        title: "the same send, get and failing calls (unknown task, bad historyLength, version 9.9) on JSON-RPC and on REST",
-        requirement: "both interfaces give the same results and errors (ids and timestamps aside)",
-        spec: "§5.1",
-        exec: Exec::Run(crate::run_fn!(card_011)),
-    },
-    Case {
-        id: "CAP-001",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::NoStreaming],
-        title: "SendStreamingMessage and SubscribeToTask while `streaming` is off",
-        requirement: "UnsupportedOperationError (-32004 / 400)",
-        spec: "§3.3.4",
-        exec: Exec::Run(crate::run_fn!(cap_001)),
-    },
-    Case {
-        id: "CAP-002",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::NoPush],
-        title: "Create/Get/List/Delete push config while `pushNotifications` is off",
-        requirement: "PushNotificationNotSupportedError (-32003 / 400)",
-        spec: "§3.3.4",
-        exec: Exec::Run(crate::run_fn!(cap_002)),
-    },
-    Case {
-        id: "CAP-003",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[],
-        title: "GetExtendedAgentCard",
-        requirement: "capability off: UnsupportedOperationError; declared: the card or ExtendedAgentCardNotConfiguredError",
-        spec: "§3.3.4, §13.3",
-        exec: Exec::Run(crate::run_fn!(cap_003)),
-    },
-    Case {
-        id: "CAP-004",
-        level: Level::Must,
-        bindings: Bindings::Each,
-        needs: &[Need::RequiredExtension],
-        title: "SendMessage without the required extension in `A2A-Extensions`, then with it",
-        requirement: "ExtensionSupportRequiredError (-32008 / 400) without it; accepted with it",
-        spec: "§3.3.4, §4.6.3",
-        exec: Exec::Run(crate::run_fn!(cap_004)),
-    },
-];
 
 /// `scheme://host[:port]` of a URL.
 pub(crate) fn origin(url: &str) -> String {
@@ -189,6 +35,16 @@ async fn fetch_card(ctx: &Ctx) -> Result<RawResponse, Outcome> {
 }
 
 /// CARD-001: the well-known card is served.
+pub(crate) const CARD_001: Case = Case {
+    id: "CARD-001",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "GET /.well-known/agent-card.json with `A2A-Version: 1.0`",
+    requirement: "returns an AgentCard as JSON",
+    spec: "§8.1, §14.3",
+    exec: Exec::Run(crate::run_fn!(card_001)),
+};
 async fn card_001(ctx: Ctx) -> Judged {
     let raw = fetch_card(&ctx).await?;
     let observed = || {
@@ -230,12 +86,32 @@ async fn card_001(ctx: Ctx) -> Judged {
 }
 
 /// CARD-002: REQ fields.
+pub(crate) const CARD_002: Case = Case {
+    id: "CARD-002",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read the card's top-level fields",
+    requirement: "name, description, supportedInterfaces (≥1), version, capabilities, defaultInputModes, defaultOutputModes, skills present",
+    spec: "proto",
+    exec: Exec::Run(crate::run_fn!(card_002)),
+};
 async fn card_002(ctx: Ctx) -> Judged {
     expect::agent_card_shape(&ctx.target().card)?;
     Ok(Outcome::pass("all REQ card fields present"))
 }
 
 /// CARD-003: interface REQ fields.
+pub(crate) const CARD_003: Case = Case {
+    id: "CARD-003",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read every supportedInterfaces entry",
+    requirement: "each has url, protocolBinding and protocolVersion",
+    spec: "proto",
+    exec: Exec::Run(crate::run_fn!(card_003)),
+};
 async fn card_003(ctx: Ctx) -> Judged {
     expect::interfaces_shape(&ctx.target().card)?;
     Ok(Outcome::pass(
@@ -253,6 +129,16 @@ fn interfaces(ctx: &Ctx) -> Vec<Value> {
 }
 
 /// CARD-004: every declared JSONRPC / HTTP+JSON interface works at its URL.
+pub(crate) const CARD_004: Case = Case {
+    id: "CARD-004",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "GetTask of an unknown id through every declared JSONRPC and HTTP+JSON interface",
+    requirement: "every declared interface answers A2A at its URL",
+    spec: "§5.2, §8.3.1",
+    exec: Exec::Run(crate::run_fn!(card_004)),
+};
 async fn card_004(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     let mut checked = 0;
@@ -306,6 +192,16 @@ async fn card_004(ctx: Ctx) -> Judged {
 }
 
 /// CARD-005: binding names.
+pub(crate) const CARD_005: Case = Case {
+    id: "CARD-005",
+    level: Level::Should,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read every interface's protocolBinding",
+    requirement: "core names spelled exactly JSONRPC / GRPC / HTTP+JSON; custom bindings are URIs",
+    spec: "§8.3.1, §5.8",
+    exec: Exec::Run(crate::run_fn!(card_005)),
+};
 async fn card_005(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     for (i, iface) in interfaces(&ctx).iter().enumerate() {
@@ -333,6 +229,16 @@ async fn card_005(ctx: Ctx) -> Judged {
 }
 
 /// CARD-006: skill fields.
+pub(crate) const CARD_006: Case = Case {
+    id: "CARD-006",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read every skill",
+    requirement: "each skill has id, name, description and tags",
+    spec: "proto",
+    exec: Exec::Run(crate::run_fn!(card_006)),
+};
 async fn card_006(ctx: Ctx) -> Judged {
     let skills = ctx
         .target()
@@ -378,6 +284,7 @@ const SCHEME_KEYS: [&str; 5] = [
     "openIdConnectSecurityScheme",
     "mtlsSecurityScheme",
 ];
+
 const FLOW_KEYS: [&str; 5] = [
     "authorizationCode",
     "clientCredentials",
@@ -418,6 +325,17 @@ fn requirements_ok(reqs: &Value, at: &str) -> Result<(), Outcome> {
 }
 
 /// CARD-007: security scheme and requirement shapes.
+pub(crate) const CARD_007: Case = Case {
+    id: "CARD-007",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read securitySchemes and securityRequirements",
+    requirement:
+        "oneof wrapper keys for schemes and OAuth flows; `{schemes:{name:{list:[]}}}` requirements",
+    spec: "proto",
+    exec: Exec::Run(crate::run_fn!(card_007)),
+};
 async fn card_007(ctx: Ctx) -> Judged {
     let card = &ctx.target().card;
     let schemes = card.get("securitySchemes").and_then(Value::as_object);
@@ -485,6 +403,16 @@ async fn card_007(ctx: Ctx) -> Judged {
 }
 
 /// CARD-008: caching headers.
+pub(crate) const CARD_008: Case = Case {
+    id: "CARD-008",
+    level: Level::Should,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "GET the card and read its caching headers",
+    requirement: "`Cache-Control` with `max-age`, and an `ETag`",
+    spec: "§8.6.1",
+    exec: Exec::Run(crate::run_fn!(card_008)),
+};
 async fn card_008(ctx: Ctx) -> Judged {
     let raw = fetch_card(&ctx).await?;
     let cc = raw.header("cache-control").unwrap_or("");
@@ -506,7 +434,28 @@ async fn card_008(ctx: Ctx) -> Judged {
     ))
 }
 
+pub(crate) const CARD_009: Case = Case {
+    id: "CARD-009",
+    level: Level::Should,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "review the public card",
+    requirement: "no secrets in the public card",
+    spec: "§14.3",
+    exec: Exec::Manual("whether a value is a secret cannot be judged from the wire (digest: NT)"),
+};
+
 /// CARD-010: signature structure.
+pub(crate) const CARD_010: Case = Case {
+    id: "CARD-010",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "read `signatures`, decode each protected header",
+    requirement: "each signature has `protected` and `signature`; the header has `alg` and `kid` (`typ` SHOULD be JOSE)",
+    spec: "§8.4",
+    exec: Exec::Run(crate::run_fn!(card_010)),
+};
 async fn card_010(ctx: Ctx) -> Judged {
     let Some(sigs) = ctx.target().card.get("signatures") else {
         return Ok(Outcome::not_applicable("the card carries no signatures"));
@@ -585,6 +534,16 @@ async fn card_010(ctx: Ctx) -> Judged {
 }
 
 /// CARD-011: both interfaces are functionally equivalent.
+pub(crate) const CARD_011: Case = Case {
+    id: "CARD-011",
+    level: Level::Must,
+    bindings: Bindings::Once,
+    needs: &[],
+    title: "the same send, get and failing calls (unknown task, bad historyLength, version 9.9) on JSON-RPC and on REST",
+    requirement: "both interfaces give the same results and errors (ids and timestamps aside)",
+    spec: "§5.1",
+    exec: Exec::Run(crate::run_fn!(card_011)),
+};
 async fn card_011(ctx: Ctx) -> Judged {
     if ctx.target().jsonrpc_url.is_none() || ctx.target().rest_url.is_none() {
         return Ok(Outcome::not_applicable(
@@ -738,153 +697,8 @@ fn same_kind(
     }
 }
 
-/// CAP-001: streaming off refuses both streaming methods.
-async fn cap_001(ctx: Ctx) -> Judged {
-    let client = ctx.client();
-    let timeout = ctx.deadline(Duration::from_secs(5));
-    let mut checks = Checks::new();
-    let opened = client
-        .stream_text(
-            &format!("echo {}", ctx.unique("cap")),
-            Value::Null,
-            Value::Null,
-        )
-        .await
-        .map_err(expect::probe)?;
-    checks.check(
-        expect::stream_error_is(opened, ErrorCode::UnsupportedOperation, timeout)
-            .await
-            .map_err(|o| Outcome {
-                summary: format!("SendStreamingMessage: {}", o.summary),
-                ..o
-            }),
-    );
-    let (_, result) = driver::send_ok(&client, "echo cap-001", Value::Null, Value::Null).await?;
-    let Some(id) = expect::task_of(&result).and_then(expect::id_of) else {
-        checks.note("SubscribeToTask not tried: the agent answered with a Message");
-        return checks.finish("SendStreamingMessage refused");
-    };
-    let sub = client
-        .stream(Method::SubscribeToTask, json!({ "id": id }))
-        .await
-        .map_err(expect::probe)?;
-    checks.check(
-        expect::stream_error_is(sub, ErrorCode::UnsupportedOperation, timeout)
-            .await
-            .map_err(|o| Outcome {
-                summary: format!("SubscribeToTask: {}", o.summary),
-                ..o
-            }),
-    );
-    checks.finish("SendStreamingMessage and SubscribeToTask refused with UnsupportedOperationError")
-}
-
-/// CAP-002: push off refuses every push-config operation.
-async fn cap_002(ctx: Ctx) -> Judged {
-    let client = ctx.client();
-    let (_, result) = driver::send_ok(&client, "echo cap-002", Value::Null, Value::Null).await?;
-    let task = expect::task_of(&result)
-        .and_then(expect::id_of)
-        .unwrap_or_else(|| ctx.unique("cap-002-task"));
-    let cfg = ctx.unique("cfg");
-    let calls = [
-        (
-            Method::CreateTaskPushNotificationConfig,
-            json!({"taskId": task, "url": ctx.inert_webhook_url()}),
-        ),
-        (
-            Method::GetTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        ),
-        (
-            Method::ListTaskPushNotificationConfigs,
-            json!({"taskId": task}),
-        ),
-        (
-            Method::DeleteTaskPushNotificationConfig,
-            json!({"taskId": task, "id": cfg}),
-        ),
-    ];
-    let mut checks = Checks::new();
-    for (method, params) in calls {
-        let answer = client.call(method, params).await.map_err(expect::probe)?;
-        checks.check(
-            expect::error_is(&answer, ErrorCode::PushNotificationNotSupported).map_err(|o| {
-                Outcome {
-                    summary: format!("{}: {}", method.jsonrpc_name(), o.summary),
-                    ..o
-                }
-            }),
-        );
-    }
-    checks.finish("all four push-config operations refused with PushNotificationNotSupportedError")
-}
-
-/// CAP-003: extended card gating.
-async fn cap_003(ctx: Ctx) -> Judged {
-    let answer = ctx
-        .client()
-        .call(Method::GetExtendedAgentCard, json!({}))
-        .await
-        .map_err(expect::probe)?;
-    if !ctx.target().extended_card {
-        expect::error_is(&answer, ErrorCode::UnsupportedOperation)?;
-        return Ok(Outcome::pass(
-            "extendedAgentCard off: UnsupportedOperationError",
-        ));
-    }
-    match &answer.reply {
-        Reply::Ok(card) => {
-            expect::agent_card_shape(card)?;
-            Ok(Outcome::pass("extendedAgentCard declared: the card is served"))
-        }
-        Reply::Err(e) if expect::error_matches(e, ErrorCode::ExtendedAgentCardNotConfigured) => {
-            Ok(Outcome::pass(
-                "extendedAgentCard declared but not configured: ExtendedAgentCardNotConfiguredError",
-            ))
-        }
-        _ => Ok(Outcome::fail(
-            "GetExtendedAgentCard neither served a card nor said it is not configured",
-            "an AgentCard, or ExtendedAgentCardNotConfiguredError (-32007 / 400)",
-            expect::describe(&answer),
-        )),
-    }
-}
-
-/// CAP-004: required extensions must be requested.
-async fn cap_004(ctx: Ctx) -> Judged {
-    let client = ctx.client();
-    let required = ctx.target().required_extensions.join(",");
-    let params = json!({"message": user_message(&format!("echo {}", ctx.unique("ext")))});
-    let mut req = client.request(Method::SendMessage, &params, &CallOpts::default());
-    req.headers
-        .retain(|(n, _)| !n.eq_ignore_ascii_case("a2a-extensions"));
-    let without = client.send_raw(req).await.map_err(expect::probe)?;
-    let mut checks = Checks::new();
-    checks.check(
-        expect::error_is(&without, ErrorCode::ExtensionSupportRequired).map_err(|o| Outcome {
-            summary: format!("without `A2A-Extensions`: {}", o.summary),
-            ..o
-        }),
-    );
-    let opts = CallOpts {
-        headers: vec![("A2A-Extensions".into(), required.clone())],
-        ..CallOpts::default()
-    };
-    let with = client
-        .call_with(Method::SendMessage, params, opts)
-        .await
-        .map_err(expect::probe)?;
-    if let Some(e) = with.err() {
-        if expect::error_matches(e, ErrorCode::ExtensionSupportRequired) {
-            checks.add(Outcome::fail(
-                "the required extension was refused even when requested",
-                format!("no ExtensionSupportRequiredError with `A2A-Extensions: {required}`"),
-                expect::describe(&with),
-            ));
-        }
-    }
-    checks.finish(format!(
-        "ExtensionSupportRequiredError without `{required}`, accepted with it"
-    ))
-}
+/// The CARD cases, in digest order.
+pub(crate) const CASES: &[Case] = &[
+    CARD_001, CARD_002, CARD_003, CARD_004, CARD_005, CARD_006, CARD_007, CARD_008, CARD_009,
+    CARD_010, CARD_011,
+];
