@@ -5,6 +5,9 @@
 //! It builds on [`gauntlet_wire`] and must never import the oracle, chaos, load or the
 //! reference: a judge's vocabulary lives in the oracle, and the reference is what is judged.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 /// The skill id by which a card advertises the Gauntlet test agent.
 pub const TEST_AGENT_SKILL: &str = "gauntlet-test-agent";
 
@@ -13,17 +16,7 @@ pub const PROTOCOL_VERSION: &str = "1.0";
 
 /// A wire binding the suite can drive. Its serde name is [`Binding::short`].
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Binding {

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use super::{anon, as_identity, auth_refused, send_params, tag, task_of_a};
+use super::{
+    anon, as_identity, auth_refused, send_params, tag, task_of_a, unauthenticated_callers,
+};
 use crate::case::{Binding, Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::{user_message, Answer, CallOpts, WireError};
 use crate::context::Ctx;
@@ -279,12 +281,8 @@ pub(crate) const ERR_004: Case = Case {
 };
 async fn err_004(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let bad = format!("invalid-{}", ctx.unique("token"));
     let mut checks = Checks::new();
-    for (what, opts) in [
-        ("no credentials", anon()),
-        ("an invalid token", as_identity(&bad)),
-    ] {
+    for (what, opts) in unauthenticated_callers(&ctx) {
         let a = match client
             .call_with(Method::SendMessage, send_params(&ctx), opts)
             .await

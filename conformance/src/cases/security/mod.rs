@@ -53,6 +53,16 @@ fn as_identity(token: &str) -> CallOpts {
     }
 }
 
+/// The two callers every authentication row tries, with the words its evidence names them by:
+/// one with no credentials, one with a token no server issued.
+fn unauthenticated_callers(ctx: &Ctx) -> [(&'static str, CallOpts); 2] {
+    let bad = format!("invalid-{}", ctx.unique("token"));
+    [
+        ("no credentials", anon()),
+        ("an invalid token", as_identity(&bad)),
+    ]
+}
+
 fn send_params(ctx: &Ctx) -> Value {
     json!({"message": user_message(&format!("echo {}", ctx.unique("auth")))})
 }

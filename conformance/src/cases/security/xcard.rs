@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{anon, as_identity, auth_refused, tag};
+use super::{auth_refused, tag, unauthenticated_callers};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::context::Ctx;
 use crate::expect;
@@ -22,12 +22,8 @@ pub(crate) const XCARD_001: Case = Case {
 };
 async fn xcard_001(ctx: Ctx) -> Judged {
     let client = ctx.client();
-    let bad = format!("invalid-{}", ctx.unique("token"));
     let mut checks = Checks::new();
-    for (what, opts) in [
-        ("no credentials", anon()),
-        ("an invalid token", as_identity(&bad)),
-    ] {
+    for (what, opts) in unauthenticated_callers(&ctx) {
         match client
             .call_with(Method::GetExtendedAgentCard, json!({}), opts)
             .await

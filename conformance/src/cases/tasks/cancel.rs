@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{new_task, PLAIN};
+use super::{new_task_state, PLAIN};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::Reply;
 use crate::context::Ctx;
@@ -69,14 +69,9 @@ async fn cancel_002(ctx: Ctx) -> Judged {
     let mut probed = 0;
     let mut not_terminal = Vec::new();
     for cmd in commands {
-        let t = match new_task(&ctx, cmd, json!({}), json!({})).await {
-            Ok(t) => t,
-            Err(o) => {
-                checks.add(o);
-                continue;
-            }
+        let Some((t, s)) = new_task_state(&ctx, cmd, &mut checks).await else {
+            continue;
         };
-        let s = expect::state_of(&t).unwrap_or("?").to_owned();
         if !driver::is_terminal(&s) {
             not_terminal.push(format!(
                 "`{cmd}` left the task in {s}, not a terminal state"

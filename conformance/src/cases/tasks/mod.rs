@@ -13,14 +13,30 @@ pub(super) mod list;
 pub(super) mod send;
 pub(super) mod task;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::case::Outcome;
+use crate::case::{Checks, Outcome};
 use crate::context::Ctx;
 use crate::driver::{self, untested_without_task};
+use crate::expect;
 
 /// The text sent where any agent will do; the test agent reads it as `echo`.
 const PLAIN: &str = "echo gauntlet task check";
+
+/// A new task for `cmd` (no extra fields) and its state (`?` when it has none); a failure to
+/// create it is recorded in `checks` and gives `None`.
+async fn new_task_state(ctx: &Ctx, cmd: &str, checks: &mut Checks) -> Option<(Value, String)> {
+    match new_task(ctx, cmd, json!({}), json!({})).await {
+        Ok(t) => {
+            let s = expect::state_of(&t).unwrap_or("?").to_owned();
+            Some((t, s))
+        }
+        Err(o) => {
+            checks.add(o);
+            None
+        }
+    }
+}
 
 /// A blocking send that must give a Task; a Message answer leaves the row UNTESTED.
 async fn new_task(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{new_task, tasks, PLAIN};
+use super::{new_task, new_task_state, tasks, PLAIN};
 use crate::case::{Bindings, Case, Checks, Exec, Judged, Level, Need, Outcome};
 use crate::client::{CallOpts, Reply};
 use crate::context::Ctx;
@@ -60,14 +60,9 @@ pub(crate) const SEND_002: Case = Case {
 async fn send_002(ctx: Ctx) -> Judged {
     let mut checks = Checks::new();
     for cmd in ["slow 500", "input-required"] {
-        let t = match new_task(&ctx, cmd, json!({}), json!({})).await {
-            Ok(t) => t,
-            Err(o) => {
-                checks.add(o);
-                continue;
-            }
+        let Some((t, s)) = new_task_state(&ctx, cmd, &mut checks).await else {
+            continue;
         };
-        let s = expect::state_of(&t).unwrap_or("?").to_owned();
         if !driver::is_terminal(&s) {
             // An interrupted (or still running) task would otherwise be left behind.
             if let Ok(g) = driver::guard(&ctx, t) {
@@ -484,20 +479,15 @@ async fn send_008(ctx: Ctx) -> Judged {
 
 /// The media type of an output part (text parts default to text/plain; `""` is unset, §0).
 fn part_media(p: &Value) -> String {
-    if let Some(m) = p
+    let declared = p
         .get("mediaType")
         .and_then(Value::as_str)
-        .filter(|m| !m.is_empty())
-    {
-        return m.to_ascii_lowercase();
-    }
-    if p.get("text").is_some() {
-        "text/plain".to_owned()
-    } else if p.get("data").is_some() {
-        "application/json".to_owned()
-    } else {
-        "application/octet-stream".to_owned()
-    }
+        .filter(|m| !m.is_empty());
+    let implied = [("text", "text/plain"), ("data", "application/json")]
+        .into_iter()
+        .find(|(field, _)| p.get(field).is_some())
+        .map_or("application/octet-stream", |(_, media)| media);
+    declared.unwrap_or(implied).to_ascii_lowercase()
 }
 
 /// SEND-009: acceptedOutputModes is honoured.
