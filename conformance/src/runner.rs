@@ -1,6 +1,6 @@
 //! The runner: discovers the target, selects cases, runs each on each applicable binding with a
 //! fresh context, and emits [`RunEvent`]s that reporters consume. It knows nothing about A2A
-//! beyond the card discovery it needs to build the [`Target`](crate::context::Target) and one
+//! beyond the card discovery it needs to build the [`Subject`](crate::context::Subject) and one
 //! authentication preflight ([`preflight`]).
 //!
 //! The level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — lives
@@ -9,15 +9,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::case::{Binding, Bindings, Case, Exec, Level, Need, Outcome, Verdict};
-use crate::context::{Ctx, Target, Unmet};
-use crate::errors::{ProbeError, RunError};
-use crate::probe::{parse_url, Probe, RawRequest, Transcript};
+use crate::context::{Ctx, Subject, Target, Unmet};
+use crate::errors::RunError;
+use crate::probe::Transcript;
 use crate::report::{CaseResult, Deviation, RunReport};
-use crate::spec::{Method, PROTOCOL_VERSION};
+use crate::spec::Method;
+use gauntlet_a2a::DiscoverError;
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -261,71 +262,27 @@ impl Shard {
     }
 }
 
-/// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it.
+/// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it
+/// ([`Target::discover`]); `tokens` are the user's identities for the run.
 pub async fn discover(
     base_url: &str,
     tokens: Vec<String>,
     timeout_scale: f64,
-) -> Result<Target, RunError> {
-    let url = parse_url(base_url).map_err(|_| {
-        RunError::Usage(format!(
-            "`{base_url}` is not an http:// URL (expected e.g. http://127.0.0.1:7420)"
-        ))
-    })?;
-    let card_url = format!("{}/.well-known/agent-card.json", url.origin());
-    let probe = Probe::new(
-        Transcript::new(),
-        Duration::from_secs_f64(10.0 * timeout_scale),
-    );
-    let req = RawRequest::new("GET", card_url.clone())
-        .header("A2A-Version", PROTOCOL_VERSION)
-        .header("Accept", "application/json");
-    let resp = probe.send(req).await.map_err(|e| match e {
-        ProbeError::Connect { reason, .. } => RunError::Unreachable(format!(
-            "cannot reach {}: {}",
-            url.origin(),
-            plain_io_reason(&reason)
-        )),
-        ProbeError::Timeout(after) => RunError::Unreachable(format!(
-            "cannot reach {}: no answer within {}",
-            url.origin(),
-            crate::report::human::seconds(after)
-        )),
-        other => RunError::Unreachable(format!("cannot reach {}: {other}", url.origin())),
-    })?;
-    if resp.status != 200 {
-        return Err(RunError::NotA2a(format!(
-            "{card_url} answered HTTP {} instead of an agent card, so this is not an A2A server",
-            resp.status
-        )));
-    }
-    let Some(card) = resp.json.filter(Value::is_object) else {
-        return Err(RunError::NotA2a(format!(
-            "{card_url} did not return a JSON object, so this is not an A2A server"
-        )));
-    };
-    if card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .is_none_or(|a| a.is_empty())
-    {
-        return Err(RunError::NotA2a(format!(
-            "the agent card at {card_url} has no supportedInterfaces, so it is not an A2A 1.0 card"
-        )));
-    }
-    let target = Target::from_card(base_url, card, tokens);
-    if target.bindings().is_empty() {
-        return Err(RunError::NotA2a(format!(
-            "the agent card at {card_url} declares no JSONRPC or HTTP+JSON interface"
-        )));
-    }
-    Ok(target)
+) -> Result<Subject, RunError> {
+    let target = Target::discover(base_url, Duration::from_secs_f64(10.0 * timeout_scale))
+        .await
+        .map_err(|e| match e {
+            DiscoverError::InvalidUrl(m) => RunError::Usage(m),
+            e @ DiscoverError::Unreachable { .. } => RunError::Unreachable(e.to_string()),
+            DiscoverError::NotA2a(m) => RunError::NotA2a(m),
+        })?;
+    Ok(Subject { target, tokens })
 }
 
 /// Refuses a run that could only see authentication refusals: one cheap call (GetTask of an
 /// id no server holds, on the first declared binding, with the first `--token` if any) must not
 /// be answered HTTP 401. Any other answer, or none, lets the cases judge.
-pub async fn preflight(target: &Arc<Target>, timeout_scale: f64) -> Result<(), RunError> {
+pub async fn preflight(target: &Arc<Subject>, timeout_scale: f64) -> Result<(), RunError> {
     let Some(binding) = target.bindings().first().copied() else {
         return Ok(());
     };
@@ -364,18 +321,8 @@ pub async fn preflight(target: &Arc<Target>, timeout_scale: f64) -> Result<(), R
     }))
 }
 
-/// "Connection refused (os error 111)" → "connection refused".
-fn plain_io_reason(reason: &str) -> String {
-    let r = reason.split(" (os error").next().unwrap_or(reason);
-    let mut chars = r.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => r.to_owned(),
-    }
-}
-
 /// The planned runs for `cases` against `target` under `opts`, in catalogue order.
-pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Planned>, RunError> {
+pub fn plan(cases: &[Case], target: &Subject, opts: &RunOptions) -> Result<Vec<Planned>, RunError> {
     let declared = target.bindings();
     let wanted: Vec<Binding> = match &opts.bindings {
         None => Binding::ALL.to_vec(),
@@ -472,7 +419,7 @@ pub fn new_run_id() -> String {
 
 /// Runs one planned case with a fresh context and its own transcript; never panics.
 pub async fn run_planned(
-    target: Arc<Target>,
+    target: Arc<Subject>,
     planned: Planned,
     opts: &RunOptions,
     run_id: &str,
@@ -511,7 +458,7 @@ pub async fn run_planned(
 }
 
 async fn judge(
-    target: &Arc<Target>,
+    target: &Arc<Subject>,
     planned: Planned,
     opts: &RunOptions,
     run_id: &str,
@@ -577,7 +524,7 @@ async fn judge(
 /// Runs `planned` against `target` (at most `opts.concurrency` at once) and reports in
 /// catalogue order.
 pub async fn run_plan(
-    target: Arc<Target>,
+    target: Arc<Subject>,
     planned: Vec<Planned>,
     opts: &RunOptions,
     reporter: &mut (dyn Reporter + Send),

@@ -267,7 +267,7 @@ fn usage(e: &RunError) -> u8 {
     EXIT_USAGE
 }
 
-/// `--list`: what would run, and what would not be judged and why (see `Target::unmet_of`).
+/// `--list`: what would run, and what would not be judged and why (see `Subject::unmet_of`).
 async fn list(
     url: &str,
     cases: &[gauntlet_conformance::case::Case],
