@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use gauntlet_conformance::case::{Judged, Outcome, Verdict};
 use gauntlet_conformance::lifecycle::{Gauges, Lifecycle};
+use gauntlet_conformance::need::{Means, Unmet};
 use gauntlet_conformance::report::{CaseResult, Deviation};
 use gauntlet_conformance::runner::final_verdict;
 use tokio::sync::{mpsc, OnceCell};
@@ -25,18 +26,9 @@ use crate::a2a::Target;
 use crate::calibrate::Calibration;
 use crate::{fmt_duration, ScenarioInfo};
 
-/// A precondition of a scenario; unmet ones give NOT-APPLICABLE with the reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// The card lists the `gauntlet-test-agent` skill.
-    TestAgent,
-    /// `capabilities.streaming`.
-    Streaming,
-    /// `capabilities.pushNotifications`.
-    Push,
-    /// The harness can start and stop the server (embedded reference or `--sut-cmd`).
-    Lifecycle,
-}
+/// A precondition of a scenario: the oracle's own, so check and chaos read a card alike. An
+/// unmet one gives NOT-APPLICABLE with the reason (and what would make it judgeable).
+pub use gauntlet_conformance::need::Need;
 
 /// Boxed future of a scenario run.
 pub type ScenarioFuture = Pin<Box<dyn Future<Output = Judged> + Send + 'static>>;
@@ -252,17 +244,15 @@ impl Env {
     }
 
     fn check(&self, need: Need) -> Result<(), String> {
-        let t = &self.inner.target;
-        match need {
-            Need::TestAgent if !t.test_agent => {
-                Err("the card does not list the gauntlet-test-agent skill".into())
-            }
-            Need::Streaming if !t.streaming => Err("capabilities.streaming is off".into()),
-            Need::Push if !t.push => Err("capabilities.pushNotifications is off".into()),
-            Need::Lifecycle if self.inner.lifecycle.is_none() => {
-                Err("the harness cannot start and stop this server (give --sut-cmd)".into())
-            }
-            _ => Ok(()),
+        let means = Means {
+            target: &self.inner.target.target,
+            identities: 0,
+            lifecycle: self.inner.lifecycle.is_some(),
+        };
+        match means.unmet(need) {
+            None => Ok(()),
+            Some(Unmet::NotDeclared(reason)) => Err(reason),
+            Some(Unmet::Unobservable { reason, help }) => Err(format!("{reason} ({help})")),
         }
     }
 }

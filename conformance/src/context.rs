@@ -1,16 +1,18 @@
 //! What a case sees: the subject (the discovered target plus the run's identities), its binding, a client that
-//! records into the case's own transcript, run-unique ids and scaled deadlines. It also owns the
-//! classification of unmet needs ([`Unmet`]): not declared (NOT-APPLICABLE) or applicable but
-//! unobservable from here (UNTESTED).
+//! records into the case's own transcript, run-unique ids and scaled deadlines..
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::case::{Binding, Need};
 use crate::client::A2aClient;
+use crate::need::Means;
+pub use crate::need::{
+    Need, Unmet, HELP_LIFECYCLE, HELP_LOCAL_WEBHOOK, HELP_TEST_AGENT, HELP_TWO_IDENTITIES,
+};
 use crate::probe::{Probe, Transcript};
+use gauntlet_a2a::Binding;
 
 pub use gauntlet_a2a::{is_loopback_host, Target};
 
@@ -32,123 +34,29 @@ impl std::ops::Deref for Subject {
     }
 }
 
-/// Why a [`Need`] is unmet, which decides the verdict of the rows that need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unmet {
-    /// The card does not declare the capability (or declares the one that excludes the
-    /// row): the row does not apply, NOT-APPLICABLE with this reason.
-    NotDeclared(String),
-    /// The row applies, but the suite cannot observe it from here: UNTESTED, with the reason
-    /// and what would make it judgeable.
-    Unobservable {
-        /// What is missing.
-        reason: String,
-        /// What would make the row judgeable (a flag, a skill, a deployment).
-        help: String,
-    },
-}
-
-impl Unmet {
-    /// The one-sentence reason (without the help).
-    pub fn reason(&self) -> &str {
-        match self {
-            Unmet::NotDeclared(r) | Unmet::Unobservable { reason: r, .. } => r,
-        }
-    }
-}
-
-/// What makes a test-agent row judgeable.
-pub const HELP_TEST_AGENT: &str =
-    "add the gauntlet-test-agent skill to the card (fixtures/test-agent.md)";
-/// What makes a two-identity row judgeable.
-pub const HELP_TWO_IDENTITIES: &str = "pass --token twice, one token per identity";
-/// What makes a webhook-delivery row judgeable.
-pub const HELP_LOCAL_WEBHOOK: &str =
-    "run the target on loopback so it can reach the suite's webhook receiver";
-
 impl Subject {
-    /// Whether `need` is met; `Err(reason)` explains why not (see [`Subject::unmet`] for which
-    /// verdict that reason gives).
+    /// What this subject has to meet needs with (check has no lifecycle control).
+    pub fn means(&self) -> Means<'_> {
+        Means {
+            target: &self.target,
+            identities: self.tokens.len(),
+            lifecycle: false,
+        }
+    }
+
+    /// Whether `need` is met; `Err(reason)` explains why not (see [`Means::unmet`]).
     pub fn check(&self, need: Need) -> Result<(), String> {
-        match self.unmet(need) {
-            None => Ok(()),
-            Some(u) => Err(u.reason().to_owned()),
-        }
+        self.means().check(need)
     }
 
-    /// `None` when `need` is met; else whether the row does not apply (the card does not
-    /// declare the capability) or applies but cannot be observed from here.
+    /// `None` when `need` is met; else why not ([`Means::unmet`]).
     pub fn unmet(&self, need: Need) -> Option<Unmet> {
-        let not_declared =
-            |met: bool, reason: &str| (!met).then(|| Unmet::NotDeclared(reason.to_owned()));
-        let unobservable = |met: bool, reason: &str, help: &str| {
-            (!met).then(|| Unmet::Unobservable {
-                reason: reason.to_owned(),
-                help: help.to_owned(),
-            })
-        };
-        match need {
-            Need::TestAgent => unobservable(
-                self.test_agent,
-                "the card does not advertise the gauntlet-test-agent skill",
-                HELP_TEST_AGENT,
-            ),
-            Need::Streaming => not_declared(
-                self.streaming,
-                "the card does not declare capabilities.streaming",
-            ),
-            Need::NoStreaming => not_declared(
-                !self.streaming,
-                "the card declares capabilities.streaming, so the refusal path cannot be exercised",
-            ),
-            Need::Push => not_declared(
-                self.push,
-                "the card does not declare capabilities.pushNotifications",
-            ),
-            Need::NoPush => not_declared(
-                !self.push,
-                "the card declares capabilities.pushNotifications, so the refusal path cannot be exercised",
-            ),
-            Need::ExtendedCard => not_declared(
-                self.extended_card,
-                "the card does not declare capabilities.extendedAgentCard",
-            ),
-            Need::Auth => not_declared(self.auth, "the card declares no security schemes"),
-            // Without declared security every caller is the same identity: nothing to isolate.
-            Need::TwoIdentities if !self.auth && self.tokens.len() < 2 => Some(Unmet::NotDeclared(
-                "the card declares no security schemes, so there is only one identity".to_owned(),
-            )),
-            Need::TwoIdentities => unobservable(
-                self.tokens.len() >= 2,
-                "two identities are needed (pass --token twice)",
-                HELP_TWO_IDENTITIES,
-            ),
-            Need::RequiredExtension => not_declared(
-                !self.required_extensions.is_empty(),
-                "the card declares no extension with required: true",
-            ),
-            Need::LocalWebhook => unobservable(
-                self.loopback,
-                "the target is not on loopback, so it cannot reach the suite's local webhook receiver",
-                HELP_LOCAL_WEBHOOK,
-            ),
-        }
+        self.means().unmet(need)
     }
 
-    /// The verdict-deciding unmet need of a row needing `needs`: any undeclared capability
-    /// makes it NOT-APPLICABLE (first one wins); else any unobservable need makes it UNTESTED.
+    /// The verdict-deciding unmet need of a row needing `needs` ([`Means::unmet_of`]).
     pub fn unmet_of(&self, needs: &[Need]) -> Option<Unmet> {
-        let mut unobservable = None;
-        for need in needs {
-            match self.unmet(*need) {
-                Some(u @ Unmet::NotDeclared(_)) => return Some(u),
-                Some(u) => {
-                    unobservable.get_or_insert(u);
-                }
-                None => {}
-            }
-        }
-        unobservable
+        self.means().unmet_of(needs)
     }
 
     /// The subject read from a card fetched from `base_url`, with the user's `tokens`.
