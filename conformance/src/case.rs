@@ -37,6 +37,16 @@ pub enum Level {
 }
 
 impl Level {
+    /// Whether this level is included when running at `max` (must ⊂ should ⊂ may).
+    pub fn included_in(self, max: Level) -> bool {
+        let rank = |l: Level| match l {
+            Level::Must => 0,
+            Level::Should => 1,
+            Level::May | Level::Sdk => 2,
+        };
+        rank(self) <= rank(max)
+    }
+
     /// Upper-case keyword for reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -65,46 +65,8 @@ impl RunOptions {
     }
 }
 
-/// What the runner tells reporters, in order: `Started`, one `CaseFinished` per planned run (in
-/// catalogue order), `Finished`.
-#[derive(Debug)]
-pub enum RunEvent<'a> {
-    /// Discovery succeeded and `total` case runs are planned.
-    Started {
-        /// The server under test.
-        target: &'a Target,
-        /// Number of planned runs.
-        total: usize,
-    },
-    /// One case run has a verdict.
-    CaseFinished {
-        /// The result.
-        result: &'a CaseResult,
-        /// Runs reported so far, this one included.
-        done: usize,
-        /// Planned runs.
-        total: usize,
-    },
-    /// Everything ran.
-    Finished {
-        /// The whole run.
-        report: &'a RunReport,
-    },
-}
-
-/// Consumes run events (terminal output, files, test harnesses).
-pub trait Reporter: Send {
-    /// Called for every event, in order.
-    fn on_event(&mut self, event: &RunEvent<'_>);
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Default)]
-pub struct NoReporter;
-
-impl Reporter for NoReporter {
-    fn on_event(&mut self, _event: &RunEvent<'_>) {}
-}
+pub use crate::report::events::{NoReporter, Reporter, RunEvent};
+pub use crate::report::Shard;
 
 /// One planned run: a case on a binding (`None` for binding-independent cases).
 #[derive(Debug, Clone, Copy)]
@@ -136,12 +98,7 @@ pub fn final_verdict(level: Level, raw: Verdict) -> Verdict {
 
 /// Whether `level` is included when running at `max` (must ⊂ should ⊂ may).
 pub fn level_included(level: Level, max: Level) -> bool {
-    let rank = |l: Level| match l {
-        Level::Must => 0,
-        Level::Should => 1,
-        Level::May | Level::Sdk => 2,
-    };
-    rank(level) <= rank(max)
+    level.included_in(max)
 }
 
 /// The `--only` selection, one syntax for every command: each pattern is a case-insensitive
@@ -218,47 +175,6 @@ impl Selection {
                         (Some(_), None) => false,
                     }
             })
-    }
-}
-
-/// Which part of the plan to run: shard `index` of `count` (1-based), `--shard K/N`. The plan
-/// (catalogue order, after selection) is dealt round-robin, so shards differ by at most one run
-/// and the same selection against the same card always splits the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 1..=count.
-    pub index: usize,
-    /// Number of shards, at least 1.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a shard: use K/N with 1 <= K <= N, e.g. 2/4");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl Shard {
-    /// Whether the run at `position` in the plan belongs to this shard.
-    pub fn holds(&self, position: usize) -> bool {
-        position % self.count == self.index - 1
     }
 }
 
@@ -535,6 +451,7 @@ pub async fn run_plan(
     reporter.on_event(&RunEvent::Started {
         target: &target,
         total,
+        at: started_wall,
     });
     let run_id = new_run_id();
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -553,22 +470,27 @@ pub async fn run_plan(
         tokio::spawn(async move {
             // The semaphore is never closed, so acquiring only waits.
             let _permit = limit.acquire_owned().await.ok();
+            let began = SystemTime::now();
             let result = run_planned(target, p, &opts, &run_id).await;
-            let _ = tx.send((index, result));
+            let _ = tx.send((index, (result, began, SystemTime::now())));
         });
     }
     drop(tx);
-    let mut slots: Vec<Option<CaseResult>> = vec![None; total];
+    let mut slots: Vec<Option<(CaseResult, SystemTime, SystemTime)>> = vec![None; total];
     let mut next = 0;
-    while let Some((index, result)) = rx.recv().await {
-        slots[index] = Some(result);
+    while let Some((index, finished)) = rx.recv().await {
+        slots[index] = Some(finished);
         // Report in catalogue order: flush every finished result at the front.
         while next < total {
-            let Some(r) = slots[next].as_ref() else { break };
+            let Some((r, began, ended)) = slots[next].as_ref() else {
+                break;
+            };
             reporter.on_event(&RunEvent::CaseFinished {
                 result: r,
                 done: next + 1,
                 total,
+                started: *began,
+                finished: *ended,
             });
             next += 1;
         }
@@ -578,7 +500,7 @@ pub async fn run_plan(
         .zip(&planned)
         .map(|(slot, p)| {
             // A run task can only vanish if the runtime is shutting down.
-            slot.unwrap_or_else(|| CaseResult {
+            slot.map(|(r, ..)| r).unwrap_or_else(|| CaseResult {
                 id: p.case.id.to_owned(),
                 binding: p.binding,
                 level: p.case.level,
@@ -596,7 +518,10 @@ pub async fn run_plan(
         })
         .collect();
     let report = report_of(&target, started_wall, started.elapsed(), results);
-    reporter.on_event(&RunEvent::Finished { report: &report });
+    reporter.on_event(&RunEvent::Finished {
+        report: &report,
+        at: SystemTime::now(),
+    });
     report
 }
 

@@ -7,8 +7,9 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
 
 use gauntlet_conformance::context::Target;
+use gauntlet_conformance::report::events::{Reporter, RunEvent};
+use gauntlet_conformance::report::Shard;
 use gauntlet_conformance::report::{CaseResult, RunReport};
-use gauntlet_conformance::runner::{Reporter, RunEvent, Shard};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
@@ -123,7 +124,7 @@ impl<R: Reporter> Live<R> {
 impl<R: Reporter> Reporter for Live<R> {
     fn on_event(&mut self, event: &RunEvent<'_>) {
         match event {
-            RunEvent::Started { target, total } => {
+            RunEvent::Started { target, total, .. } => {
                 self.target = Some((*target).clone());
                 self.started = Some((SystemTime::now(), Instant::now()));
                 self.planned = *total;
