@@ -333,6 +333,101 @@ pub fn new_run_id() -> String {
     format!("{:x}", micros & 0xffff_ffff_ffff)
 }
 
+/// What the harness judges, whatever runs it (a check case, a chaos scenario): its name in
+/// reports and the level that maps its raw failures ([`final_verdict`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    /// Catalogue id (`SEND-004`, `CHAOS-SLOW-001`).
+    pub id: &'a str,
+    /// Level of the requirement it judges.
+    pub level: Level,
+    /// What it does.
+    pub title: &'a str,
+    /// What the server must do.
+    pub requirement: &'a str,
+    /// The spec clause.
+    pub spec: &'a str,
+}
+
+impl Case {
+    /// This case as the harness judges it.
+    pub fn item(&self) -> Item<'static> {
+        Item {
+            id: self.id,
+            level: self.level,
+            title: self.title,
+            requirement: self.requirement,
+            spec: self.spec,
+        }
+    }
+}
+
+impl Item<'_> {
+    /// The result of this item on `binding`: `outcome` with the level mapping applied to its
+    /// verdict and to every further deviation, with its evidence and duration.
+    pub fn result(
+        &self,
+        binding: Option<Binding>,
+        outcome: Outcome,
+        transcript: Vec<crate::probe::Exchange>,
+        duration: Duration,
+    ) -> CaseResult {
+        let deviations = outcome
+            .also
+            .into_iter()
+            .map(|d| Deviation {
+                verdict: final_verdict(self.level, d.verdict),
+                summary: d.summary,
+                expected: d.expected,
+                observed: d.observed,
+            })
+            .collect();
+        CaseResult {
+            id: self.id.to_owned(),
+            binding,
+            level: self.level,
+            verdict: final_verdict(self.level, outcome.verdict),
+            title: self.title.to_owned(),
+            requirement: self.requirement.to_owned(),
+            spec: self.spec.to_owned(),
+            summary: outcome.summary,
+            expected: outcome.expected,
+            observed: outcome.observed,
+            deviations,
+            transcript,
+            duration,
+        }
+    }
+}
+
+/// Waits for `task` (an item's run in its own task) under `deadline`: its outcome, or a harness
+/// ERROR when it panicked, was cancelled or overran (then it is aborted). `noun` names the item
+/// in those sentences; `overrun` words the deadline's.
+pub async fn contain(
+    noun: &str,
+    mut task: tokio::task::JoinHandle<crate::case::Judged>,
+    deadline: Duration,
+    overrun: impl FnOnce(Duration) -> String,
+) -> Outcome {
+    match tokio::time::timeout(deadline, &mut task).await {
+        Ok(Ok(Ok(outcome) | Err(outcome))) => outcome,
+        Ok(Err(join)) if join.is_panic() => {
+            let payload = join.into_panic();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Outcome::error(format!("the {noun} panicked: {msg}"))
+        }
+        Ok(Err(join)) => Outcome::error(format!("the {noun} was cancelled: {join}")),
+        Err(_) => {
+            task.abort();
+            Outcome::error(overrun(deadline))
+        }
+    }
+}
+
 /// Runs one planned case with a fresh context and its own transcript; never panics.
 pub async fn run_planned(
     target: Arc<Subject>,
@@ -344,33 +439,13 @@ pub async fn run_planned(
     let started = Instant::now();
     let transcript = Transcript::new();
     let outcome = judge(&target, planned, opts, run_id, &transcript).await;
-    let verdict = final_verdict(case.level, outcome.verdict);
-    let deviations = outcome
-        .also
-        .into_iter()
-        .map(|d| Deviation {
-            verdict: final_verdict(case.level, d.verdict),
-            summary: d.summary,
-            expected: d.expected,
-            observed: d.observed,
-        })
-        .collect();
-    CaseResult {
-        id: case.id.to_owned(),
-        binding: planned.binding,
-        level: case.level,
-        verdict,
-        title: case.title.to_owned(),
-        requirement: case.requirement.to_owned(),
-        spec: case.spec.to_owned(),
-        summary: outcome.summary,
-        expected: outcome.expected,
-        observed: outcome.observed,
-        deviations,
-        // Every verdict keeps its evidence, so a pass can be audited too; bounded per result.
-        transcript: transcript.bounded(),
-        duration: started.elapsed(),
-    }
+    // Every verdict keeps its evidence, so a pass can be audited too; bounded per result.
+    case.item().result(
+        planned.binding,
+        outcome,
+        transcript.bounded(),
+        started.elapsed(),
+    )
 }
 
 async fn judge(
@@ -412,29 +487,19 @@ async fn judge(
         opts.timeout_scale,
         run_id.to_owned(),
     );
-    let deadline = opts.scaled_case_timeout();
     // Its own task, so a panic is caught as a JoinError and a hung case can be aborted.
-    let mut task = tokio::spawn(run(ctx));
-    match tokio::time::timeout(deadline, &mut task).await {
-        Ok(Ok(Ok(outcome) | Err(outcome))) => outcome,
-        Ok(Err(join)) if join.is_panic() => {
-            let payload = join.into_panic();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_owned());
-            Outcome::error(format!("the case panicked: {msg}"))
-        }
-        Ok(Err(join)) => Outcome::error(format!("the case was cancelled: {join}")),
-        Err(_) => {
-            task.abort();
-            Outcome::error(format!(
+    contain(
+        "case",
+        tokio::spawn(run(ctx)),
+        opts.scaled_case_timeout(),
+        |deadline| {
+            format!(
                 "no verdict within {:.1} s (per-case deadline; see --timeout-scale)",
                 deadline.as_secs_f64()
-            ))
-        }
-    }
+            )
+        },
+    )
+    .await
 }
 
 /// Runs `planned` against `target` (at most `opts.concurrency` at once) and reports in

@@ -10,7 +10,8 @@ use gauntlet_chaos::errors::ChaosError;
 use gauntlet_chaos::scenario::Settings;
 use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
-use gauntlet_conformance::report::human::{self, Style};
+use gauntlet_conformance::report::events::{Reporter, RunEvent};
+use gauntlet_conformance::report::human::{self, HumanReporter, Style};
 
 use super::ui::{self, ColorChoice, Stream};
 use crate::lifecycle::{EmbeddedReference, ExternalCommand};
@@ -241,16 +242,18 @@ pub async fn run(mut args: Args) -> u8 {
         })
     });
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
-    let mut done: Vec<gauntlet_conformance::report::CaseResult> = Vec::new();
+    let inner: Box<dyn Reporter> = match stream {
+        Stream::Stderr => Box::new(HumanReporter::stderr().with_style(style)),
+        Stream::Stdout => Box::new(HumanReporter::stdout().with_style(style)),
+    };
+    let mut live = ChaosLive {
+        inner,
+        bar: bar.clone(),
+        soak: soak.is_some(),
+        done: Vec::new(),
+    };
     let outcome = tokio::select! {
-        r = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
-            bar.suspend(|| say(&format!("{}\n", human::result_line(r, style))));
-            bar.set_message(r.name());
-            if soak.is_none() {
-                bar.inc(1);
-            }
-            done.push(r.clone());
-        }) => Some(r),
+        r = gauntlet_chaos::run(&url, lifecycle.clone(), &options, &mut live) => Some(r),
         () = ui::interrupted() => None,
     };
     bar.finish_and_clear();
@@ -273,7 +276,7 @@ pub async fn run(mut args: Args) -> u8 {
             suite_version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: gauntlet_conformance::runner::rfc3339(started.0),
             duration: started.1.elapsed(),
-            results: done,
+            results: live.done,
         };
         let planned = if soak.is_some() {
             report.results.len()
@@ -308,6 +311,30 @@ pub async fn run(mut args: Args) -> u8 {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
+    }
+}
+
+/// The chaos run on the terminal: each result through the human reporter (the same one as
+/// check's) without tearing the progress bar, kept for a Ctrl-C report. The final report is
+/// rendered after the server under test has stopped, so it is not forwarded here.
+struct ChaosLive {
+    inner: Box<dyn Reporter>,
+    bar: indicatif::ProgressBar,
+    /// The bar counts a soak's seconds, not its results.
+    soak: bool,
+    done: Vec<gauntlet_conformance::report::CaseResult>,
+}
+
+impl Reporter for ChaosLive {
+    fn on_event(&mut self, event: &RunEvent<'_>) {
+        if let RunEvent::CaseFinished { result, .. } = event {
+            self.bar.suspend(|| self.inner.on_event(event));
+            self.bar.set_message(result.name());
+            if !self.soak {
+                self.bar.inc(1);
+            }
+            self.done.push((*result).clone());
+        }
     }
 }
 
