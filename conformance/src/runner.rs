@@ -3,8 +3,12 @@
 //! beyond the card discovery it needs to build the [`Subject`](crate::context::Subject) and one
 //! authentication preflight ([`preflight`]).
 //!
-//! The level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — lives
-//! here and only here: [`final_verdict`].
+//! It is also the harness every judge runs through, check's cases and chaos's scenarios
+//! alike: the `--only` [`Selection`], the level filter ([`level_included`]), containment of one
+//! run under its deadline with panics and overruns as harness ERRORs ([`contain`]), and the
+//! level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — here and only
+//! here ([`final_verdict`], applied by [`Item::result`]). It only emits [`RunEvent`]s; what
+//! becomes of them is the reporters' business (`crate::report`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
