@@ -1,9 +1,14 @@
 //! The A2A facts that the oracle, chaos and load all need and none of them judges: the wire
-//! bindings, the protocol version spoken, and the skill by which a card names the scripted test
-//! agent. One place, so the three cannot drift apart.
+//! bindings, the protocol version spoken, the skill by which a card names the scripted test
+//! agent, and the server under test as its agent card describes it ([`Target`], discovered
+//! once by [`Target::discover`]). One place, so the three cannot drift apart.
 //!
 //! It builds on [`gauntlet_wire`] and must never import the oracle, chaos, load or the
 //! reference: a judge's vocabulary lives in the oracle, and the reference is what is judged.
+
+pub mod target;
+
+pub use target::{is_loopback_host, DiscoverError, Target, CARD_PATH};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

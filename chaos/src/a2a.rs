@@ -5,8 +5,10 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use gauntlet_a2a::Binding;
 use serde_json::{json, Value};
 
 use crate::errors::ChaosError;
@@ -18,25 +20,30 @@ pub use gauntlet_conformance::driver::is_terminal;
 pub use gauntlet_conformance::expect::whole_number;
 pub use gauntlet_conformance::spec::TERMINAL_STATES as TERMINAL;
 
-/// The server under test, as its card describes it.
+/// The server under test as chaos drives it: the shared discovered target (every card fact,
+/// through `Deref`) reached at the loopback socket of its JSON-RPC interface, or at a fault
+/// proxy in front of it ([`RpcTarget::via`]).
 #[derive(Debug, Clone)]
-pub struct Target {
-    /// Base URL given by the user.
-    pub base_url: String,
+pub struct RpcTarget {
+    /// What the agent card says (shared with check and load).
+    pub target: Arc<gauntlet_a2a::Target>,
     /// Socket address of the JSON-RPC interface (loopback).
     pub addr: SocketAddr,
     /// `Host` header value.
     pub host: String,
     /// Path of the JSON-RPC interface.
     pub rpc_path: String,
-    /// The card as received.
-    pub card: Value,
-    /// `capabilities.streaming`.
-    pub streaming: bool,
-    /// `capabilities.pushNotifications`.
-    pub push: bool,
-    /// The card lists the `gauntlet-test-agent` skill.
-    pub test_agent: bool,
+}
+
+/// The name the scenarios use for the server under test.
+pub type Target = RpcTarget;
+
+impl std::ops::Deref for RpcTarget {
+    type Target = gauntlet_a2a::Target;
+
+    fn deref(&self) -> &gauntlet_a2a::Target {
+        &self.target
+    }
 }
 
 /// A plain GET of the agent card with `Host: host`.
@@ -50,68 +57,36 @@ pub fn card_request(host: &str) -> Vec<u8> {
     )
 }
 
-/// The `url` of the first `supportedInterfaces` entry of `card` with `binding`.
-fn interface_url<'a>(card: &'a Value, binding: &str) -> Option<&'a str> {
-    card["supportedInterfaces"]
-        .as_array()?
-        .iter()
-        .find(|i| i["protocolBinding"] == binding)?["url"]
-        .as_str()
-}
-
 /// A JSON-RPC answer: `Ok(result)` or `Err(error object)`.
 pub type RpcReply = Result<Value, Value>;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Target {
-    /// Fetches `{base}/.well-known/agent-card.json` and picks the JSON-RPC interface.
+    /// Discovers the target at `base_url` ([`gauntlet_a2a::Target::discover`], loopback only)
+    /// and picks its JSON-RPC interface.
     pub async fn discover(base_url: &str, timeout: Duration) -> Result<Target, ChaosError> {
-        let (addr, _) = wire::parse_loopback_url(base_url)?;
-        let host = addr.to_string();
-        let req = wire::request_bytes(
-            "GET",
-            &host,
-            "/.well-known/agent-card.json",
-            &[("A2A-Version", "1.0"), ("Accept", "application/json")],
-            b"",
-        );
-        let resp = wire::round_trip(addr, &req, timeout).await?;
-        if resp.head.status != 200 {
-            return Err(ChaosError::Malformed(format!(
-                "the agent card answered HTTP {}",
-                resp.head.status
-            )));
-        }
-        let card = resp
-            .json()
-            .ok_or_else(|| ChaosError::Malformed("the agent card is not JSON".into()))?;
-        let url = interface_url(&card, "JSONRPC").ok_or_else(|| {
+        wire::parse_loopback_url(base_url)?;
+        let target = gauntlet_a2a::Target::discover(base_url, timeout).await?;
+        let url = target.url(Binding::JsonRpc).ok_or_else(|| {
             ChaosError::Malformed("the agent card declares no JSONRPC interface".into())
         })?;
         let (rpc_addr, rpc_path) = wire::parse_loopback_url(url)?;
-        let caps = &card["capabilities"];
-        let test_agent = card["skills"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|s| s["id"] == "gauntlet-test-agent");
         Ok(Target {
-            base_url: base_url.to_owned(),
             addr: rpc_addr,
             host: rpc_addr.to_string(),
             rpc_path,
-            streaming: caps["streaming"] == true,
-            push: caps["pushNotifications"] == true,
-            test_agent,
-            card,
+            target: Arc::new(target),
         })
     }
 
     /// The loopback address and path of the card's interface for `binding` (`"HTTP+JSON"`),
     /// if it lists one.
     pub fn interface(&self, binding: &str) -> Option<(SocketAddr, String)> {
-        wire::parse_loopback_url(interface_url(&self.card, binding)?).ok()
+        let binding = Binding::ALL
+            .into_iter()
+            .find(|b| b.protocol_binding() == binding)?;
+        wire::parse_loopback_url(self.url(binding)?).ok()
     }
 
     /// The same target reached through another address (a fault proxy).

@@ -38,6 +38,9 @@ pub enum ChaosError {
         /// The body as text.
         body: String,
     },
+    /// Discovery found no usable A2A server (the sentence says why).
+    #[error("{0}")]
+    Discover(#[from] gauntlet_a2a::DiscoverError),
     /// The connection ended before the answer was complete.
     #[error("connection ended early: {0}")]
     Closed(String),

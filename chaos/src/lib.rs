@@ -50,6 +50,19 @@ pub struct ScenarioInfo {
     pub requirement: &'static str,
 }
 
+impl ScenarioInfo {
+    /// This scenario as the harness judges it.
+    pub fn item(&self) -> gauntlet_conformance::runner::Item<'static> {
+        gauntlet_conformance::runner::Item {
+            id: self.id,
+            level: self.level,
+            title: self.title,
+            requirement: self.requirement,
+            spec: self.spec,
+        }
+    }
+}
+
 /// Every chaos scenario, in run order.
 pub fn catalogue() -> Vec<ScenarioInfo> {
     scenarios::ALL.iter().map(|s| s.info).collect()

@@ -1,12 +1,15 @@
 //! Running a selection of scenarios once (or repeatedly, see [`crate::soak`]), in a chosen
-//! [`Order`], and producing a conformance [`RunReport`].
+//! [`Order`], and producing a conformance [`RunReport`]. Containment, deadlines and the level
+//! mapping are the shared harness's (`gauntlet_conformance::runner`); results reach reporters as
+//! the same [`RunEvent`]s as check's.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use gauntlet_conformance::lifecycle::Lifecycle;
+use gauntlet_conformance::report::events::{Reporter, RunEvent};
 use gauntlet_conformance::report::{CaseResult, RunReport};
 use tokio::time::Instant;
 
@@ -123,22 +126,42 @@ pub fn arrange(mut selection: Vec<&Scenario>, order: Order) -> Vec<&Scenario> {
     selection
 }
 
-/// Discovers the target at `base_url`, calibrates the runner, and runs the selection. Every
-/// result is handed to `on_result` as it is produced.
+/// Discovers the target at `base_url`, calibrates the runner, and runs the selection. The run
+/// is told to `reporter` as it goes, in the events of every run ([`RunEvent`]): started, each
+/// result as it is produced, finished.
 pub async fn run(
     base_url: &str,
     lifecycle: Option<Arc<dyn Lifecycle>>,
     options: &RunOptions,
-    mut on_result: impl FnMut(&CaseResult),
+    reporter: &mut (dyn Reporter + Send),
 ) -> Result<RunReport, ChaosError> {
-    let started = std::time::SystemTime::now();
+    let started = SystemTime::now();
     let t0 = Instant::now();
     let calibration = calibrate(options.timeout_scale).await;
     let target =
         Target::discover(base_url, Duration::from_secs(5).mul_f64(calibration.factor)).await?;
     let card = target.card.clone();
+    let shared = target.target.clone();
     let env = Env::new(target, lifecycle, calibration, options.settings);
     let selection = arrange(select(&options.only), options.order);
+    let total = selection.len();
+    reporter.on_event(&RunEvent::Started {
+        target: &shared,
+        total,
+        at: started,
+    });
+    let mut done = 0;
+    let mut on_result = |r: &CaseResult| {
+        done += 1;
+        let finished = SystemTime::now();
+        reporter.on_event(&RunEvent::CaseFinished {
+            result: r,
+            done,
+            total: total.max(done),
+            started: finished.checked_sub(r.duration).unwrap_or(finished),
+            finished,
+        });
+    };
     let results = match options.soak {
         Some(d) => crate::soak::soak(&env, &selection, d, &mut on_result).await,
         None => {
@@ -151,14 +174,19 @@ pub async fn run(
             out
         }
     };
-    Ok(RunReport {
+    let report = RunReport {
         target: base_url.to_owned(),
         card: Some(card),
         suite_version: env!("CARGO_PKG_VERSION").to_owned(),
         started_at: gauntlet_conformance::runner::rfc3339(started),
         duration: t0.elapsed(),
         results,
-    })
+    };
+    reporter.on_event(&RunEvent::Finished {
+        report: &report,
+        at: SystemTime::now(),
+    });
+    Ok(report)
 }
 
 /// Runs `scenarios` once against an environment built from parts (tests and embedding).

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use gauntlet_conformance::case::{Judged, Outcome, Verdict};
 use gauntlet_conformance::lifecycle::{Gauges, Lifecycle};
-use gauntlet_conformance::report::{CaseResult, Deviation};
-use gauntlet_conformance::runner::final_verdict;
+use gauntlet_conformance::need::{Means, Unmet};
+use gauntlet_conformance::report::CaseResult;
+use gauntlet_conformance::runner::contain;
 use tokio::sync::{mpsc, OnceCell};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
@@ -25,18 +26,9 @@ use crate::a2a::Target;
 use crate::calibrate::Calibration;
 use crate::{fmt_duration, ScenarioInfo};
 
-/// A precondition of a scenario; unmet ones give NOT-APPLICABLE with the reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    /// The card lists the `gauntlet-test-agent` skill.
-    TestAgent,
-    /// `capabilities.streaming`.
-    Streaming,
-    /// `capabilities.pushNotifications`.
-    Push,
-    /// The harness can start and stop the server (embedded reference or `--sut-cmd`).
-    Lifecycle,
-}
+/// A precondition of a scenario: the oracle's own, so check and chaos read a card alike. An
+/// unmet one gives NOT-APPLICABLE with the reason (and what would make it judgeable).
+pub use gauntlet_conformance::need::Need;
 
 /// Boxed future of a scenario run.
 pub type ScenarioFuture = Pin<Box<dyn Future<Output = Judged> + Send + 'static>>;
@@ -252,17 +244,15 @@ impl Env {
     }
 
     fn check(&self, need: Need) -> Result<(), String> {
-        let t = &self.inner.target;
-        match need {
-            Need::TestAgent if !t.test_agent => {
-                Err("the card does not list the gauntlet-test-agent skill".into())
-            }
-            Need::Streaming if !t.streaming => Err("capabilities.streaming is off".into()),
-            Need::Push if !t.push => Err("capabilities.pushNotifications is off".into()),
-            Need::Lifecycle if self.inner.lifecycle.is_none() => {
-                Err("the harness cannot start and stop this server (give --sut-cmd)".into())
-            }
-            _ => Ok(()),
+        let means = Means {
+            target: &self.inner.target.target,
+            identities: 0,
+            lifecycle: self.inner.lifecycle.is_some(),
+        };
+        match means.unmet(need) {
+            None => Ok(()),
+            Some(Unmet::NotDeclared(reason)) => Err(reason),
+            Some(Unmet::Unobservable { reason, help }) => Err(format!("{reason} ({help})")),
         }
     }
 }
@@ -304,14 +294,13 @@ pub async fn run_scenario(s: &Scenario, env: &Env) -> CaseResult {
     let t0 = Instant::now();
     let budget = env.deadline(SCENARIO_BUDGET);
     let task = env.spawn((s.run)(env.clone()));
-    let outcome = match tokio::time::timeout(budget, task).await {
-        Ok(Ok(Ok(o) | Err(o))) => o,
-        Ok(Err(e)) => Outcome::error(format!("the scenario panicked: {e}")),
-        Err(_) => Outcome::error(format!(
+    let outcome = contain("scenario", task, budget, |budget| {
+        format!(
             "the scenario overran its budget of {} and was aborted",
             fmt_duration(budget)
-        )),
-    };
+        )
+    })
+    .await;
     let duration = t0.elapsed();
     let stuck = env.scope.cancel(env.deadline(DRAIN)).await;
     let mut r = result(&s.info, outcome, duration);
@@ -434,64 +423,14 @@ impl Health {
     }
 }
 
-/// Turns an outcome into a result with the catalogue's level mapping (a raw FAIL becomes
-/// NON-STRICT for SHOULD and INFORMATIONAL for MAY/SDK levels); every further deviation the
-/// scenario saw ([`Outcome::also`]) is kept, mapped the same way.
+/// Turns an outcome into a result with the harness's level mapping
+/// ([`Item::result`](gauntlet_conformance::runner::Item::result)).
 pub fn result(info: &ScenarioInfo, outcome: Outcome, duration: Duration) -> CaseResult {
-    let verdict = final_verdict(info.level, outcome.verdict);
-    let deviations = outcome
-        .also
-        .into_iter()
-        .map(|d| Deviation {
-            verdict: final_verdict(info.level, d.verdict),
-            summary: d.summary,
-            expected: d.expected,
-            observed: d.observed,
-        })
-        .collect();
-    CaseResult {
-        id: info.id.to_owned(),
-        binding: None,
-        level: info.level,
-        verdict,
-        title: info.title.to_owned(),
-        requirement: info.requirement.to_owned(),
-        spec: info.spec.to_owned(),
-        summary: outcome.summary,
-        expected: outcome.expected,
-        observed: outcome.observed,
-        deviations,
-        transcript: Vec::new(),
-        duration,
-    }
-}
-
-/// Glob match with `*` and `?` (case-insensitive), for `--only`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), text.as_bytes())
+    info.item().result(None, outcome, Vec::new(), duration)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn globs_match_ids() {
-        assert!(glob_match("CHAOS-SLOW-*", "CHAOS-SLOW-001"));
-        assert!(glob_match("*slow*", "CHAOS-SLOW-001"));
-        assert!(glob_match("CHAOS-???-001", "CHAOS-FAN-001"));
-        assert!(!glob_match("CHAOS-FAN-*", "CHAOS-SLOW-001"));
-    }
-
     /// A task spawned past [`Env::spawn`] outlives an aborted scenario and loads the server
     /// under the next one. `JoinSet`s are fine: the scenario owns them, and dropping one aborts
     /// its tasks.

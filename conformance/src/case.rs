@@ -37,6 +37,16 @@ pub enum Level {
 }
 
 impl Level {
+    /// Whether this level is included when running at `max` (must ⊂ should ⊂ may).
+    pub fn included_in(self, max: Level) -> bool {
+        let rank = |l: Level| match l {
+            Level::Must => 0,
+            Level::Should => 1,
+            Level::May | Level::Sdk => 2,
+        };
+        rank(self) <= rank(max)
+    }
+
     /// Upper-case keyword for reports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,48 +85,7 @@ impl Bindings {
     }
 }
 
-/// A precondition for running a case. Unmet needs give NOT-APPLICABLE with the reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Need {
-    /// The card advertises the `gauntlet-test-agent` skill.
-    TestAgent,
-    /// `capabilities.streaming` is true.
-    Streaming,
-    /// `capabilities.streaming` is false/absent (CAP-001).
-    NoStreaming,
-    /// `capabilities.pushNotifications` is true.
-    Push,
-    /// `capabilities.pushNotifications` is false/absent (CAP-002).
-    NoPush,
-    /// `capabilities.extendedAgentCard` is true.
-    ExtendedCard,
-    /// The card declares security schemes (requirements in `securityRequirements`).
-    Auth,
-    /// The user supplied at least two identities (`--token` twice).
-    TwoIdentities,
-    /// The card declares an extension with `required: true`.
-    RequiredExtension,
-    /// The suite can receive webhooks on loopback (the target is on loopback).
-    LocalWebhook,
-}
-
-impl Need {
-    /// Kebab-case name for listings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Need::TestAgent => "test-agent",
-            Need::Streaming => "streaming",
-            Need::NoStreaming => "no-streaming",
-            Need::Push => "push",
-            Need::NoPush => "no-push",
-            Need::ExtendedCard => "extended-card",
-            Need::Auth => "auth",
-            Need::TwoIdentities => "two-identities",
-            Need::RequiredExtension => "required-extension",
-            Need::LocalWebhook => "local-webhook",
-        }
-    }
-}
+pub use crate::need::Need;
 
 /// The judgement of one case on one binding. Its serde name is [`Verdict::as_str`].
 #[derive(

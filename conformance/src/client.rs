@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::case::Binding;
 use crate::errors::ProbeError;
 use crate::probe::{Probe, RawRequest, RawResponse, RawStream, SseEvent};
 use crate::spec::{ErrorCode, Method, PROTOCOL_VERSION};
+use gauntlet_a2a::Binding;
 
 /// Per-call overrides of what the client normally sends.
 #[derive(Debug, Clone, Default)]

@@ -32,6 +32,7 @@ pub mod driver;
 pub mod errors;
 pub mod expect;
 pub mod lifecycle;
+pub mod need;
 pub mod probe;
 pub mod report;
 pub mod runner;

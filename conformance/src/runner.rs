@@ -1,23 +1,28 @@
 //! The runner: discovers the target, selects cases, runs each on each applicable binding with a
 //! fresh context, and emits [`RunEvent`]s that reporters consume. It knows nothing about A2A
-//! beyond the card discovery it needs to build the [`Target`](crate::context::Target) and one
+//! beyond the card discovery it needs to build the [`Subject`](crate::context::Subject) and one
 //! authentication preflight ([`preflight`]).
 //!
-//! The level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — lives
-//! here and only here: [`final_verdict`].
+//! It is also the harness every judge runs through, check's cases and chaos's scenarios
+//! alike: the `--only` [`Selection`], the level filter ([`level_included`]), containment of one
+//! run under its deadline with panics and overruns as harness ERRORs ([`contain`]), and the
+//! level mapping — what a raw failure means for a MUST, SHOULD, MAY or SDK row — here and only
+//! here ([`final_verdict`], applied by [`Item::result`]). It only emits [`RunEvent`]s; what
+//! becomes of them is the reporters' business (`crate::report`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::case::{Binding, Bindings, Case, Exec, Level, Need, Outcome, Verdict};
-use crate::context::{Ctx, Target, Unmet};
-use crate::errors::{ProbeError, RunError};
-use crate::probe::{parse_url, Probe, RawRequest, Transcript};
+use crate::context::{Ctx, Subject, Target, Unmet};
+use crate::errors::RunError;
+use crate::probe::Transcript;
 use crate::report::{CaseResult, Deviation, RunReport};
-use crate::spec::{Method, PROTOCOL_VERSION};
+use crate::spec::Method;
+use gauntlet_a2a::DiscoverError;
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -64,46 +69,8 @@ impl RunOptions {
     }
 }
 
-/// What the runner tells reporters, in order: `Started`, one `CaseFinished` per planned run (in
-/// catalogue order), `Finished`.
-#[derive(Debug)]
-pub enum RunEvent<'a> {
-    /// Discovery succeeded and `total` case runs are planned.
-    Started {
-        /// The server under test.
-        target: &'a Target,
-        /// Number of planned runs.
-        total: usize,
-    },
-    /// One case run has a verdict.
-    CaseFinished {
-        /// The result.
-        result: &'a CaseResult,
-        /// Runs reported so far, this one included.
-        done: usize,
-        /// Planned runs.
-        total: usize,
-    },
-    /// Everything ran.
-    Finished {
-        /// The whole run.
-        report: &'a RunReport,
-    },
-}
-
-/// Consumes run events (terminal output, files, test harnesses).
-pub trait Reporter: Send {
-    /// Called for every event, in order.
-    fn on_event(&mut self, event: &RunEvent<'_>);
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Default)]
-pub struct NoReporter;
-
-impl Reporter for NoReporter {
-    fn on_event(&mut self, _event: &RunEvent<'_>) {}
-}
+pub use crate::report::events::{NoReporter, Reporter, RunEvent};
+pub use crate::report::Shard;
 
 /// One planned run: a case on a binding (`None` for binding-independent cases).
 #[derive(Debug, Clone, Copy)]
@@ -135,12 +102,7 @@ pub fn final_verdict(level: Level, raw: Verdict) -> Verdict {
 
 /// Whether `level` is included when running at `max` (must ⊂ should ⊂ may).
 pub fn level_included(level: Level, max: Level) -> bool {
-    let rank = |l: Level| match l {
-        Level::Must => 0,
-        Level::Should => 1,
-        Level::May | Level::Sdk => 2,
-    };
-    rank(level) <= rank(max)
+    level.included_in(max)
 }
 
 /// The `--only` selection, one syntax for every command: each pattern is a case-insensitive
@@ -220,112 +182,27 @@ impl Selection {
     }
 }
 
-/// Which part of the plan to run: shard `index` of `count` (1-based), `--shard K/N`. The plan
-/// (catalogue order, after selection) is dealt round-robin, so shards differ by at most one run
-/// and the same selection against the same card always splits the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    /// 1..=count.
-    pub index: usize,
-    /// Number of shards, at least 1.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a shard: use K/N with 1 <= K <= N, e.g. 2/4");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (usize, usize) = (
-            k.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl Shard {
-    /// Whether the run at `position` in the plan belongs to this shard.
-    pub fn holds(&self, position: usize) -> bool {
-        position % self.count == self.index - 1
-    }
-}
-
-/// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it.
+/// Fetches `{origin}/.well-known/agent-card.json` and reads the target's facts from it
+/// ([`Target::discover`]); `tokens` are the user's identities for the run.
 pub async fn discover(
     base_url: &str,
     tokens: Vec<String>,
     timeout_scale: f64,
-) -> Result<Target, RunError> {
-    let url = parse_url(base_url).map_err(|_| {
-        RunError::Usage(format!(
-            "`{base_url}` is not an http:// URL (expected e.g. http://127.0.0.1:7420)"
-        ))
-    })?;
-    let card_url = format!("{}/.well-known/agent-card.json", url.origin());
-    let probe = Probe::new(
-        Transcript::new(),
-        Duration::from_secs_f64(10.0 * timeout_scale),
-    );
-    let req = RawRequest::new("GET", card_url.clone())
-        .header("A2A-Version", PROTOCOL_VERSION)
-        .header("Accept", "application/json");
-    let resp = probe.send(req).await.map_err(|e| match e {
-        ProbeError::Connect { reason, .. } => RunError::Unreachable(format!(
-            "cannot reach {}: {}",
-            url.origin(),
-            plain_io_reason(&reason)
-        )),
-        ProbeError::Timeout(after) => RunError::Unreachable(format!(
-            "cannot reach {}: no answer within {}",
-            url.origin(),
-            crate::report::human::seconds(after)
-        )),
-        other => RunError::Unreachable(format!("cannot reach {}: {other}", url.origin())),
-    })?;
-    if resp.status != 200 {
-        return Err(RunError::NotA2a(format!(
-            "{card_url} answered HTTP {} instead of an agent card, so this is not an A2A server",
-            resp.status
-        )));
-    }
-    let Some(card) = resp.json.filter(Value::is_object) else {
-        return Err(RunError::NotA2a(format!(
-            "{card_url} did not return a JSON object, so this is not an A2A server"
-        )));
-    };
-    if card
-        .get("supportedInterfaces")
-        .and_then(Value::as_array)
-        .is_none_or(|a| a.is_empty())
-    {
-        return Err(RunError::NotA2a(format!(
-            "the agent card at {card_url} has no supportedInterfaces, so it is not an A2A 1.0 card"
-        )));
-    }
-    let target = Target::from_card(base_url, card, tokens);
-    if target.bindings().is_empty() {
-        return Err(RunError::NotA2a(format!(
-            "the agent card at {card_url} declares no JSONRPC or HTTP+JSON interface"
-        )));
-    }
-    Ok(target)
+) -> Result<Subject, RunError> {
+    let target = Target::discover(base_url, Duration::from_secs_f64(10.0 * timeout_scale))
+        .await
+        .map_err(|e| match e {
+            DiscoverError::InvalidUrl(m) => RunError::Usage(m),
+            e @ DiscoverError::Unreachable { .. } => RunError::Unreachable(e.to_string()),
+            DiscoverError::NotA2a(m) => RunError::NotA2a(m),
+        })?;
+    Ok(Subject { target, tokens })
 }
 
 /// Refuses a run that could only see authentication refusals: one cheap call (GetTask of an
 /// id no server holds, on the first declared binding, with the first `--token` if any) must not
 /// be answered HTTP 401. Any other answer, or none, lets the cases judge.
-pub async fn preflight(target: &Arc<Target>, timeout_scale: f64) -> Result<(), RunError> {
+pub async fn preflight(target: &Arc<Subject>, timeout_scale: f64) -> Result<(), RunError> {
     let Some(binding) = target.bindings().first().copied() else {
         return Ok(());
     };
@@ -364,18 +241,8 @@ pub async fn preflight(target: &Arc<Target>, timeout_scale: f64) -> Result<(), R
     }))
 }
 
-/// "Connection refused (os error 111)" → "connection refused".
-fn plain_io_reason(reason: &str) -> String {
-    let r = reason.split(" (os error").next().unwrap_or(reason);
-    let mut chars = r.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => r.to_owned(),
-    }
-}
-
 /// The planned runs for `cases` against `target` under `opts`, in catalogue order.
-pub fn plan(cases: &[Case], target: &Target, opts: &RunOptions) -> Result<Vec<Planned>, RunError> {
+pub fn plan(cases: &[Case], target: &Subject, opts: &RunOptions) -> Result<Vec<Planned>, RunError> {
     let declared = target.bindings();
     let wanted: Vec<Binding> = match &opts.bindings {
         None => Binding::ALL.to_vec(),
@@ -470,9 +337,104 @@ pub fn new_run_id() -> String {
     format!("{:x}", micros & 0xffff_ffff_ffff)
 }
 
+/// What the harness judges, whatever runs it (a check case, a chaos scenario): its name in
+/// reports and the level that maps its raw failures ([`final_verdict`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    /// Catalogue id (`SEND-004`, `CHAOS-SLOW-001`).
+    pub id: &'a str,
+    /// Level of the requirement it judges.
+    pub level: Level,
+    /// What it does.
+    pub title: &'a str,
+    /// What the server must do.
+    pub requirement: &'a str,
+    /// The spec clause.
+    pub spec: &'a str,
+}
+
+impl Case {
+    /// This case as the harness judges it.
+    pub fn item(&self) -> Item<'static> {
+        Item {
+            id: self.id,
+            level: self.level,
+            title: self.title,
+            requirement: self.requirement,
+            spec: self.spec,
+        }
+    }
+}
+
+impl Item<'_> {
+    /// The result of this item on `binding`: `outcome` with the level mapping applied to its
+    /// verdict and to every further deviation, with its evidence and duration.
+    pub fn result(
+        &self,
+        binding: Option<Binding>,
+        outcome: Outcome,
+        transcript: Vec<crate::probe::Exchange>,
+        duration: Duration,
+    ) -> CaseResult {
+        let deviations = outcome
+            .also
+            .into_iter()
+            .map(|d| Deviation {
+                verdict: final_verdict(self.level, d.verdict),
+                summary: d.summary,
+                expected: d.expected,
+                observed: d.observed,
+            })
+            .collect();
+        CaseResult {
+            id: self.id.to_owned(),
+            binding,
+            level: self.level,
+            verdict: final_verdict(self.level, outcome.verdict),
+            title: self.title.to_owned(),
+            requirement: self.requirement.to_owned(),
+            spec: self.spec.to_owned(),
+            summary: outcome.summary,
+            expected: outcome.expected,
+            observed: outcome.observed,
+            deviations,
+            transcript,
+            duration,
+        }
+    }
+}
+
+/// Waits for `task` (an item's run in its own task) under `deadline`: its outcome, or a harness
+/// ERROR when it panicked, was cancelled or overran (then it is aborted). `noun` names the item
+/// in those sentences; `overrun` words the deadline's.
+pub async fn contain(
+    noun: &str,
+    mut task: tokio::task::JoinHandle<crate::case::Judged>,
+    deadline: Duration,
+    overrun: impl FnOnce(Duration) -> String,
+) -> Outcome {
+    match tokio::time::timeout(deadline, &mut task).await {
+        Ok(Ok(Ok(outcome) | Err(outcome))) => outcome,
+        Ok(Err(join)) if join.is_panic() => {
+            let payload = join.into_panic();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            Outcome::error(format!("the {noun} panicked: {msg}"))
+        }
+        Ok(Err(join)) => Outcome::error(format!("the {noun} was cancelled: {join}")),
+        Err(_) => {
+            task.abort();
+            Outcome::error(overrun(deadline))
+        }
+    }
+}
+
 /// Runs one planned case with a fresh context and its own transcript; never panics.
 pub async fn run_planned(
-    target: Arc<Target>,
+    target: Arc<Subject>,
     planned: Planned,
     opts: &RunOptions,
     run_id: &str,
@@ -481,37 +443,17 @@ pub async fn run_planned(
     let started = Instant::now();
     let transcript = Transcript::new();
     let outcome = judge(&target, planned, opts, run_id, &transcript).await;
-    let verdict = final_verdict(case.level, outcome.verdict);
-    let deviations = outcome
-        .also
-        .into_iter()
-        .map(|d| Deviation {
-            verdict: final_verdict(case.level, d.verdict),
-            summary: d.summary,
-            expected: d.expected,
-            observed: d.observed,
-        })
-        .collect();
-    CaseResult {
-        id: case.id.to_owned(),
-        binding: planned.binding,
-        level: case.level,
-        verdict,
-        title: case.title.to_owned(),
-        requirement: case.requirement.to_owned(),
-        spec: case.spec.to_owned(),
-        summary: outcome.summary,
-        expected: outcome.expected,
-        observed: outcome.observed,
-        deviations,
-        // Every verdict keeps its evidence, so a pass can be audited too; bounded per result.
-        transcript: transcript.bounded(),
-        duration: started.elapsed(),
-    }
+    // Every verdict keeps its evidence, so a pass can be audited too; bounded per result.
+    case.item().result(
+        planned.binding,
+        outcome,
+        transcript.bounded(),
+        started.elapsed(),
+    )
 }
 
 async fn judge(
-    target: &Arc<Target>,
+    target: &Arc<Subject>,
     planned: Planned,
     opts: &RunOptions,
     run_id: &str,
@@ -549,35 +491,25 @@ async fn judge(
         opts.timeout_scale,
         run_id.to_owned(),
     );
-    let deadline = opts.scaled_case_timeout();
     // Its own task, so a panic is caught as a JoinError and a hung case can be aborted.
-    let mut task = tokio::spawn(run(ctx));
-    match tokio::time::timeout(deadline, &mut task).await {
-        Ok(Ok(Ok(outcome) | Err(outcome))) => outcome,
-        Ok(Err(join)) if join.is_panic() => {
-            let payload = join.into_panic();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".to_owned());
-            Outcome::error(format!("the case panicked: {msg}"))
-        }
-        Ok(Err(join)) => Outcome::error(format!("the case was cancelled: {join}")),
-        Err(_) => {
-            task.abort();
-            Outcome::error(format!(
+    contain(
+        "case",
+        tokio::spawn(run(ctx)),
+        opts.scaled_case_timeout(),
+        |deadline| {
+            format!(
                 "no verdict within {:.1} s (per-case deadline; see --timeout-scale)",
                 deadline.as_secs_f64()
-            ))
-        }
-    }
+            )
+        },
+    )
+    .await
 }
 
 /// Runs `planned` against `target` (at most `opts.concurrency` at once) and reports in
 /// catalogue order.
 pub async fn run_plan(
-    target: Arc<Target>,
+    target: Arc<Subject>,
     planned: Vec<Planned>,
     opts: &RunOptions,
     reporter: &mut (dyn Reporter + Send),
@@ -588,6 +520,7 @@ pub async fn run_plan(
     reporter.on_event(&RunEvent::Started {
         target: &target,
         total,
+        at: started_wall,
     });
     let run_id = new_run_id();
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -606,22 +539,27 @@ pub async fn run_plan(
         tokio::spawn(async move {
             // The semaphore is never closed, so acquiring only waits.
             let _permit = limit.acquire_owned().await.ok();
+            let began = SystemTime::now();
             let result = run_planned(target, p, &opts, &run_id).await;
-            let _ = tx.send((index, result));
+            let _ = tx.send((index, (result, began, SystemTime::now())));
         });
     }
     drop(tx);
-    let mut slots: Vec<Option<CaseResult>> = vec![None; total];
+    let mut slots: Vec<Option<(CaseResult, SystemTime, SystemTime)>> = vec![None; total];
     let mut next = 0;
-    while let Some((index, result)) = rx.recv().await {
-        slots[index] = Some(result);
+    while let Some((index, finished)) = rx.recv().await {
+        slots[index] = Some(finished);
         // Report in catalogue order: flush every finished result at the front.
         while next < total {
-            let Some(r) = slots[next].as_ref() else { break };
+            let Some((r, began, ended)) = slots[next].as_ref() else {
+                break;
+            };
             reporter.on_event(&RunEvent::CaseFinished {
                 result: r,
                 done: next + 1,
                 total,
+                started: *began,
+                finished: *ended,
             });
             next += 1;
         }
@@ -631,7 +569,7 @@ pub async fn run_plan(
         .zip(&planned)
         .map(|(slot, p)| {
             // A run task can only vanish if the runtime is shutting down.
-            slot.unwrap_or_else(|| CaseResult {
+            slot.map(|(r, ..)| r).unwrap_or_else(|| CaseResult {
                 id: p.case.id.to_owned(),
                 binding: p.binding,
                 level: p.case.level,
@@ -649,7 +587,10 @@ pub async fn run_plan(
         })
         .collect();
     let report = report_of(&target, started_wall, started.elapsed(), results);
-    reporter.on_event(&RunEvent::Finished { report: &report });
+    reporter.on_event(&RunEvent::Finished {
+        report: &report,
+        at: SystemTime::now(),
+    });
     report
 }
 

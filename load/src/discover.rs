@@ -1,10 +1,11 @@
-//! Which interface each binding's load goes to, read from the agent card.
+//! Which interface each binding's load goes to, read from the agent card by the shared
+//! discovery ([`gauntlet_a2a::Target::discover`]).
 
 use std::time::Duration;
 
-use serde_json::Value;
+use gauntlet_a2a::{DiscoverError, Target};
 
-use crate::{http_request, Binding, Conn, Endpoint, WireError, TEST_AGENT_SKILL};
+use crate::{Binding, Endpoint, WireError};
 
 // Discovery
 // ---------------------------------------------------------------------------------------------
@@ -32,48 +33,31 @@ impl Discovered {
     }
 }
 
-/// Fetches `/.well-known/agent-card.json` from the URL's host and picks interface URLs.
+/// Discovers the card at `url` and resolves the interface endpoint of each binding.
 pub async fn discover(url: &str, timeout: Duration) -> Result<Discovered, WireError> {
     let base = Endpoint::resolve(url).await?;
-    let mut conn = Conn::connect(base.addr, timeout).await?;
-    let req = http_request(&base, "GET", "/.well-known/agent-card.json", None, b"");
-    let (head, body) = conn.request(&req).await?;
-    if head.status != 200 {
-        return Err(WireError::Http(format!(
-            "the agent card answered HTTP {}",
-            head.status
-        )));
-    }
-    let card: Value = serde_json::from_slice(body)
-        .map_err(|e| WireError::Http(format!("the agent card is not JSON: {e}")))?;
-    let test_agent = card["skills"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|k| k["id"] == TEST_AGENT_SKILL));
-    let streaming = card["capabilities"]["streaming"] == Value::Bool(true);
-    let mut found = Discovered {
-        jsonrpc: base.clone(),
-        rest: base.clone(),
-        test_agent,
-        streaming,
-    };
-    for binding in [Binding::Rest, Binding::JsonRpc] {
-        let iface = card["supportedInterfaces"].as_array().and_then(|all| {
-            all.iter()
-                .find(|i| i["protocolBinding"] == binding.protocol_binding())
-                .and_then(|i| i["url"].as_str())
-        });
-        if let Some(u) = iface {
-            // An interface URL that does not resolve: keep the given URL for that binding.
-            let Ok(t) = Endpoint::resolve(u).await else {
-                continue;
-            };
-            match binding {
-                Binding::JsonRpc => found.jsonrpc = t,
-                Binding::Rest => found.rest = t,
-            }
+    let target = Target::discover(url, timeout).await.map_err(|e| match e {
+        DiscoverError::InvalidUrl(_) => WireError::InvalidUrl(url.to_owned()),
+        DiscoverError::Unreachable { cause, .. } => cause,
+        DiscoverError::NotA2a(m) => WireError::Http(m),
+    })?;
+    // An interface the card does not name, or whose URL does not resolve: the given URL.
+    let endpoint = |binding| {
+        let target = &target;
+        let base = &base;
+        async move {
+            target
+                .endpoint(binding)
+                .await
+                .unwrap_or_else(|| base.clone())
         }
-    }
-    Ok(found)
+    };
+    Ok(Discovered {
+        jsonrpc: endpoint(Binding::JsonRpc).await,
+        rest: endpoint(Binding::Rest).await,
+        test_agent: target.test_agent,
+        streaming: target.streaming,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ use gauntlet_chaos::errors::ChaosError;
 use gauntlet_chaos::scenario::Settings;
 use gauntlet_chaos::{Order, RunOptions};
 use gauntlet_conformance::lifecycle::Lifecycle;
-use gauntlet_conformance::report::human::{self, Style};
+use gauntlet_conformance::report::events::{Reporter, RunEvent};
+use gauntlet_conformance::report::human::{self, HumanReporter, Style};
 
-use super::ui::{self, ColorChoice, Stream};
+use super::ui::{self, Stream};
 use crate::lifecycle::{EmbeddedReference, ExternalCommand};
 use crate::{EXIT_INTERRUPTED, EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
@@ -36,40 +37,25 @@ pub struct Args {
     /// `[server]` of gauntlet.toml: the command's environment and deadlines.
     #[arg(skip)]
     pub server: crate::config::ServerConfig,
-    /// Report files to write.
-    #[command(flatten)]
-    pub reports: super::ReportFiles,
-    /// Exit policy.
-    #[command(flatten)]
-    pub gate: super::GateArgs,
-    /// List the five slowest results after a run longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
-    pub slowest_after: f64,
-    /// Multiply every deadline (on top of the runner calibration) [default: 1].
-    #[arg(long, value_name = "X")]
-    pub timeout_scale: Option<f64>,
     /// Run the scenarios in another order: `catalogue`, `reverse`, `shuffle:SEED`, or `shuffle`
     /// (a fresh seed, printed). Verdicts must not depend on it.
     #[arg(long, value_name = "ORDER", default_value = "catalogue")]
     pub order: String,
-    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
-    /// Colour verdicts: `auto` on a terminal unless NO_COLOR is set.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// The flags every judging run shares (reports, exit policy, deadlines, config, colour).
+    #[command(flatten)]
+    pub common: super::RunArgs,
 }
 
 impl Args {
     /// Fills what the command line left unset from gauntlet.toml (flags win).
     fn configure(&mut self) -> Result<(), String> {
-        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+        let Some(cfg) = crate::config::load(self.common.config.as_deref())? else {
             return Ok(());
         };
         if self.url.is_none() {
             self.url = cfg.target.clone();
         }
-        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        self.common.timeout_scale = self.common.timeout_scale.or(cfg.timeout_scale);
         if self.only.is_empty() {
             self.only = cfg.chaos.only.clone();
         }
@@ -77,7 +63,9 @@ impl Args {
             self.sut_cmd = cfg.server.command.clone();
         }
         self.server = cfg.server.clone();
-        cfg.chaos.common().fill(&mut self.reports, &mut self.gate);
+        cfg.chaos
+            .common()
+            .fill(&mut self.common.reports, &mut self.common.gate);
         Ok(())
     }
 }
@@ -99,7 +87,7 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = match super::timeout_scale(args.timeout_scale) {
+    let timeout_scale = match super::timeout_scale(args.common.timeout_scale) {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
@@ -118,7 +106,7 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: --only {msg}");
         return EXIT_USAGE;
     }
-    if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
+    if !(args.common.slowest_after.is_finite() && args.common.slowest_after >= 0.0) {
         eprintln!("gauntlet: --slowest-after must be a number of seconds");
         return EXIT_USAGE;
     }
@@ -130,11 +118,11 @@ pub async fn run(mut args: Args) -> u8 {
         );
         return EXIT_USAGE;
     }
-    if let Err(msg) = args.reports.preflight() {
+    if let Err(msg) = args.common.reports.preflight() {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let gate = match args.gate.gate("chaos") {
+    let gate = match args.common.gate.gate("chaos") {
         Ok(g) => g,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
@@ -212,7 +200,7 @@ pub async fn run(mut args: Args) -> u8 {
         settings,
     };
     // With `--json -` stdout carries only the JSON report; the human report goes to stderr.
-    let stream = if args.reports.json_to_stdout() {
+    let stream = if args.common.reports.json_to_stdout() {
         Stream::Stderr
     } else {
         Stream::Stdout
@@ -222,8 +210,8 @@ pub async fn run(mut args: Args) -> u8 {
         Stream::Stdout => super::emit(text),
     };
     let style = Style {
-        slowest_after: Duration::from_secs_f64(args.slowest_after),
-        color: ui::color(args.color, stream),
+        slowest_after: Duration::from_secs_f64(args.common.slowest_after),
+        color: ui::color(args.common.color, stream),
         ..Style::default()
     };
     // The bar counts scenarios, or a soak's seconds (its results come at the end).
@@ -241,16 +229,18 @@ pub async fn run(mut args: Args) -> u8 {
         })
     });
     let started = (std::time::SystemTime::now(), std::time::Instant::now());
-    let mut done: Vec<gauntlet_conformance::report::CaseResult> = Vec::new();
+    let inner: Box<dyn Reporter> = match stream {
+        Stream::Stderr => Box::new(HumanReporter::stderr().with_style(style)),
+        Stream::Stdout => Box::new(HumanReporter::stdout().with_style(style)),
+    };
+    let mut live = ChaosLive {
+        inner,
+        bar: bar.clone(),
+        soak: soak.is_some(),
+        done: Vec::new(),
+    };
     let outcome = tokio::select! {
-        r = gauntlet_chaos::run(&url, lifecycle.clone(), &options, |r| {
-            bar.suspend(|| say(&format!("{}\n", human::result_line(r, style))));
-            bar.set_message(r.name());
-            if soak.is_none() {
-                bar.inc(1);
-            }
-            done.push(r.clone());
-        }) => Some(r),
+        r = gauntlet_chaos::run(&url, lifecycle.clone(), &options, &mut live) => Some(r),
         () = ui::interrupted() => None,
     };
     bar.finish_and_clear();
@@ -273,7 +263,7 @@ pub async fn run(mut args: Args) -> u8 {
             suite_version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: gauntlet_conformance::runner::rfc3339(started.0),
             duration: started.1.elapsed(),
-            results: done,
+            results: live.done,
         };
         let planned = if soak.is_some() {
             report.results.len()
@@ -281,10 +271,10 @@ pub async fn run(mut args: Args) -> u8 {
             planned
         };
         say(&human::render_interrupted(&report, style, planned));
-        if let Err(msg) = ui::write_interrupted(&args.reports, &report, None, planned) {
+        if let Err(msg) = ui::write_interrupted(&args.common.reports, &report, None, planned) {
             eprintln!("gauntlet: {msg}");
         }
-        ui::say_interrupted(&args.reports);
+        ui::say_interrupted(&args.common.reports);
         return EXIT_INTERRUPTED;
     };
     let report = match outcome {
@@ -297,9 +287,10 @@ pub async fn run(mut args: Args) -> u8 {
     let judgement = gate.judge(&report);
     say(&human::render_judged(&report, style, &judgement));
     if let Err(msg) = args
+        .common
         .reports
         .write(&report, None)
-        .and_then(|()| args.gate.write_expect(&gate, &report, "chaos"))
+        .and_then(|()| args.common.gate.write_expect(&gate, &report, "chaos"))
     {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
@@ -308,6 +299,30 @@ pub async fn run(mut args: Args) -> u8 {
         EXIT_OK
     } else {
         EXIT_NOT_CONFORMANT
+    }
+}
+
+/// The chaos run on the terminal: each result through the human reporter (the same one as
+/// check's) without tearing the progress bar, kept for a Ctrl-C report. The final report is
+/// rendered after the server under test has stopped, so it is not forwarded here.
+struct ChaosLive {
+    inner: Box<dyn Reporter>,
+    bar: indicatif::ProgressBar,
+    /// The bar counts a soak's seconds, not its results.
+    soak: bool,
+    done: Vec<gauntlet_conformance::report::CaseResult>,
+}
+
+impl Reporter for ChaosLive {
+    fn on_event(&mut self, event: &RunEvent<'_>) {
+        if let RunEvent::CaseFinished { result, .. } = event {
+            self.bar.suspend(|| self.inner.on_event(event));
+            self.bar.set_message(result.name());
+            if !self.soak {
+                self.bar.inc(1);
+            }
+            self.done.push((*result).clone());
+        }
     }
 }
 

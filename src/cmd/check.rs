@@ -13,7 +13,7 @@ use gauntlet_conformance::report::human::{self, HumanReporter, Style};
 use gauntlet_conformance::runner::{self, RunOptions, Shard};
 use serde_json::json;
 
-use super::ui::{self, ColorChoice, Live, Stream};
+use super::ui::{self, Live, Stream};
 use super::LevelArg;
 use crate::{EXIT_INTERRUPTED, EXIT_NOT_CONFORMANT, EXIT_OK, EXIT_USAGE};
 
@@ -54,33 +54,18 @@ pub struct Args {
     /// Print the planned runs (`ID[binding]`) and exit without running them.
     #[arg(long)]
     pub list: bool,
-    /// Report files to write.
-    #[command(flatten)]
-    pub reports: super::ReportFiles,
-    /// Exit policy.
-    #[command(flatten)]
-    pub gate: super::GateArgs,
-    /// List the five slowest results after a run longer than this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
-    pub slowest_after: f64,
-    /// Multiply every deadline (slow machines) [default: 1].
-    #[arg(long, value_name = "X")]
-    pub timeout_scale: Option<f64>,
     /// A bearer token; each one is an identity (give two for the cross-identity cases).
     #[arg(long, value_name = "TOKEN")]
     pub token: Vec<String>,
-    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
-    /// Colour verdicts: `auto` on a terminal unless NO_COLOR is set.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// The flags every judging run shares (reports, exit policy, deadlines, config, colour).
+    #[command(flatten)]
+    pub common: super::RunArgs,
 }
 
 impl Args {
     /// Fills what the command line left unset from gauntlet.toml (flags win).
     fn configure(&mut self) -> Result<(), String> {
-        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+        let Some(cfg) = crate::config::load(self.common.config.as_deref())? else {
             return Ok(());
         };
         if self.url.is_none() {
@@ -89,13 +74,15 @@ impl Args {
         if self.token.is_empty() {
             self.token = cfg.tokens.clone();
         }
-        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        self.common.timeout_scale = self.common.timeout_scale.or(cfg.timeout_scale);
         self.binding = self.binding.or(cfg.check.binding);
         self.level = self.level.or(cfg.check.level);
         if self.only.is_empty() {
             self.only = cfg.check.only.clone();
         }
-        cfg.check.common().fill(&mut self.reports, &mut self.gate);
+        cfg.check
+            .common()
+            .fill(&mut self.common.reports, &mut self.common.gate);
         Ok(())
     }
 }
@@ -106,14 +93,14 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = match super::timeout_scale(args.timeout_scale) {
+    let timeout_scale = match super::timeout_scale(args.common.timeout_scale) {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
             return EXIT_USAGE;
         }
     };
-    if !(args.slowest_after.is_finite() && args.slowest_after >= 0.0) {
+    if !(args.common.slowest_after.is_finite() && args.common.slowest_after >= 0.0) {
         eprintln!("gauntlet: --slowest-after must be a number of seconds");
         return EXIT_USAGE;
     }
@@ -122,11 +109,11 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: --only {msg}");
         return EXIT_USAGE;
     }
-    if let Err(msg) = args.reports.preflight() {
+    if let Err(msg) = args.common.reports.preflight() {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let gate = match args.gate.gate("check") {
+    let gate = match args.common.gate.gate("check") {
         Ok(g) => g,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
@@ -173,17 +160,17 @@ async fn start_reference() -> std::io::Result<gauntlet_reference::ServerHandle> 
 async fn check(url: &str, args: &Args, opts: &RunOptions, gate: Gate) -> u8 {
     let cases = catalogue();
     if args.list {
-        return list(url, &cases, opts, args.reports.json_to_stdout()).await;
+        return list(url, &cases, opts, args.common.reports.json_to_stdout()).await;
     }
     // With `--json -` stdout carries only the JSON report.
-    let stream = if args.reports.json_to_stdout() {
+    let stream = if args.common.reports.json_to_stdout() {
         Stream::Stderr
     } else {
         Stream::Stdout
     };
     let style = Style {
-        slowest_after: std::time::Duration::from_secs_f64(args.slowest_after),
-        color: ui::color(args.color, stream),
+        slowest_after: std::time::Duration::from_secs_f64(args.common.slowest_after),
+        color: ui::color(args.common.color, stream),
         ..Style::default()
     };
     let result = match stream {
@@ -209,17 +196,20 @@ async fn check(url: &str, args: &Args, opts: &RunOptions, gate: Gate) -> u8 {
                 Stream::Stderr => eprint!("{text}"),
                 Stream::Stdout => super::emit(&text),
             }
-            if let Err(msg) = ui::write_interrupted(&args.reports, &report, opts.shard, planned) {
+            if let Err(msg) =
+                ui::write_interrupted(&args.common.reports, &report, opts.shard, planned)
+            {
                 eprintln!("gauntlet: {msg}");
             }
-            ui::say_interrupted(&args.reports);
+            ui::say_interrupted(&args.common.reports);
             return EXIT_INTERRUPTED;
         }
     };
     if let Err(msg) = args
+        .common
         .reports
         .write(&report, opts.shard)
-        .and_then(|()| args.gate.write_expect(&gate, &report, "check"))
+        .and_then(|()| args.common.gate.write_expect(&gate, &report, "check"))
     {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
@@ -267,7 +257,7 @@ fn usage(e: &RunError) -> u8 {
     EXIT_USAGE
 }
 
-/// `--list`: what would run, and what would not be judged and why (see `Target::unmet_of`).
+/// `--list`: what would run, and what would not be judged and why (see `Subject::unmet_of`).
 async fn list(
     url: &str,
     cases: &[gauntlet_conformance::case::Case],

@@ -192,6 +192,30 @@ pub fn write_text(path: &Path, mut text: String) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {}", path.display(), plain(&e)))
 }
 
+/// The flags `check` and `chaos` share: what to write, when to fail, how to scale deadlines,
+/// where the settings file is and when to colour.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Report files to write.
+    #[command(flatten)]
+    pub reports: ReportFiles,
+    /// Exit policy.
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// List the five slowest results after a run longer than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    pub slowest_after: f64,
+    /// Multiply every deadline (slow machines; chaos: on top of its calibration) [default: 1].
+    #[arg(long, value_name = "X")]
+    pub timeout_scale: Option<f64>,
+    /// Read settings from this file instead of ./gauntlet.toml (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Colour verdicts: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ui::ColorChoice::Auto)]
+    pub color: ui::ColorChoice,
+}
+
 /// The exit policy of `check`, `chaos` and `report merge`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct GateArgs {

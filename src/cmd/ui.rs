@@ -7,8 +7,9 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
 
 use gauntlet_conformance::context::Target;
+use gauntlet_conformance::report::events::{Reporter, RunEvent};
+use gauntlet_conformance::report::Shard;
 use gauntlet_conformance::report::{CaseResult, RunReport};
-use gauntlet_conformance::runner::{Reporter, RunEvent, Shard};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
@@ -123,9 +124,9 @@ impl<R: Reporter> Live<R> {
 impl<R: Reporter> Reporter for Live<R> {
     fn on_event(&mut self, event: &RunEvent<'_>) {
         match event {
-            RunEvent::Started { target, total } => {
+            RunEvent::Started { target, total, at } => {
                 self.target = Some((*target).clone());
-                self.started = Some((SystemTime::now(), Instant::now()));
+                self.started = Some((*at, Instant::now()));
                 self.planned = *total;
                 self.inner.on_event(event);
                 self.bar = Some(bar(*total as u64));

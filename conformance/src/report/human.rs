@@ -20,9 +20,9 @@ use anstyle::AnsiColor;
 
 use crate::case::{Level, Verdict};
 use crate::probe::transcript::truncate;
+use crate::report::events::{Reporter, RunEvent};
 use crate::report::gate::{Gate, Judgement};
 use crate::report::{not_judged, CaseResult, RunReport};
-use crate::runner::{Reporter, RunEvent};
 
 /// Exchanges shown per failure; the JSON report has them all.
 const SHOWN_EXCHANGES: usize = 4;
@@ -92,6 +92,7 @@ pub struct HumanReporter<W: Write + Send> {
     out: W,
     style: Style,
     gate: Gate,
+    header: bool,
 }
 
 impl HumanReporter<std::io::Stdout> {
@@ -115,7 +116,14 @@ impl<W: Write + Send> HumanReporter<W> {
             out,
             style: Style::default(),
             gate: Gate::default(),
+            header: true,
         }
+    }
+
+    /// Leaves out the "N runs planned" line at the start (chaos: its count is the bar's).
+    pub fn without_header(mut self) -> Self {
+        self.header = false;
+        self
     }
 
     /// Changes the rendering style.
@@ -140,7 +148,8 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
     fn on_event(&mut self, event: &RunEvent<'_>) {
         // Output errors (a closed pipe) must not abort a run; the exit code still tells.
         match event {
-            RunEvent::Started { target, total } => {
+            RunEvent::Started { .. } if !self.header => {}
+            RunEvent::Started { target, total, .. } => {
                 let _ = writeln!(
                     self.out,
                     "gauntlet check {}: {} runs planned",
@@ -151,7 +160,7 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
                 let _ = writeln!(self.out, "{}", result_line(result, self.style));
                 let _ = self.out.flush();
             }
-            RunEvent::Finished { report } => {
+            RunEvent::Finished { report, .. } => {
                 let judgement = self.gate.judge(report);
                 let text = render_judged(report, self.style, &judgement);
                 let _ = write!(self.out, "{text}");

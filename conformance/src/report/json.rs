@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::case::{Binding, Level, Verdict};
 use crate::probe::Exchange;
+use crate::report::Shard;
 use crate::report::{CaseResult, RunReport};
-use crate::runner::Shard;
 
 /// The schema identifier written in every report.
 pub const SCHEMA: &str = "gauntlet-report/2";

@@ -2,9 +2,11 @@
 //! ([`human`]), JSON ([`json`], schema in `conformance/REPORT.md`), JUnit ([`junit`]) and a
 //! self-contained HTML page ([`html`]). Chaos scenarios produce the same [`CaseResult`]s.
 //! What makes a run's exit code 1 (`--fail-on`, `--expect`) is decided in [`gate`], against the
-//! expectation files of [`expectations`]; [`merge`] joins `--shard` reports into one.
+//! expectation files of [`expectations`]; [`merge`] joins `--shard` reports into one. What a
+//! run tells its reporters as it goes is in [`events`]: runners emit, reporters consume.
 
 pub mod diff;
+pub mod events;
 pub mod expectations;
 pub mod gate;
 pub mod html;
@@ -19,6 +21,47 @@ use serde_json::Value;
 
 use crate::case::{Binding, Level, Verdict};
 use crate::probe::Exchange;
+
+/// Which part of the plan to run: shard `index` of `count` (1-based), `--shard K/N`. The plan
+/// (catalogue order, after selection) is dealt round-robin, so shards differ by at most one run
+/// and the same selection against the same card always splits the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: usize,
+    /// Number of shards, at least 1.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a shard: use K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Whether the run at `position` in the plan belongs to this shard.
+    pub fn holds(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
 
 /// The result of one case (or chaos scenario) on one binding.
 #[derive(Debug, Clone)]
@@ -113,10 +156,8 @@ impl CaseResult {
     pub fn fails_at(&self, fail_on: Level) -> bool {
         match self.verdict {
             Verdict::Fail => true,
-            Verdict::NonStrict => crate::runner::level_included(Level::Should, fail_on),
-            Verdict::Error | Verdict::Untested => {
-                crate::runner::level_included(self.level, fail_on)
-            }
+            Verdict::NonStrict => Level::Should.included_in(fail_on),
+            Verdict::Error | Verdict::Untested => self.level.included_in(fail_on),
             Verdict::Pass | Verdict::Informational | Verdict::NotApplicable => false,
         }
     }

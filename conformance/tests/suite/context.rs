@@ -1,7 +1,7 @@
 //! Reading the target's facts from its card, and the reason given for every unmet need.
 
 use gauntlet_conformance::case::{Binding, Need};
-use gauntlet_conformance::context::{is_loopback_host, Target};
+use gauntlet_conformance::context::{is_loopback_host, Subject};
 use serde_json::json;
 
 fn full_card() -> serde_json::Value {
@@ -27,7 +27,7 @@ fn full_card() -> serde_json::Value {
 
 #[test]
 fn the_first_interface_of_each_binding_and_its_tenant_are_used() {
-    let t = Target::from_card(
+    let t = Subject::from_card(
         "http://localhost:1",
         full_card(),
         vec!["a".into(), "b".into()],
@@ -43,7 +43,7 @@ fn the_first_interface_of_each_binding_and_its_tenant_are_used() {
 
 #[test]
 fn every_need_is_met_by_a_full_card() {
-    let t = Target::from_card(
+    let t = Subject::from_card(
         "http://127.0.0.1:1",
         full_card(),
         vec!["a".into(), "b".into()],
@@ -67,7 +67,7 @@ fn every_need_is_met_by_a_full_card() {
 #[test]
 fn every_unmet_need_says_why_in_one_sentence() {
     let card = json!({"supportedInterfaces": [{"url": "http://a2a.example/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]});
-    let t = Target::from_card("http://a2a.example", card, vec!["only-one".into()]);
+    let t = Subject::from_card("http://a2a.example", card, vec!["only-one".into()]);
     assert_eq!(t.bindings(), [Binding::JsonRpc]);
     assert!(!t.loopback);
     let reasons = [

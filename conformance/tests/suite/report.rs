@@ -162,9 +162,14 @@ fn the_plain_reporter_prints_one_line_per_result_then_the_report() {
             result: res,
             done: i + 1,
             total: report.results.len(),
+            started: std::time::SystemTime::UNIX_EPOCH,
+            finished: std::time::SystemTime::UNIX_EPOCH,
         });
     }
-    r.on_event(&RunEvent::Finished { report: &report });
+    r.on_event(&RunEvent::Finished {
+        report: &report,
+        at: std::time::SystemTime::UNIX_EPOCH,
+    });
     let out = String::from_utf8(r.into_inner()).expect("utf-8");
     assert!(out.starts_with("PASS           CARD-001"), "{out}");
     assert!(!out.contains('\r'), "no progress bar when not a terminal");

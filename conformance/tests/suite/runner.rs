@@ -8,7 +8,7 @@ use std::time::Duration;
 use gauntlet_conformance::case::{
     Binding, Bindings, Case, Exec, Judged, Level, Need, Outcome, Verdict,
 };
-use gauntlet_conformance::context::{Ctx, Target, Unmet};
+use gauntlet_conformance::context::{Ctx, Subject, Unmet};
 use gauntlet_conformance::errors::RunError;
 use gauntlet_conformance::probe::RawRequest;
 use gauntlet_conformance::report;
@@ -48,7 +48,7 @@ fn case(id: &'static str, level: Level, bindings: Bindings, exec: Exec) -> Case 
     }
 }
 
-fn target() -> Arc<Target> {
+fn target() -> Arc<Subject> {
     let card = json!({
         "name": "x",
         "supportedInterfaces": [
@@ -57,7 +57,7 @@ fn target() -> Arc<Target> {
         ],
         "capabilities": {"streaming": true}
     });
-    Arc::new(Target::from_card("http://127.0.0.1:9", card, Vec::new()))
+    Arc::new(Subject::from_card("http://127.0.0.1:9", card, Vec::new()))
 }
 
 fn catalogue() -> Vec<Case> {
@@ -245,7 +245,7 @@ fn selection_by_level_glob_and_binding() {
 #[test]
 fn a_binding_the_card_lacks_is_a_usage_error() {
     let card = json!({"supportedInterfaces": [{"url": "http://127.0.0.1:9/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]});
-    let t = Target::from_card("http://127.0.0.1:9", card, Vec::new());
+    let t = Subject::from_card("http://127.0.0.1:9", card, Vec::new());
     let opts = RunOptions {
         bindings: Some(vec![Binding::Rest]),
         ..RunOptions::default()
@@ -299,7 +299,7 @@ async fn talks(ctx: Ctx) -> Judged {
 }
 
 /// A card like the embedded reference's but without the test-agent skill, on loopback.
-fn target_without_test_agent() -> Arc<Target> {
+fn target_without_test_agent() -> Arc<Subject> {
     let card = json!({
         "name": "x",
         "supportedInterfaces": [
@@ -308,7 +308,7 @@ fn target_without_test_agent() -> Arc<Target> {
         "capabilities": {"streaming": true, "pushNotifications": false},
         "skills": [{"id": "echo", "name": "echo"}]
     });
-    Arc::new(Target::from_card("http://127.0.0.1:9", card, Vec::new()))
+    Arc::new(Subject::from_card("http://127.0.0.1:9", card, Vec::new()))
 }
 
 #[tokio::test]
@@ -397,12 +397,12 @@ fn two_identities_without_declared_security_do_not_apply_but_with_it_are_unteste
         }
         c
     };
-    let open = Target::from_card("http://127.0.0.1:9", card(false), Vec::new());
+    let open = Subject::from_card("http://127.0.0.1:9", card(false), Vec::new());
     assert!(matches!(
         open.unmet(Need::TwoIdentities),
         Some(Unmet::NotDeclared(_))
     ));
-    let secured = Target::from_card("http://127.0.0.1:9", card(true), vec!["one".into()]);
+    let secured = Subject::from_card("http://127.0.0.1:9", card(true), vec!["one".into()]);
     assert_eq!(
         secured.unmet(Need::TwoIdentities),
         Some(Unmet::Unobservable {
@@ -410,7 +410,7 @@ fn two_identities_without_declared_security_do_not_apply_but_with_it_are_unteste
             help: "pass --token twice, one token per identity".into(),
         })
     );
-    let remote = Target::from_card("http://a2a.example", card(true), Vec::new());
+    let remote = Subject::from_card("http://a2a.example", card(true), Vec::new());
     assert!(matches!(
         remote.unmet(Need::LocalWebhook),
         Some(Unmet::Unobservable { ref help, .. }) if help.contains("loopback")

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use gauntlet_conformance::case::Binding;
 use gauntlet_conformance::client::{fresh_id, A2aClient, CallOpts, EventReader, StreamAnswer};
-use gauntlet_conformance::context::Target;
+use gauntlet_conformance::context::Subject;
 use gauntlet_conformance::probe::{Probe, RawRequest, SseEvent, Transcript};
 use gauntlet_conformance::spec::Method;
 use serde_json::{json, Map, Value};
@@ -409,7 +409,7 @@ async fn scenario(base_url: &str, binding: Binding) -> Vec<Step> {
         .await
         .expect("the agent card");
     let card_json = card.json.clone().expect("the card is JSON");
-    let target = Target::from_card(base_url, card_json, Vec::new());
+    let target = Subject::from_card(base_url, card_json, Vec::new());
     let client = A2aClient {
         binding,
         base_url: target.url(binding).expect("both bindings").to_owned(),
