@@ -151,7 +151,7 @@ pub async fn run(
         at: started,
     });
     let mut done = 0;
-    let mut on_result = |r: &CaseResult| {
+    let mut on_result = |reporter: &mut (dyn Reporter + Send), r: &CaseResult| {
         done += 1;
         let finished = SystemTime::now();
         reporter.on_event(&RunEvent::CaseFinished {
@@ -163,12 +163,22 @@ pub async fn run(
         });
     };
     let results = match options.soak {
-        Some(d) => crate::soak::soak(&env, &selection, d, &mut on_result).await,
+        Some(d) => {
+            crate::soak::soak(&env, &selection, d, &mut |r: &CaseResult| {
+                on_result(reporter, r)
+            })
+            .await
+        }
         None => {
             let mut out = Vec::new();
             for s in &selection {
+                reporter.on_event(&RunEvent::CaseStarted {
+                    id: s.info.id,
+                    binding: None,
+                    at: SystemTime::now(),
+                });
                 let r = run_scenario(s, &env).await;
-                on_result(&r);
+                on_result(reporter, &r);
                 out.push(r);
             }
             out

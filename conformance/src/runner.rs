@@ -506,6 +506,12 @@ async fn judge(
     .await
 }
 
+/// What a run task tells the reporting loop: planned run `index` began, or has its result.
+enum Progress {
+    Began(usize, SystemTime),
+    Done(usize, Box<(CaseResult, SystemTime, SystemTime)>),
+}
+
 /// Runs `planned` against `target` (at most `opts.concurrency` at once) and reports in
 /// catalogue order.
 pub async fn run_plan(
@@ -540,14 +546,29 @@ pub async fn run_plan(
             // The semaphore is never closed, so acquiring only waits.
             let _permit = limit.acquire_owned().await.ok();
             let began = SystemTime::now();
+            let _ = tx.send(Progress::Began(index, began));
             let result = run_planned(target, p, &opts, &run_id).await;
-            let _ = tx.send((index, (result, began, SystemTime::now())));
+            let _ = tx.send(Progress::Done(
+                index,
+                Box::new((result, began, SystemTime::now())),
+            ));
         });
     }
     drop(tx);
     let mut slots: Vec<Option<(CaseResult, SystemTime, SystemTime)>> = vec![None; total];
     let mut next = 0;
-    while let Some((index, finished)) = rx.recv().await {
+    while let Some(progress) = rx.recv().await {
+        let (index, finished) = match progress {
+            Progress::Began(index, at) => {
+                reporter.on_event(&RunEvent::CaseStarted {
+                    id: planned[index].case.id,
+                    binding: planned[index].binding,
+                    at,
+                });
+                continue;
+            }
+            Progress::Done(index, finished) => (index, *finished),
+        };
         slots[index] = Some(finished);
         // Report in catalogue order: flush every finished result at the front.
         while next < total {

@@ -131,6 +131,7 @@ impl<R: Reporter> Reporter for Live<R> {
                 self.inner.on_event(event);
                 self.bar = Some(bar(*total as u64));
             }
+            RunEvent::CaseStarted { .. } => self.inner.on_event(event),
             RunEvent::CaseFinished { result, .. } => {
                 self.results.push((*result).clone());
                 match &self.bar {

@@ -5,10 +5,11 @@
 use std::time::SystemTime;
 
 use crate::report::{CaseResult, RunReport};
-use gauntlet_a2a::Target;
+use gauntlet_a2a::{Binding, Target};
 
-/// What a runner tells reporters, in order: `Started`, one `CaseFinished` per planned run (in
-/// plan order), `Finished`. Each carries when it happened.
+/// What a runner tells reporters, in order: `Started`; for each planned run a `CaseStarted`
+/// when it begins (runs may overlap, so these come in the order runs begin) and a
+/// `CaseFinished` (in plan order); `Finished`. Each carries when it happened.
 #[derive(Debug)]
 pub enum RunEvent<'a> {
     /// Discovery succeeded and `total` runs are planned.
@@ -18,6 +19,15 @@ pub enum RunEvent<'a> {
         /// Number of planned runs.
         total: usize,
         /// When the run started.
+        at: SystemTime,
+    },
+    /// One run begins.
+    CaseStarted {
+        /// The row's id.
+        id: &'a str,
+        /// The binding it runs on (`None`: binding-independent).
+        binding: Option<Binding>,
+        /// When it began.
         at: SystemTime,
     },
     /// One run has a verdict.

@@ -149,6 +149,7 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
         // Output errors (a closed pipe) must not abort a run; the exit code still tells.
         match event {
             RunEvent::Started { .. } if !self.header => {}
+            RunEvent::CaseStarted { .. } => {}
             RunEvent::Started { target, total, .. } => {
                 let _ = writeln!(
                     self.out,

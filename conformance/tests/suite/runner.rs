@@ -126,6 +126,10 @@ impl Reporter for Recorder {
     fn on_event(&mut self, event: &RunEvent<'_>) {
         self.0.push(match event {
             RunEvent::Started { total, .. } => format!("started {total}"),
+            RunEvent::CaseStarted { id, binding, .. } => match binding {
+                Some(b) => format!("began {id}[{}]", b.short()),
+                None => format!("began {id}"),
+            },
             RunEvent::CaseFinished { result, done, .. } => format!("{done} {}", result.name()),
             RunEvent::Finished { .. } => "finished".to_owned(),
         });
@@ -190,7 +194,24 @@ async fn verdicts_are_mapped_by_level_and_reported_in_catalogue_order() {
             .map(|(i, (n, _))| format!("{} {n}", i + 1)),
     );
     expected_events.push("finished".to_owned());
-    assert_eq!(rec.0, expected_events);
+    // Runs overlap, so their starts interleave with the ordered verdicts: each run begins once,
+    // before its verdict.
+    let (began, rest): (Vec<String>, Vec<String>) =
+        rec.0.iter().cloned().partition(|e| e.starts_with("began "));
+    assert_eq!(rest, expected_events);
+    let mut began_names: Vec<String> = began.iter().map(|e| e[6..].to_owned()).collect();
+    began_names.sort();
+    let mut names: Vec<String> = want.iter().map(|(n, _)| n.clone()).collect();
+    names.sort();
+    assert_eq!(began_names, names);
+    for (n, _) in &want {
+        let b = rec.0.iter().position(|e| *e == format!("began {n}"));
+        let f = rec
+            .0
+            .iter()
+            .position(|e| e.ends_with(&format!(" {n}")) && !e.starts_with("began"));
+        assert!(b < f, "{n} began after its verdict: {:?}", rec.0);
+    }
 }
 
 #[test]
