@@ -87,8 +87,8 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = match super::timeout_scale(args.common.timeout_scale) {
-        Ok(s) => s,
+    let (timeout_scale, gate) = match args.common.prepare("chaos", &args.only) {
+        Ok(ready) => ready,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
             return EXIT_USAGE;
@@ -102,14 +102,6 @@ pub async fn run(mut args: Args) -> u8 {
         Some(Some(d)) => Some(d),
         None => None,
     };
-    if let Err(msg) = gauntlet_conformance::runner::Selection::parse(&args.only) {
-        eprintln!("gauntlet: --only {msg}");
-        return EXIT_USAGE;
-    }
-    if !(args.common.slowest_after.is_finite() && args.common.slowest_after >= 0.0) {
-        eprintln!("gauntlet: --slowest-after must be a number of seconds");
-        return EXIT_USAGE;
-    }
     if gauntlet_chaos::runner::select(&args.only).is_empty() {
         let flags: Vec<String> = args.only.iter().map(|g| format!("--only {g}")).collect();
         eprintln!(
@@ -118,17 +110,6 @@ pub async fn run(mut args: Args) -> u8 {
         );
         return EXIT_USAGE;
     }
-    if let Err(msg) = args.common.reports.preflight() {
-        eprintln!("gauntlet: {msg}");
-        return EXIT_USAGE;
-    }
-    let gate = match args.common.gate.gate("chaos") {
-        Ok(g) => g,
-        Err(msg) => {
-            eprintln!("gauntlet: {msg}");
-            return EXIT_USAGE;
-        }
-    };
     let order = match parse_order(&args.order) {
         Ok(o) => o,
         Err(msg) => {

@@ -93,28 +93,9 @@ pub async fn run(mut args: Args) -> u8 {
         eprintln!("gauntlet: {msg}");
         return EXIT_USAGE;
     }
-    let timeout_scale = match super::timeout_scale(args.common.timeout_scale) {
-        Ok(s) => s,
-        Err(msg) => {
-            eprintln!("gauntlet: {msg}");
-            return EXIT_USAGE;
-        }
-    };
-    if !(args.common.slowest_after.is_finite() && args.common.slowest_after >= 0.0) {
-        eprintln!("gauntlet: --slowest-after must be a number of seconds");
-        return EXIT_USAGE;
-    }
     // Everything that can be refused is refused before the server is started or probed.
-    if let Err(msg) = runner::Selection::parse(&args.only) {
-        eprintln!("gauntlet: --only {msg}");
-        return EXIT_USAGE;
-    }
-    if let Err(msg) = args.common.reports.preflight() {
-        eprintln!("gauntlet: {msg}");
-        return EXIT_USAGE;
-    }
-    let gate = match args.common.gate.gate("check") {
-        Ok(g) => g,
+    let (timeout_scale, gate) = match args.common.prepare("check", &args.only) {
+        Ok(ready) => ready,
         Err(msg) => {
             eprintln!("gauntlet: {msg}");
             return EXIT_USAGE;

@@ -216,6 +216,21 @@ pub struct RunArgs {
     pub color: ui::ColorChoice,
 }
 
+impl RunArgs {
+    /// Refuses, in one sentence and before anything starts, what the shared flags and `only`
+    /// get wrong; otherwise the deadline scale and the exit gate of `command` (`check`, `chaos`).
+    pub fn prepare(&self, command: &str, only: &[String]) -> Result<(f64, Gate), String> {
+        let scale = timeout_scale(self.timeout_scale)?;
+        if !(self.slowest_after.is_finite() && self.slowest_after >= 0.0) {
+            return Err("--slowest-after must be a number of seconds".to_owned());
+        }
+        gauntlet_conformance::runner::Selection::parse(only)
+            .map_err(|msg| format!("--only {msg}"))?;
+        self.reports.preflight()?;
+        Ok((scale, self.gate.gate(command)?))
+    }
+}
+
 /// The exit policy of `check`, `chaos` and `report merge`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct GateArgs {
