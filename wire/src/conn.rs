@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::request::find;
-use crate::sse::SseCounter;
+use crate::sse::SseParser;
 use crate::WireError;
 
 // Connection: hand-written HTTP/1.1 client
@@ -37,7 +37,7 @@ pub struct Head {
 /// Where body bytes go.
 enum Sink<'a> {
     Body,
-    Sse(&'a mut SseCounter),
+    Sse(&'a mut SseParser),
 }
 
 impl Sink<'_> {
@@ -67,8 +67,8 @@ pub struct OpenStream {
     /// Status and headers.
     pub head: Head,
     body: BodyState,
-    /// SSE events counted so far.
-    pub counter: SseCounter,
+    /// SSE events counted so far (the decoder in counting mode).
+    pub counter: SseParser,
 }
 
 impl OpenStream {
@@ -81,8 +81,8 @@ impl OpenStream {
     pub fn outcome(&self) -> StreamOutcome {
         StreamOutcome {
             head: self.head,
-            events: self.counter.events,
-            bytes: self.counter.bytes,
+            events: self.counter.events(),
+            bytes: self.counter.bytes(),
         }
     }
 }
@@ -199,7 +199,7 @@ impl Conn {
                 Ok(OpenStream {
                     head,
                     body,
-                    counter: SseCounter::keeping_first(),
+                    counter: SseParser::keeping_first(),
                 })
             }
             Err(_) => {
@@ -300,7 +300,7 @@ impl Conn {
     ) -> Result<(), WireError> {
         loop {
             if let (Some(n), Sink::Sse(c)) = (stop_at, &sink) {
-                if c.events >= n {
+                if c.events() >= n {
                     return Ok(());
                 }
             }

@@ -14,7 +14,7 @@ pub mod sse;
 pub use conn::{Conn, Head, OpenStream, StreamOutcome};
 pub use endpoint::Endpoint;
 pub use request::{encode_segment, find, RequestTemplate};
-pub use sse::SseCounter;
+pub use sse::{SseEvent, SseFault, SseParser};
 
 use std::time::Duration;
 

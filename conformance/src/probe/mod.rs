@@ -8,7 +8,8 @@
 //! Each call opens its own TCP connection, so no case sees another's connection state. Header
 //! names go out lower-cased (hyper's HTTP/1 writer); values and order are kept as given.
 
-pub mod sse;
+/// The strict SSE decoder is the wire's own.
+pub use gauntlet_wire::sse;
 pub mod transcript;
 
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! The suite's own tests: the SSE parser, curl rendering, the probe, client request mapping,
+//! The suite's own tests: curl rendering, the probe, client request mapping,
 //! the webhook receiver, the runner, the reports, and the negative controls that prove the
 //! catalogue catches each deliberate bug of the reference server.
 
@@ -13,7 +13,6 @@ mod probe;
 mod report;
 mod runner;
 mod snapshots;
-mod sse;
 mod stream;
 mod webhook;
 
