@@ -11,9 +11,12 @@ pub mod endpoint;
 pub mod request;
 pub mod sse;
 
-pub use conn::{Conn, Head, OpenStream, StreamOutcome};
-pub use endpoint::Endpoint;
-pub use request::{encode_segment, find, RequestTemplate};
+pub use conn::{
+    connect_socket, has_head, reset, round_trip, Conn, ConnOpts, Head, OpenStream, ReadEnd,
+    Response, Sent, SseStream, StreamOutcome,
+};
+pub use endpoint::{parse_loopback_url, parse_url, Endpoint, ParsedUrl};
+pub use request::{encode_segment, find, request_bytes, RequestTemplate};
 pub use sse::{SseEvent, SseFault, SseParser};
 
 use std::time::Duration;
@@ -24,6 +27,9 @@ pub enum WireError {
     /// The URL could not be parsed or is not `http://`.
     #[error("invalid URL `{0}`")]
     InvalidUrl(String),
+    /// The address is not on loopback where only loopback is allowed.
+    #[error("only loopback targets are allowed, not `{0}`")]
+    NotLoopback(String),
     /// The TCP connection could not be made.
     #[error("cannot connect to {addr}: {reason}")]
     Connect {
@@ -38,6 +44,9 @@ pub enum WireError {
     /// The connection broke or the HTTP framing was invalid.
     #[error("HTTP error: {0}")]
     Http(String),
+    /// The connection closed before the answer was complete (where: `inside the body`, …).
+    #[error("HTTP error: connection closed {0}")]
+    Closed(String),
     /// The SSE stream violated the framing rules.
     #[error("SSE framing fault: {0}")]
     Sse(String),

@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
+pub use gauntlet_wire::endpoint::{parse_url, ParsedUrl};
 pub use sse::{SseEvent, SseFault, SseParser};
 pub use transcript::{Exchange, Transcript};
 
@@ -426,73 +427,6 @@ impl Probe {
             }
         }
     }
-}
-
-/// The parts of an `http://` URL the probe needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedUrl {
-    /// Host as written (IPv6 without brackets).
-    pub host: String,
-    /// Port (80 when absent).
-    pub port: u16,
-    /// `host[:port]` as written, for the Host header.
-    pub authority: String,
-    /// Path and query, at least `/`.
-    pub path_and_query: String,
-}
-
-impl ParsedUrl {
-    /// `http://authority` with no path.
-    pub fn origin(&self) -> String {
-        format!("http://{}", self.authority)
-    }
-}
-
-/// Parses an absolute `http://` URL (the suite speaks plain HTTP/1.1 only).
-pub fn parse_url(url: &str) -> Result<ParsedUrl, ProbeError> {
-    let bad = || ProbeError::InvalidUrl(url.to_owned());
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| {
-            url.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })
-        .ok_or_else(bad)?;
-    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(split);
-    let tail = tail.split('#').next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return Err(bad());
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 80,
-            None => return Err(bad()),
-        };
-        (h.to_owned(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
-            None => (authority.to_owned(), 80),
-        }
-    };
-    if host.is_empty() {
-        return Err(bad());
-    }
-    let path_and_query = if tail.starts_with('/') {
-        tail.to_owned()
-    } else {
-        format!("/{tail}")
-    };
-    Ok(ParsedUrl {
-        host,
-        port,
-        authority: authority.to_owned(),
-        path_and_query,
-    })
 }
 
 /// Connects, sends `req` and waits for the response head. The connection task is returned so
