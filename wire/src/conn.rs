@@ -211,6 +211,11 @@ impl OpenStream {
         self.body == BodyState::Done
     }
 
+    /// Treats the body as empty whatever the head announces (the answer to a `HEAD` request).
+    pub fn skip_body(&mut self) {
+        self.body = BodyState::Done;
+    }
+
     /// Head and counts so far.
     pub fn outcome(&self) -> StreamOutcome {
         StreamOutcome {
@@ -414,11 +419,19 @@ impl Conn {
     /// The next piece of `open`'s body as it arrives; `Ok(None)` at the end its framing
     /// announces. An early close is [`WireError::Closed`]. No deadline: wrap the call.
     pub async fn next_bytes(&mut self, open: &mut OpenStream) -> Result<Option<&[u8]>, WireError> {
+        self.next_piece(&open.head, &mut open.body).await
+    }
+
+    /// [`Conn::next_bytes`] on a head and body state held apart.
+    async fn next_piece(
+        &mut self,
+        head: &Head,
+        body: &mut BodyState,
+    ) -> Result<Option<&[u8]>, WireError> {
         let mut piece = None;
-        self.read_body(&mut open.body, Sink::Piece(&mut piece), None)
-            .await?;
-        if open.body == BodyState::Done {
-            self.finish(&open.head, &open.body);
+        self.read_body(body, Sink::Piece(&mut piece), None).await?;
+        if *body == BodyState::Done {
+            self.finish(head, body);
         }
         Ok(piece.map(|(from, to)| &self.buf[from..to]))
     }
@@ -803,8 +816,10 @@ impl From<Framing> for BodyState {
 #[derive(Debug)]
 pub struct SseStream {
     conn: Conn,
-    open: OpenStream,
-    parser: SseParser,
+    head: Head,
+    body: BodyState,
+    /// Boxed: the decoder is large and a stream is moved around by value.
+    parser: Box<SseParser>,
     /// Body bytes kept for [`SseStream::into_body`], up to `raw_cap`.
     raw: Vec<u8>,
     raw_cap: usize,
@@ -816,8 +831,9 @@ impl SseStream {
     pub fn new(conn: Conn, open: OpenStream) -> Self {
         Self {
             conn,
-            open,
-            parser: SseParser::new(),
+            head: open.head,
+            body: open.body,
+            parser: Box::new(SseParser::new()),
             raw: Vec::new(),
             raw_cap: 0,
             ended: false,
@@ -832,7 +848,7 @@ impl SseStream {
 
     /// The response head.
     pub fn head(&self) -> &Head {
-        &self.open.head
+        &self.head
     }
 
     /// The socket, while connected.
@@ -872,7 +888,7 @@ impl SseStream {
             if self.ended {
                 return Ok(None);
             }
-            match self.conn.next_bytes(&mut self.open).await {
+            match self.conn.next_piece(&self.head, &mut self.body).await {
                 Ok(Some(piece)) => {
                     if self.raw.len() < self.raw_cap {
                         self.raw.extend_from_slice(piece);
@@ -896,8 +912,9 @@ impl SseStream {
     /// that is not a stream). No deadline: wrap the call.
     pub async fn into_body(mut self) -> Result<Vec<u8>, WireError> {
         if !self.ended {
-            let rest = self.conn.read_to_end(&mut self.open).await?;
-            self.raw.extend_from_slice(&rest);
+            while let Some(piece) = self.conn.next_piece(&self.head, &mut self.body).await? {
+                self.raw.extend_from_slice(piece);
+            }
         }
         Ok(self.raw)
     }
