@@ -1,10 +1,12 @@
 //! The wire: how every part of A2A Gauntlet that talks to a server puts bytes on a socket and
-//! reads them back. It owns the one raw HTTP/1.1 connection ([`conn`]: keep-alive, chunked and
-//! close-delimited bodies, exact bytes, deadlines), the one SSE decoder ([`sse`]), endpoint
-//! resolution ([`endpoint`]) and pre-serialized requests ([`request`]).
+//! reads them back. It owns the one raw HTTP/1.1 connection ([`conn`]: the keep-alive path of
+//! load and the benches, and the controlled path of the probe and chaos — headers, socket
+//! options, bounded reads, RST, writing while reading, bodies piece by piece), the one SSE
+//! decoder ([`sse`]: strict, or counting), URLs and endpoints ([`endpoint`]), request bytes
+//! ([`request`]) and the one error of talking to a server ([`WireError`]).
 //!
-//! It knows nothing of A2A and must never import the oracle, chaos, load or the reference:
-//! those build on it, so a fault here is a fault everywhere and is tested here.
+//! It knows nothing of A2A and must never import the oracle (conformance), chaos, load or the
+//! reference: those build on it, so a fault here is a fault everywhere and is tested here.
 
 pub mod conn;
 pub mod endpoint;
