@@ -13,7 +13,19 @@ use serde_json::{json, Value};
 
 use crate::errors::ChaosError;
 use crate::fmt_duration;
-use crate::wire::{self, ConnOpts, HttpConn, SseReader};
+use gauntlet_wire::{self as wire, Conn, ConnOpts, SseStream};
+
+/// A whole answer's body read as JSON.
+trait JsonBody {
+    /// The body as JSON, if it is.
+    fn json(&self) -> Option<Value>;
+}
+
+impl JsonBody for wire::Response {
+    fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
 
 // The oracle's own definitions, so chaos and check agree on them.
 pub use gauntlet_conformance::driver::is_terminal;
@@ -211,31 +223,27 @@ impl Target {
     ) -> Result<Stream, ChaosError> {
         let bytes = self.rpc_bytes(method, &params, true);
         let fut = async {
-            let sock = wire::connect(self.addr, opts, timeout).await?;
-            let mut conn = HttpConn::new(sock, opts.read_size);
+            let mut conn = Conn::connect_with(self.addr, opts, timeout).await?;
             conn.send(&bytes).await?;
-            let head = conn.read_head().await?;
-            Ok::<_, ChaosError>((conn, head))
+            let open = conn.read_response_head().await?;
+            Ok::<_, ChaosError>((conn, open))
         };
-        let (conn, head) = tokio::time::timeout(timeout, fut)
+        let (mut conn, mut open) = tokio::time::timeout(timeout, fut)
             .await
             .map_err(|_| ChaosError::timeout(format!("{method} response head"), timeout))??;
-        let sse = head
-            .header("content-type")
-            .is_some_and(|v| v.to_ascii_lowercase().starts_with("text/event-stream"));
-        let mut body = conn.into_body(&head);
-        if !sse {
-            let bytes = tokio::time::timeout(timeout, body.read_to_end())
+        let status = open.head.status;
+        if !open.head.event_stream {
+            let bytes = tokio::time::timeout(timeout, conn.read_to_end(&mut open))
                 .await
                 .map_err(|_| ChaosError::timeout(format!("{method} refusal body"), timeout))??;
             return Err(ChaosError::Refused {
-                status: head.status,
+                status,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             });
         }
         Ok(Stream {
-            reader: SseReader::new(body),
-            status: head.status,
+            reader: SseStream::new(conn, open),
+            status,
         })
     }
 
@@ -353,7 +361,7 @@ pub fn snapshot_seqs(task: &Value) -> Vec<i64> {
 /// An open SSE stream of StreamResponses.
 #[derive(Debug)]
 pub struct Stream {
-    reader: SseReader,
+    reader: SseStream,
     /// HTTP status of the stream's response.
     pub status: u16,
 }
@@ -405,14 +413,14 @@ impl fmt::Display for End {
 }
 
 impl Stream {
-    /// The socket.
-    pub fn socket(&self) -> &tokio::net::TcpStream {
-        self.reader.stream()
+    /// The socket, while connected.
+    pub fn socket(&self) -> Option<&tokio::net::TcpStream> {
+        self.reader.socket()
     }
 
-    /// Gives the socket back, e.g. to close it with FIN or RST.
-    pub fn into_socket(self) -> tokio::net::TcpStream {
-        self.reader.into_stream()
+    /// Gives the socket back, e.g. to close it with FIN or RST (`None` after a broken read).
+    pub fn into_socket(self) -> Option<tokio::net::TcpStream> {
+        self.reader.into_socket()
     }
 
     /// The next event; `Ok(None)` at a clean end.

@@ -2,8 +2,8 @@
 //! time and talks to loopback only.
 //!
 //! * a true slow consumer: tiny `SO_RCVBUF` and small reads, paused or throttled
-//!   ([`crate::wire::ConnOpts`] on [`crate::a2a::Target::open_stream`]);
-//! * disconnects mid-stream by FIN ([`fin`]) or RST ([`crate::wire::reset`]);
+//!   ([`gauntlet_wire::ConnOpts`] on [`crate::a2a::Target::open_stream`]);
+//! * disconnects mid-stream by FIN ([`fin`]) or RST ([`gauntlet_wire::reset`]);
 //! * a request whose body never completes before the client half-closes ([`half_closed_body`]);
 //! * slowloris headers ([`Slowloris`]), connection floods ([`flood`]) and idle keep-alive
 //!   connections ([`idle_keepalive`]);
@@ -23,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::errors::ChaosError;
 use crate::fmt_duration;
-use crate::wire::{self, ConnOpts, HttpConn, ReadEnd};
+use gauntlet_wire::{self as wire, Conn, ConnOpts, ReadEnd};
 
 /// Closes `stream` with a FIN (orderly close), as a client that goes away politely does.
 pub fn fin(stream: TcpStream) {
@@ -86,8 +86,8 @@ pub async fn raw_exchange(
     timeout: Duration,
 ) -> Result<RawAnswer, ChaosError> {
     let until = Instant::now() + timeout;
-    let s = wire::connect(addr, ConnOpts::default(), timeout).await?;
-    let mut conn = HttpConn::new(s, Some(4096));
+    let s = wire::connect_socket(addr, ConnOpts::default(), timeout).await?;
+    let mut conn = Conn::from_stream(s, Some(4096), timeout);
     let enough = |b: &[u8]| response_complete(b) || b.len() > 64 * 1024;
     let sent =
         match tokio::time::timeout_at(until, conn.send_while_reading(bytes, half_close, enough))
@@ -157,8 +157,8 @@ pub async fn early_answer_then_next(
     timeout: Duration,
 ) -> Result<EarlyAnswer, ChaosError> {
     let until = Instant::now() + timeout;
-    let s = wire::connect(addr, ConnOpts::default(), timeout).await?;
-    let mut conn = HttpConn::new(s, None);
+    let s = wire::connect_socket(addr, ConnOpts::default(), timeout).await?;
+    let mut conn = Conn::from_stream(s, None, timeout);
     let sent =
         match tokio::time::timeout_at(until, conn.send_while_reading(first, false, wire::has_head))
             .await
@@ -175,9 +175,10 @@ pub async fn early_answer_then_next(
             },
         ));
     }
-    let head = conn.read_head().await?;
-    let status = head.status;
-    let close = head
+    let mut open = conn.read_response_head().await?;
+    let status = open.head.status;
+    let close = open
+        .head
         .header("connection")
         .is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")));
     if close {
@@ -196,17 +197,15 @@ pub async fn early_answer_then_next(
         conn.send(&first[sent.written..])
             .await
             .map_err(|e| format!("the rest of the body could not be written ({e})"))?;
-        let mut body = conn.into_body(&head);
-        body.read_to_end()
+        conn.read_to_end(&mut open)
             .await
             .map_err(|e| format!("inside the answer's body: {e}"))?;
-        let mut conn = body.into_conn();
         conn.send(next)
             .await
             .map_err(|e| format!("the next request could not be written ({e})"))?;
-        conn.read_head()
+        conn.read_response_head()
             .await
-            .map(|h| h.status)
+            .map(|o| o.head.status)
             .map_err(|e| format!("the next request got no answer: {e}"))
     };
     match tokio::time::timeout_at(until, rest).await {
@@ -260,7 +259,7 @@ pub async fn half_closed_body(
 pub async fn flood(addr: SocketAddr, n: usize, timeout: Duration) -> Vec<TcpStream> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        match wire::connect(addr, ConnOpts::default(), timeout).await {
+        match wire::connect_socket(addr, ConnOpts::default(), timeout).await {
             Ok(s) => out.push(s),
             Err(_) => break,
         }
@@ -278,20 +277,18 @@ pub async fn idle_keepalive(
 ) -> Vec<TcpStream> {
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let Ok(s) = wire::connect(addr, ConnOpts::default(), timeout).await else {
+        let Ok(mut conn) = Conn::connect_with(addr, ConnOpts::default(), timeout).await else {
             break;
         };
-        let mut conn = HttpConn::new(s, None);
         let ok = tokio::time::timeout(timeout, async {
             conn.send(request).await?;
-            let head = conn.read_head().await?;
-            let mut body = conn.into_body(&head);
-            body.read_to_end().await?;
-            Ok::<_, ChaosError>(body.into_stream())
+            let mut open = conn.read_response_head().await?;
+            conn.read_to_end(&mut open).await?;
+            Ok::<_, ChaosError>(conn.into_socket())
         })
         .await;
         match ok {
-            Ok(Ok(s)) => out.push(s),
+            Ok(Ok(Some(s))) => out.push(s),
             _ => break,
         }
     }

@@ -46,6 +46,27 @@ pub enum ChaosError {
     Closed(String),
 }
 
+impl From<gauntlet_wire::WireError> for ChaosError {
+    fn from(e: gauntlet_wire::WireError) -> Self {
+        use gauntlet_wire::WireError;
+        match e {
+            WireError::InvalidUrl(u) => ChaosError::InvalidUrl(u),
+            WireError::NotLoopback(u) => ChaosError::NotLoopback(u),
+            WireError::Connect { addr, reason } => ChaosError::Io {
+                context: format!("connect to {addr}"),
+                reason,
+            },
+            WireError::Timeout(after) => ChaosError::timeout("the answer", after),
+            WireError::Http(reason) => ChaosError::Io {
+                context: "HTTP/1.1 exchange".into(),
+                reason,
+            },
+            WireError::Closed(at) => ChaosError::Closed(at),
+            WireError::Sse(fault) => ChaosError::Malformed(fault),
+        }
+    }
+}
+
 impl ChaosError {
     /// Wraps an I/O error with what we were doing.
     pub fn io(context: impl Into<String>, e: &std::io::Error) -> Self {

@@ -2,7 +2,8 @@
 //! server's behaviour against the spec. Results are conformance [`CaseResult`]s, so they appear
 //! in the same reports.
 //!
-//! * [`wire`]: a raw HTTP/1.1 + SSE client with socket-level control; [`a2a`]: just enough A2A.
+//! * [`wire`]: the workspace's raw HTTP/1.1 connection and SSE decoder (`gauntlet-wire`), with
+//!   socket-level control; [`a2a`]: just enough A2A.
 //! * [`proxy`]: the fault proxy (latency, jitter, bandwidth, slicing, RST, black-hole, slow close).
 //! * [`clients`]: misbehaving clients (slow consumer, FIN/RST mid-stream, slowloris, floods).
 //! * [`webhook`]: webhook receivers that misbehave (5xx, Retry-After, stalls, RST, redirects).
@@ -26,7 +27,9 @@ pub mod scenario;
 pub mod scenarios;
 pub mod soak;
 pub mod webhook;
-pub mod wire;
+
+/// The raw HTTP/1.1 connection and SSE decoder chaos talks through.
+pub use gauntlet_wire as wire;
 
 use std::time::Duration;
 

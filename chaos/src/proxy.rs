@@ -20,6 +20,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use gauntlet_wire::sse::SseParser;
+
 use crate::errors::ChaosError;
 
 /// Which way a fault applies.
@@ -383,7 +385,7 @@ async fn write_side(
     };
     let mut forwarded: u64 = 0;
     let mut events: u64 = 0;
-    let mut counter = SseCounter::default();
+    let mut counter = EventTap::default();
     loop {
         let item = tokio::select! {
             item = rx.recv() => item,
@@ -485,16 +487,25 @@ async fn write_side(
 }
 
 /// Counts SSE events in the raw bytes of HTTP/1.1 responses: skips each response head, undoes
-/// chunked framing, and counts blank lines that end an event with at least one field (comment-only
-/// blocks such as keep-alives dispatch nothing, per WHATWG).
-#[derive(Debug, Clone, Default)]
-struct SseCounter {
+/// chunked framing, and hands the payload to the wire's SSE decoder in counting mode, so the
+/// proxy counts exactly the events a client dispatches.
+#[derive(Debug, Clone)]
+struct EventTap {
     state: CountState,
     head: Vec<u8>,
     size_line: Vec<u8>,
-    line_len: usize,
-    line_is_comment: bool,
-    has_field: bool,
+    sse: SseParser,
+}
+
+impl Default for EventTap {
+    fn default() -> Self {
+        Self {
+            state: CountState::default(),
+            head: Vec::new(),
+            size_line: Vec::new(),
+            sse: SseParser::counting(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -508,7 +519,7 @@ enum CountState {
     Trailer(usize),
 }
 
-impl SseCounter {
+impl EventTap {
     /// Feeds one byte; true when it completes an SSE event.
     fn feed(&mut self, b: u8) -> bool {
         match self.state {
@@ -522,6 +533,7 @@ impl SseCounter {
                         CountState::Plain
                     };
                     self.head.clear();
+                    self.sse = SseParser::counting();
                 }
                 false
             }
@@ -580,26 +592,9 @@ impl SseCounter {
     }
 
     fn payload(&mut self, b: u8) -> bool {
-        match b {
-            b'\n' => {
-                let done = self.line_len == 0 && self.has_field;
-                if done {
-                    self.has_field = false;
-                } else if self.line_len > 0 && !self.line_is_comment {
-                    self.has_field = true;
-                }
-                self.line_len = 0;
-                done
-            }
-            b'\r' => false,
-            _ => {
-                if self.line_len == 0 {
-                    self.line_is_comment = b == b':';
-                }
-                self.line_len += 1;
-                false
-            }
-        }
+        let before = self.sse.events();
+        self.sse.feed(&[b]);
+        self.sse.events() > before
     }
 }
 
@@ -668,7 +663,7 @@ mod tests {
     use super::*;
 
     fn count(bytes: &[u8]) -> usize {
-        let mut c = SseCounter::default();
+        let mut c = EventTap::default();
         bytes.iter().filter(|&&b| c.feed(b)).count()
     }
 

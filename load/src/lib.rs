@@ -34,7 +34,7 @@ pub use bare::BareServer;
 pub use discover::{discover, Discovered};
 pub use gauntlet_a2a::{Binding, TEST_AGENT_SKILL};
 pub use gauntlet_wire::{
-    encode_segment, find, Conn, Endpoint, Head, OpenStream, RequestTemplate, SseCounter,
+    encode_segment, find, Conn, Endpoint, Head, OpenStream, RequestTemplate, SseParser,
     StreamOutcome, WireError,
 };
 pub use histogram::{Histogram, LatencySummary};

@@ -1,7 +1,8 @@
-//! Endpoints: an `http://host[:port][/path]` URL resolved once to the socket address to dial,
-//! the `Host` header to send and the path to prefix.
+//! Endpoints and URLs: an `http://host[:port][/path]` URL parsed ([`parse_url`]), confined to
+//! loopback where asked ([`parse_loopback_url`]), or resolved once to the socket address to
+//! dial, the `Host` header to send and the path to prefix ([`Endpoint`]).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::WireError;
@@ -80,5 +81,112 @@ impl Endpoint {
     /// `http://host` (no path).
     pub fn origin(&self) -> String {
         format!("http://{}", self.host)
+    }
+}
+
+/// The parts of an absolute `http://` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedUrl {
+    /// Host as written (IPv6 without brackets).
+    pub host: String,
+    /// Port (80 when absent).
+    pub port: u16,
+    /// `host[:port]` as written, for the Host header.
+    pub authority: String,
+    /// Path and query, at least `/`.
+    pub path_and_query: String,
+}
+
+impl ParsedUrl {
+    /// `http://authority` with no path.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.authority)
+    }
+}
+
+/// Parses an absolute `http://` URL (plain HTTP/1.1 only).
+pub fn parse_url(url: &str) -> Result<ParsedUrl, WireError> {
+    let bad = || WireError::InvalidUrl(url.to_owned());
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| {
+            url.get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("http://"))
+                .map(|_| &url[7..])
+        })
+        .ok_or_else(bad)?;
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    let tail = tail.split('#').next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return Err(bad());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None if after.is_empty() => 80,
+            None => return Err(bad()),
+        };
+        (h.to_owned(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
+            None => (authority.to_owned(), 80),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let path_and_query = if tail.starts_with('/') {
+        tail.to_owned()
+    } else {
+        format!("/{tail}")
+    };
+    Ok(ParsedUrl {
+        host,
+        port,
+        authority: authority.to_owned(),
+        path_and_query,
+    })
+}
+
+/// Splits `http://host:port/path` into a loopback socket address and a path (at least `/`).
+///
+/// Only `127.0.0.0/8`, `::1` and `localhost` are accepted ([`WireError::NotLoopback`]).
+pub fn parse_loopback_url(url: &str) -> Result<(SocketAddr, String), WireError> {
+    let parsed = parse_url(url)?;
+    let ip: IpAddr = if parsed.host.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        parsed
+            .host
+            .parse()
+            .map_err(|_| WireError::NotLoopback(url.to_owned()))?
+    };
+    if !ip.is_loopback() {
+        return Err(WireError::NotLoopback(url.to_owned()));
+    }
+    Ok((SocketAddr::new(ip, parsed.port), parsed.path_and_query))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_urls_are_accepted_and_others_refused() {
+        let (addr, path) = parse_loopback_url("http://127.0.0.1:7420/a2a").unwrap();
+        assert_eq!(addr.port(), 7420);
+        assert_eq!(path, "/a2a");
+        let (addr, path) = parse_loopback_url("http://localhost:80").unwrap();
+        assert!(addr.ip().is_loopback());
+        assert_eq!(path, "/");
+        assert!(parse_loopback_url("http://[::1]:9/").is_ok());
+        assert!(matches!(
+            parse_loopback_url("http://10.0.0.1:80/"),
+            Err(WireError::NotLoopback(_))
+        ));
+        assert!(parse_loopback_url("https://127.0.0.1/").is_err());
     }
 }

@@ -1,8 +1,35 @@
-//! Pre-serialized requests: bytes built once and replayed, with a fixed-width counter rewritten
-//! in place so each request stays unique without re-serializing.
+//! Request bytes: one request serialised exactly as given ([`request_bytes`]), and
+//! pre-serialized requests built once and replayed, with a fixed-width counter rewritten in
+//! place so each request stays unique without re-serializing ([`RequestTemplate`]).
 
 /// Marker written where a request carries a per-request counter (16 hex digits).
 pub const COUNTER_SLOT: &str = "0000000000000000";
+
+/// Serialises one HTTP/1.1 request exactly: the request line, `Host`, `headers` as given (names
+/// and values untouched, in order), `Content-Length` when there is a body or the method is POST,
+/// then the body.
+pub fn request_bytes(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut out = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
+    for (n, v) in headers {
+        out.push_str(n);
+        out.push_str(": ");
+        out.push_str(v);
+        out.push_str("\r\n");
+    }
+    if !body.is_empty() || method == "POST" {
+        out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters pass).
 pub fn encode_segment(s: &str) -> String {

@@ -143,8 +143,17 @@ async fn disconnect(env: Env, how: How) -> Judged {
         ));
     }
     match how {
-        How::Fin => clients::fin(stream.into_socket()),
-        How::Rst => wire::reset(stream.into_socket()),
+        // No socket left means the connection already broke: nothing to close.
+        How::Fin => {
+            if let Some(s) = stream.into_socket() {
+                clients::fin(s);
+            }
+        }
+        How::Rst => {
+            if let Some(s) = stream.into_socket() {
+                wire::reset(s);
+            }
+        }
         How::ProxyReset => {
             drop(stream);
             if seen.terminal() {

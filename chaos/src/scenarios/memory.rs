@@ -262,7 +262,7 @@ async fn exact_ids(env: Env) -> Judged {
             );
             let resp = wire::round_trip(t.addr, &request, env.deadline(Duration::from_secs(5)))
                 .await
-                .map_err(|e| harness(method, e))?;
+                .map_err(|e| harness(method, e.into()))?;
             let text = String::from_utf8_lossy(&resp.body).into_owned();
             let Some(seen) = top_level_member(&text, "id") else {
                 return Err(Outcome::fail(

@@ -1,26 +1,26 @@
 //! The wire probe: the only way the suite talks to a server.
 //!
-//! Raw HTTP/1.1 over hyper with a deadline on every call. Responses are kept as status, headers,
-//! bytes and (when the body parses) a `serde_json::Value`. Streams are read by our own strict SSE
-//! parser ([`sse`]), which reports framing faults instead of hiding them. Every exchange is
-//! recorded in a [`Transcript`] and can be rendered as a curl command.
+//! Raw HTTP/1.1 over the wire's own connection ([`gauntlet_wire::Conn`]) with a deadline on
+//! every call. Responses are kept as status, headers, bytes and (when the body parses) a
+//! `serde_json::Value`. Streams are read by the wire's strict SSE decoder ([`sse`]), which
+//! reports framing faults instead of hiding them. Every exchange is recorded in a [`Transcript`]
+//! and can be rendered as a curl command.
 //!
-//! Each call opens its own TCP connection, so no case sees another's connection state. Header
-//! names go out lower-cased (hyper's HTTP/1 writer); values and order are kept as given.
+//! Each call opens its own TCP connection, so no case sees another's connection state. The
+//! request is written while the answer is read, so a server that answers early (a 413 during an
+//! upload) is heard. Header names go out lower-cased; values and order are kept as given.
 
-pub mod sse;
+/// The strict SSE decoder is the wire's own.
+pub use gauntlet_wire::sse;
 pub mod transcript;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use gauntlet_wire::{Conn, ConnOpts, OpenStream, SseStream, WireError};
 use serde_json::Value;
-use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 
+pub use gauntlet_wire::endpoint::{parse_url, ParsedUrl};
 pub use sse::{SseEvent, SseFault, SseParser};
 pub use transcript::{Exchange, Transcript};
 
@@ -123,22 +123,10 @@ pub struct RawStream {
 }
 
 struct StreamInner {
-    body: Incoming,
-    parser: SseParser,
-    /// Every body byte read so far (for [`RawStream::into_response`]), up to a cap.
-    raw: Vec<u8>,
-    eof: bool,
+    sse: SseStream,
     transcript: Transcript,
     index: usize,
     started: Instant,
-    conn: JoinHandle<()>,
-}
-
-impl Drop for StreamInner {
-    fn drop(&mut self) {
-        // Dropping a stream must really close the connection (STRM-008 depends on it).
-        self.conn.abort();
-    }
 }
 
 /// Body bytes kept by a stream for a later `into_response`.
@@ -162,102 +150,69 @@ impl RawStream {
     /// event). A deadline expiry is `Err(ProbeError::Timeout)`; a framing fault is
     /// `Err(ProbeError::Sse(..))`; an abrupt close mid-event is reported as a framing fault.
     pub async fn next_event(&mut self, timeout: Duration) -> Result<Option<SseEvent>, ProbeError> {
-        let deadline = tokio::time::Instant::now() + timeout;
         let inner = &mut self.inner;
-        loop {
-            while let Some(item) = inner.parser.next_item() {
-                match item {
-                    Ok(ev) => {
-                        let elapsed = inner.started.elapsed();
-                        let data = transcript::truncate(&ev.data, transcript::MAX_BODY);
-                        inner.transcript.update(inner.index, |x| {
-                            if x.events.len() < transcript::MAX_EVENTS {
-                                x.events.push(data);
-                            }
-                            x.elapsed = elapsed;
-                        });
-                        return Ok(Some(ev));
+        let next = match tokio::time::timeout(timeout, inner.sse.next_event()).await {
+            Err(_) => Err(ProbeError::Timeout(timeout)),
+            Ok(r) => r.map_err(probe_error),
+        };
+        let elapsed = inner.started.elapsed();
+        match next {
+            Ok(Some(ev)) => {
+                let data = transcript::truncate(&ev.data, transcript::MAX_BODY);
+                inner.transcript.update(inner.index, |x| {
+                    if x.events.len() < transcript::MAX_EVENTS {
+                        x.events.push(data);
                     }
-                    Err(f) if f.is_fatal() => {
-                        let err = ProbeError::Sse(f.to_string());
-                        inner.record_error(&err);
-                        return Err(err);
-                    }
-                    // Tolerated faults stay available through `faults()`.
-                    Err(_) => continue,
-                }
+                    x.elapsed = elapsed;
+                });
+                Ok(Some(ev))
             }
-            if inner.eof {
-                let elapsed = inner.started.elapsed();
+            Ok(None) => {
                 inner
                     .transcript
                     .update(inner.index, |x| x.elapsed = elapsed);
-                return Ok(None);
+                Ok(None)
             }
-            match tokio::time::timeout_at(deadline, inner.body.frame()).await {
-                Err(_) => {
-                    let err = ProbeError::Timeout(timeout);
-                    inner.record_error(&err);
-                    return Err(err);
-                }
-                Ok(None) => {
-                    inner.eof = true;
-                    inner.parser.finish();
-                }
-                Ok(Some(Err(e))) => {
-                    inner.eof = true;
-                    inner.parser.finish();
-                    let err = ProbeError::Http(error_chain(&e));
-                    inner.record_error(&err);
-                    return Err(err);
-                }
-                Ok(Some(Ok(frame))) => {
-                    if let Ok(data) = frame.into_data() {
-                        if inner.raw.len() < STREAM_RAW_CAP {
-                            inner.raw.extend_from_slice(&data);
-                        }
-                        inner.parser.feed(&data);
-                    }
-                }
+            Err(err) => {
+                inner.record_error(&err);
+                Err(err)
             }
         }
     }
 
     /// If the response was not an event stream: reads the rest of the body (for pre-stream errors).
-    pub async fn into_response(mut self, timeout: Duration) -> Result<RawResponse, ProbeError> {
-        let inner = &mut self.inner;
-        let read = async {
-            while !inner.eof {
-                match inner.body.frame().await {
-                    None => inner.eof = true,
-                    Some(Err(e)) => return Err(ProbeError::Http(error_chain(&e))),
-                    Some(Ok(frame)) => {
-                        if let Ok(data) = frame.into_data() {
-                            inner.raw.extend_from_slice(&data);
-                        }
-                    }
-                }
-            }
-            Ok(())
-        };
-        let outcome = match tokio::time::timeout(timeout, read).await {
-            Ok(r) => r,
+    pub async fn into_response(self, timeout: Duration) -> Result<RawResponse, ProbeError> {
+        let RawStream {
+            status,
+            headers,
+            inner:
+                StreamInner {
+                    sse,
+                    transcript,
+                    index,
+                    started,
+                },
+        } = self;
+        let outcome = match tokio::time::timeout(timeout, sse.into_body()).await {
+            Ok(r) => r.map_err(probe_error),
             Err(_) => Err(ProbeError::Timeout(timeout)),
         };
-        if let Err(e) = outcome {
-            inner.record_error(&e);
-            return Err(e);
-        }
-        let body = Bytes::from(std::mem::take(&mut inner.raw));
-        let elapsed = inner.started.elapsed();
+        let body = match outcome {
+            Ok(body) => Bytes::from(body),
+            Err(e) => {
+                record_error(&transcript, index, started, &e);
+                return Err(e);
+            }
+        };
+        let elapsed = started.elapsed();
         let text = transcript::truncate(&String::from_utf8_lossy(&body), transcript::MAX_BODY);
-        inner.transcript.update(inner.index, |x| {
+        transcript.update(index, |x| {
             x.body = text;
             x.elapsed = elapsed;
         });
         Ok(RawResponse {
-            status: self.status,
-            headers: std::mem::take(&mut self.headers),
+            status,
+            headers,
             json: parse_json(&body),
             body,
             elapsed,
@@ -266,24 +221,28 @@ impl RawStream {
 
     /// Comment lines (keep-alives) seen so far.
     pub fn comments_seen(&self) -> usize {
-        self.inner.parser.comments()
+        self.inner.sse.comments()
     }
 
     /// Every framing fault seen so far, including tolerated ones (unknown fields, bad `retry`).
     pub fn faults(&self) -> &[SseFault] {
-        self.inner.parser.faults()
+        self.inner.sse.faults()
     }
 }
 
 impl StreamInner {
     fn record_error(&self, err: &ProbeError) {
-        let elapsed = self.started.elapsed();
-        let text = err.to_string();
-        self.transcript.update(self.index, |x| {
-            x.error = Some(text);
-            x.elapsed = elapsed;
-        });
+        record_error(&self.transcript, self.index, self.started, err);
     }
+}
+
+fn record_error(transcript: &Transcript, index: usize, started: Instant, err: &ProbeError) {
+    let elapsed = started.elapsed();
+    let text = err.to_string();
+    transcript.update(index, |x| {
+        x.error = Some(text);
+        x.elapsed = elapsed;
+    });
 }
 
 /// The HTTP client used by every case. Cheap to clone; each call opens a fresh connection
@@ -327,15 +286,10 @@ impl Probe {
         let index = self.transcript.push(Exchange::new(req.clone()));
         let started = Instant::now();
         let exchange = async {
-            let (resp, conn) = open(&req).await?;
-            let status = resp.status().as_u16();
-            let headers = header_list(resp.headers());
-            let collected = resp.into_body().collect().await;
-            conn.abort();
-            let body = collected
-                .map_err(|e| ProbeError::Http(error_chain(&e)))?
-                .to_bytes();
-            Ok::<_, ProbeError>((status, headers, body))
+            let (mut conn, mut open) = open(&req, timeout).await?;
+            let body = conn.read_to_end(&mut open).await.map_err(probe_error)?;
+            let headers = header_list(std::mem::take(&mut open.head.headers));
+            Ok::<_, ProbeError>((open.head.status, headers, Bytes::from(body)))
         };
         let result = match tokio::time::timeout(timeout, exchange).await {
             Ok(r) => r,
@@ -385,15 +339,15 @@ impl Probe {
     ) -> Result<RawStream, ProbeError> {
         let index = self.transcript.push(Exchange::new(req.clone()));
         let started = Instant::now();
-        let result = match tokio::time::timeout(timeout, open(&req)).await {
+        let result = match tokio::time::timeout(timeout, open(&req, timeout)).await {
             Ok(r) => r,
             Err(_) => Err(ProbeError::Timeout(timeout)),
         };
         let elapsed = started.elapsed();
         match result {
-            Ok((resp, conn)) => {
-                let status = resp.status().as_u16();
-                let headers = header_list(resp.headers());
+            Ok((conn, mut open)) => {
+                let status = open.head.status;
+                let headers = header_list(std::mem::take(&mut open.head.headers));
                 let recorded_headers = headers.clone();
                 self.transcript.update(index, |x| {
                     x.status = Some(status);
@@ -404,14 +358,10 @@ impl Probe {
                     status,
                     headers,
                     inner: StreamInner {
-                        body: resp.into_body(),
-                        parser: SseParser::new(),
-                        raw: Vec::new(),
-                        eof: false,
+                        sse: SseStream::new(conn, open).keeping_raw(STREAM_RAW_CAP),
                         transcript: self.transcript.clone(),
                         index,
                         started,
-                        conn,
                     },
                 })
             }
@@ -427,134 +377,118 @@ impl Probe {
     }
 }
 
-/// The parts of an `http://` URL the probe needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedUrl {
-    /// Host as written (IPv6 without brackets).
-    pub host: String,
-    /// Port (80 when absent).
-    pub port: u16,
-    /// `host[:port]` as written, for the Host header.
-    pub authority: String,
-    /// Path and query, at least `/`.
-    pub path_and_query: String,
-}
-
-impl ParsedUrl {
-    /// `http://authority` with no path.
-    pub fn origin(&self) -> String {
-        format!("http://{}", self.authority)
-    }
-}
-
-/// Parses an absolute `http://` URL (the suite speaks plain HTTP/1.1 only).
-pub fn parse_url(url: &str) -> Result<ParsedUrl, ProbeError> {
-    let bad = || ProbeError::InvalidUrl(url.to_owned());
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| {
-            url.get(..7)
-                .filter(|p| p.eq_ignore_ascii_case("http://"))
-                .map(|_| &url[7..])
-        })
-        .ok_or_else(bad)?;
-    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(split);
-    let tail = tail.split('#').next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') {
-        return Err(bad());
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => 80,
-            None => return Err(bad()),
-        };
-        (h.to_owned(), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| bad())?),
-            None => (authority.to_owned(), 80),
-        }
-    };
-    if host.is_empty() {
-        return Err(bad());
-    }
-    let path_and_query = if tail.starts_with('/') {
-        tail.to_owned()
-    } else {
-        format!("/{tail}")
-    };
-    Ok(ParsedUrl {
-        host,
-        port,
-        authority: authority.to_owned(),
-        path_and_query,
-    })
-}
-
-/// Connects, sends `req` and waits for the response head. The connection task is returned so
-/// the caller decides when the connection dies.
-async fn open(req: &RawRequest) -> Result<(hyper::Response<Incoming>, JoinHandle<()>), ProbeError> {
+/// Connects, sends `req` (reading the answer meanwhile) and waits for the response head, past
+/// any informational `1xx` answer. No deadline of its own: callers bound it.
+async fn open(req: &RawRequest, timeout: Duration) -> Result<(Conn, OpenStream), ProbeError> {
     let url = parse_url(&req.url)?;
-    let addr = format!("{}:{}", url.host, url.port);
-    let tcp = TcpStream::connect((url.host.as_str(), url.port))
+    let bytes = request_bytes(req, &url)?;
+    let mut conn = connect(&url.host, url.port, timeout).await?;
+    conn.send_while_reading(&bytes, false, gauntlet_wire::has_head)
         .await
-        .map_err(|e| ProbeError::Connect {
-            addr: addr.clone(),
-            reason: e.to_string(),
-        })?;
-    let _ = tcp.set_nodelay(true);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .map_err(probe_error)?;
+    loop {
+        let mut open = conn.read_response_head().await.map_err(probe_error)?;
+        if req.method.eq_ignore_ascii_case("HEAD") {
+            open.skip_body();
+        }
+        if !(100..200).contains(&open.head.status) || open.head.status == 101 {
+            return Ok((conn, open));
+        }
+    }
+}
+
+/// A connection to `host:port`, trying each resolved address in turn.
+async fn connect(host: &str, port: u16, timeout: Duration) -> Result<Conn, ProbeError> {
+    let addr = format!("{host}:{port}");
+    let failed = |reason: String| ProbeError::Connect {
+        addr: addr.clone(),
+        reason,
+    };
+    let addrs = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| ProbeError::Http(error_chain(&e)))?;
-    let conn = tokio::spawn(async move {
-        // Connection errors surface through the response or body futures.
-        let _ = conn.await;
-    });
-    let method = http::Method::from_bytes(req.method.as_bytes())
-        .map_err(|e| ProbeError::Http(format!("invalid method `{}`: {e}", req.method)))?;
-    let mut builder = http::Request::builder()
-        .method(method)
-        .uri(url.path_and_query.as_str());
+        .map_err(|e| failed(e.to_string()))?;
+    let mut last = failed("no address".into());
+    for a in addrs {
+        match Conn::connect_with(a, ConnOpts::default(), timeout).await {
+            Ok(conn) => return Ok(conn),
+            Err(WireError::Connect { reason, .. }) => last = failed(reason),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// The request as it goes on the wire: request line, `host` and `content-length` unless given,
+/// then the headers in order with lower-cased names, then the body. Refuses what HTTP/1.1 cannot
+/// carry (a method that is not a token, a target or header with control bytes).
+fn request_bytes(req: &RawRequest, url: &ParsedUrl) -> Result<Vec<u8>, ProbeError> {
+    let cannot = |what: String| ProbeError::Http(format!("cannot build the request: {what}"));
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    if !token(&req.method) {
+        return Err(ProbeError::Http(format!("invalid method `{}`", req.method)));
+    }
+    if !url
+        .path_and_query
+        .bytes()
+        .all(|b| (0x21..0x7f).contains(&b))
+    {
+        return Err(cannot(format!("invalid target `{}`", url.path_and_query)));
+    }
     let has = |name: &str| {
         req.headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name))
     };
+    let mut head = format!("{} {} HTTP/1.1\r\n", req.method, url.path_and_query);
     if !has("host") {
-        builder = builder.header("host", url.authority.as_str());
+        head.push_str(&format!("host: {}\r\n", url.authority));
     }
     if !has("content-length")
         && (!req.body.is_empty() || matches!(req.method.as_str(), "POST" | "PUT" | "PATCH"))
     {
-        builder = builder.header("content-length", req.body.len());
+        head.push_str(&format!("content-length: {}\r\n", req.body.len()));
     }
     for (n, v) in &req.headers {
-        builder = builder.header(n.as_str(), v.as_str());
-    }
-    let request = builder
-        .body(Full::new(req.body.clone()))
-        .map_err(|e| ProbeError::Http(format!("cannot build the request: {e}")))?;
-    match sender.send_request(request).await {
-        Ok(resp) => Ok((resp, conn)),
-        Err(e) => {
-            conn.abort();
-            Err(ProbeError::Http(error_chain(&e)))
+        if !token(n) {
+            return Err(cannot(format!("invalid header name `{n}`")));
         }
+        if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(cannot(format!("invalid value of header `{n}`")));
+        }
+        head.push_str(&n.to_ascii_lowercase());
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&req.body);
+    Ok(bytes)
+}
+
+/// The wire's errors as the probe reports them: an early close is an HTTP error.
+fn probe_error(e: WireError) -> ProbeError {
+    match e {
+        WireError::Closed(at) => ProbeError::Http(format!("connection closed {at}")),
+        other => other,
     }
 }
 
-fn header_list(map: &http::HeaderMap) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+/// Response headers grouped by name in first-seen order (names are already lower-cased), as a
+/// header map lists them.
+fn header_list(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len());
+    for (n, v) in headers {
+        match out.iter().rposition(|(m, _)| *m == n) {
+            Some(i) => out.insert(i + 1, (n, v)),
+            None => out.push((n, v)),
+        }
+    }
+    out
 }
 
 fn parse_json(body: &[u8]) -> Option<Value> {
@@ -570,16 +504,4 @@ fn media_type_of(v: &str) -> String {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase()
-}
-
-/// An error with its sources, for one-line evidence.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }

@@ -1,6 +1,6 @@
-//! The suite's own tests: the catalogue against the digest, the SSE parser, curl rendering, the
-//! probe, client request mapping, the webhook receiver, the runner, the reports, and the negative
-//! controls that prove the catalogue catches each deliberate bug of the reference server.
+//! The suite's own tests: the catalogue against the digest, curl rendering, the probe, client
+//! request mapping, the webhook receiver, the runner, the reports, and the negative controls
+//! that prove the catalogue catches each deliberate bug of the reference server.
 
 mod catalogue;
 mod client;
@@ -14,7 +14,6 @@ mod probe;
 mod report;
 mod runner;
 mod snapshots;
-mod sse;
 mod stream;
 mod webhook;
 

@@ -1,6 +1,7 @@
-//! The SSE parser: WHATWG framing, faults reported, and any split of the bytes parses the same.
+//! The SSE decoder: WHATWG framing, faults reported, any split of the bytes parses the same, and
+//! counting mode counts what decoding dispatches.
 
-use gauntlet_conformance::probe::{SseEvent, SseFault, SseParser};
+use gauntlet_wire::sse::{SseEvent, SseFault, SseParser};
 use proptest::prelude::*;
 
 fn feed_in_pieces(bytes: &[u8], cuts: &[usize]) -> (Vec<SseEvent>, Vec<SseFault>) {
@@ -158,5 +159,32 @@ proptest! {
         let (split, split_faults) = feed_in_pieces(&bytes, &cuts);
         prop_assert_eq!(split, expected);
         prop_assert!(split_faults.is_empty());
+    }
+
+    #[test]
+    fn counting_mode_counts_what_decoding_dispatches(
+        bytes in proptest::collection::vec(
+            prop_oneof![Just(b'\n'), Just(b'\r'), Just(b':'), Just(b' '), Just(b'd'), Just(b'a'),
+                Just(b't'), Just(b'x'), Just(0xEF), Just(0xBB), Just(0xBF)],
+            0..200,
+        ),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let (events, faults) = SseParser::parse_all(&bytes);
+        let mut c = SseParser::counting();
+        let mut at = 0;
+        let mut cuts: Vec<usize> = cuts.iter().map(|x| x % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        for x in cuts {
+            c.feed(&bytes[at..x]);
+            at = x;
+        }
+        c.feed(&bytes[at..]);
+        c.finish();
+        prop_assert_eq!(c.events(), events.len() as u64);
+        prop_assert_eq!(
+            c.faults().contains(&SseFault::TruncatedEvent),
+            faults.contains(&SseFault::TruncatedEvent)
+        );
     }
 }
