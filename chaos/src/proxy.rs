@@ -109,7 +109,8 @@ enum Mode {
     Close,
 }
 
-struct Conn {
+/// One proxied connection: its two sockets (held weakly: the relay owns them) and its fault mode.
+struct Relayed {
     client: Weak<TcpStream>,
     upstream: Weak<TcpStream>,
     mode: watch::Sender<Mode>,
@@ -119,7 +120,7 @@ struct Conn {
 pub struct FaultProxy {
     addr: SocketAddr,
     stats: Arc<ProxyStats>,
-    conns: Arc<Mutex<Vec<Conn>>>,
+    conns: Arc<Mutex<Vec<Relayed>>>,
     accept: JoinHandle<()>,
 }
 
@@ -136,7 +137,7 @@ impl FaultProxy {
             .local_addr()
             .map_err(|e| ChaosError::io("proxy address", &e))?;
         let stats = Arc::new(ProxyStats::default());
-        let conns: Arc<Mutex<Vec<Conn>>> = Arc::default();
+        let conns: Arc<Mutex<Vec<Relayed>>> = Arc::default();
         let plan = Arc::new(plan);
         let accept = {
             let stats = stats.clone();
@@ -168,7 +169,7 @@ impl FaultProxy {
                     pump(link, mode_rx, true);
                     if let Ok(mut c) = conns.lock() {
                         c.retain(|c| c.client.strong_count() > 0);
-                        c.push(Conn {
+                        c.push(Relayed {
                             client: Arc::downgrade(&client),
                             upstream: Arc::downgrade(&upstream_sock),
                             mode: mode_tx,

@@ -284,6 +284,19 @@ pub fn outline(ds: &[Delivery]) -> String {
         .join(", ")
 }
 
+/// Whether some delivery of the event `key` ([`event_key`]) was acknowledged with a 2xx.
+pub fn acked(ds: &[Delivery], key: &str) -> bool {
+    ds.iter()
+        .any(|d| (200..300).contains(&d.answered) && event_key(d) == key)
+}
+
+/// Whether a terminal state was acknowledged, as a status update or as the task itself.
+pub fn terminal_acked(ds: &[Delivery]) -> bool {
+    gauntlet_conformance::spec::TERMINAL_STATES
+        .iter()
+        .any(|state| acked(ds, &format!("status:{state}")) || acked(ds, &format!("task:{state}")))
+}
+
 /// The identity of a delivered event, to tell retries of one event from distinct events: the
 /// StreamResponse member plus the state or artifact chunk it carries.
 pub fn event_key(d: &Delivery) -> String {

@@ -4,6 +4,8 @@
 //!
 //! Run by nextest in the serial test group (see `.config/nextest.toml`).
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,14 +151,7 @@ async fn judge_cycles(lc: Arc<dyn Lifecycle>, id: &str, cycles: usize) -> CaseRe
         .unwrap_or_else(|| panic!("no scenario {id}"));
     let r = run_scenario(s, &env).await;
     let _ = lc.stop().await;
-    eprintln!(
-        "{id}: {} in {:?} — {}\n  expected: {:?}\n  observed: {:?}",
-        r.verdict.as_str(),
-        r.duration,
-        r.summary,
-        r.expected,
-        r.observed
-    );
+    support::show(id, &r);
     r
 }
 

@@ -3,6 +3,8 @@
 //!
 //! Run by nextest in the serial test group (see `.config/nextest.toml`).
 
+mod support;
+
 use std::time::Duration;
 
 use gauntlet_chaos::a2a::Target;
@@ -49,14 +51,7 @@ async fn judge(builder: ServerBuilder, id: &str) -> CaseResult {
         .unwrap_or_else(|| panic!("no scenario {id}"));
     let r = run_scenario(s, &env).await;
     server.shutdown().await;
-    eprintln!(
-        "{id}: {} in {:?} — {}\n  expected: {:?}\n  observed: {:?}",
-        r.verdict.as_str(),
-        r.duration,
-        r.summary,
-        r.expected,
-        r.observed
-    );
+    support::show(id, &r);
     r
 }
 

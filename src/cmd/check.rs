@@ -65,16 +65,12 @@ pub struct Args {
 impl Args {
     /// Fills what the command line left unset from gauntlet.toml (flags win).
     fn configure(&mut self) -> Result<(), String> {
-        let Some(cfg) = crate::config::load(self.common.config.as_deref())? else {
+        let Some(cfg) = self.common.load_config(&mut self.url)? else {
             return Ok(());
         };
-        if self.url.is_none() {
-            self.url = cfg.target.clone();
-        }
         if self.token.is_empty() {
             self.token = cfg.tokens.clone();
         }
-        self.common.timeout_scale = self.common.timeout_scale.or(cfg.timeout_scale);
         self.binding = self.binding.or(cfg.check.binding);
         self.level = self.level.or(cfg.check.level);
         if self.only.is_empty() {

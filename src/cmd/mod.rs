@@ -217,6 +217,22 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// Reads gauntlet.toml (or `--config`) and fills what the flags left unset that every
+    /// judging run shares: the target URL and the deadline scale. `None`: no settings file.
+    pub fn load_config(
+        &mut self,
+        url: &mut Option<String>,
+    ) -> Result<Option<crate::config::Config>, String> {
+        let Some(cfg) = crate::config::load(self.config.as_deref())? else {
+            return Ok(None);
+        };
+        if url.is_none() {
+            *url = cfg.target.clone();
+        }
+        self.timeout_scale = self.timeout_scale.or(cfg.timeout_scale);
+        Ok(Some(cfg))
+    }
+
     /// Refuses, in one sentence and before anything starts, what the shared flags and `only`
     /// get wrong; otherwise the deadline scale and the exit gate of `command` (`check`, `chaos`).
     pub fn prepare(&self, command: &str, only: &[String]) -> Result<(f64, Gate), String> {

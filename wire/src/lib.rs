@@ -10,6 +10,7 @@
 
 pub mod conn;
 pub mod endpoint;
+pub mod hosts;
 pub mod request;
 pub mod sse;
 

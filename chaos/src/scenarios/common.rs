@@ -78,6 +78,34 @@ pub async fn start_task(env: &Env, target: &Target, text: &str) -> Result<String
     }
 }
 
+/// Sends `text` with `returnImmediately` and the push config `push`: the new task's id, or the
+/// server's JSON-RPC error when it refuses the config.
+pub async fn start_pushed(
+    env: &Env,
+    text: &str,
+    push: Value,
+) -> Result<Result<String, Value>, Outcome> {
+    let reply = env
+        .target()
+        .send_text(
+            text,
+            json!({"configuration": {
+                "returnImmediately": true,
+                "taskPushNotificationConfig": push,
+            }}),
+            env.deadline(Duration::from_secs(5)),
+        )
+        .await
+        .map_err(|e| harness("SendMessage with a push config", e))?;
+    Ok(match reply {
+        Ok(v) => Ok(v["task"]["id"]
+            .as_str()
+            .ok_or_else(|| Outcome::error(format!("SendMessage returned no task: {v}")))?
+            .to_owned()),
+        Err(e) => Err(e),
+    })
+}
+
 /// Whether a JSON-RPC error object is TaskNotFound (-32001).
 pub fn is_task_not_found(e: &Value) -> bool {
     e["code"] == -32001

@@ -14,7 +14,8 @@ use super::common::{harness, start_task};
 use crate::errors::ChaosError;
 use crate::scenario::{Env, Need, Scenario};
 use crate::webhook::{
-    event_key, intervals, outline, Delivery, FaultyWebhook, Scripted, WebhookReceiver,
+    acked, event_key, intervals, outline, terminal_acked, Delivery, FaultyWebhook, Scripted,
+    WebhookReceiver,
 };
 use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
@@ -88,40 +89,12 @@ fn push_config(url: &str) -> Value {
 }
 
 async fn start_pushed_task(env: &Env, text: &str, url: &str) -> Result<String, Outcome> {
-    let reply = env
-        .target()
-        .send_text(
-            text,
-            json!({"configuration": {
-                "returnImmediately": true,
-                "taskPushNotificationConfig": push_config(url),
-            }}),
-            env.deadline(Duration::from_secs(5)),
-        )
-        .await
-        .map_err(|e| harness("SendMessage with a push config", e))?;
-    match reply {
-        Ok(v) => v["task"]["id"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| Outcome::error(format!("SendMessage returned no task: {v}"))),
-        Err(e) => Err(Outcome::error(format!(
-            "the server refused the push config (is the loopback webhook allowed?): {e}"
-        ))),
-    }
-}
-
-fn acked(ds: &[Delivery], key: &str) -> bool {
-    ds.iter()
-        .any(|d| (200..300).contains(&d.answered) && event_key(d) == key)
-}
-
-fn terminal_acked(ds: &[Delivery]) -> bool {
-    ["COMPLETED", "FAILED", "CANCELED", "REJECTED"]
-        .iter()
-        .any(|s| {
-            let state = format!("TASK_STATE_{s}");
-            acked(ds, &format!("status:{state}")) || acked(ds, &format!("task:{state}"))
+    super::common::start_pushed(env, text, push_config(url))
+        .await?
+        .map_err(|e| {
+            Outcome::error(format!(
+                "the server refused the push config (is the loopback webhook allowed?): {e}"
+            ))
         })
 }
 

@@ -16,7 +16,7 @@ use super::common::{harness, start_task};
 use crate::a2a::Target;
 use crate::errors::ChaosError;
 use crate::scenario::{Env, Need, Scenario};
-use crate::webhook::{event_key, outline, Delivery, WebhookFront, WebhookReceiver};
+use crate::webhook::{event_key, outline, terminal_acked, Delivery, WebhookFront, WebhookReceiver};
 use crate::{fmt_duration, scenario_fn, ScenarioInfo};
 
 /// The scenarios of this family.
@@ -56,27 +56,9 @@ pub const SCENARIOS: [Scenario; 3] = [
     },
 ];
 
-/// SendMessage `text` in the background with an inline push config on `url`.
+/// [`start_pushed`](super::common::start_pushed) with a plain config: `url` and a token.
 async fn start_pushed(env: &Env, text: &str, url: &str) -> Result<Result<String, Value>, Outcome> {
-    let reply = env
-        .target()
-        .send_text(
-            text,
-            json!({"configuration": {
-                "returnImmediately": true,
-                "taskPushNotificationConfig": {"url": url, "token": "chaos-token"},
-            }}),
-            env.deadline(Duration::from_secs(5)),
-        )
-        .await
-        .map_err(|e| harness("SendMessage with a push config", e))?;
-    Ok(match reply {
-        Ok(v) => Ok(v["task"]["id"]
-            .as_str()
-            .ok_or_else(|| Outcome::error(format!("SendMessage returned no task: {v}")))?
-            .to_owned()),
-        Err(e) => Err(e),
-    })
+    super::common::start_pushed(env, text, json!({"url": url, "token": "chaos-token"})).await
 }
 
 /// The events of `stream n 0` that every server sends, whatever its first event is.
@@ -84,18 +66,6 @@ fn wanted(n: usize) -> Vec<String> {
     let mut want: Vec<String> = (0..n).map(|i| format!("artifact:stream#{i}")).collect();
     want.push("status:TASK_STATE_WORKING".to_owned());
     want
-}
-
-fn terminal_acked(ds: &[Delivery]) -> bool {
-    ds.iter().any(|d| {
-        (200..300).contains(&d.answered)
-            && ["COMPLETED", "FAILED", "CANCELED", "REJECTED"]
-                .iter()
-                .any(|s| {
-                    let k = event_key(d);
-                    k == format!("status:TASK_STATE_{s}") || k == format!("task:TASK_STATE_{s}")
-                })
-    })
 }
 
 fn complete(want: &[String]) -> impl Fn(&[Delivery]) -> bool + '_ {
@@ -263,30 +233,13 @@ const SPELLINGS: &[Spellings] = &[
     },
 ];
 
-/// Names this machine's hosts file maps only to loopback addresses; the target is on loopback,
-/// so on this machine, and resolves them the same way.
+/// URLs on the names this machine's hosts file maps only to loopback (`localhost` aside): the
+/// target is on loopback, so on this machine, and resolves them the same way.
 fn loopback_host_names() -> Vec<String> {
-    let text = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-    let mut names: Vec<(String, bool)> = Vec::new();
-    for line in text.lines() {
-        let mut fields = line.split('#').next().unwrap_or("").split_whitespace();
-        let Some(ip) = fields
-            .next()
-            .and_then(|f| f.parse::<std::net::IpAddr>().ok())
-        else {
-            continue;
-        };
-        for name in fields {
-            match names.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(entry) => entry.1 &= ip.is_loopback(),
-                None => names.push((name.to_owned(), ip.is_loopback())),
-            }
-        }
-    }
-    names
+    crate::wire::hosts::loopback_names()
         .into_iter()
-        .filter(|(n, loopback)| *loopback && !n.eq_ignore_ascii_case("localhost"))
-        .map(|(n, _)| format!("http://{n}:9/hook"))
+        .filter(|n| !n.eq_ignore_ascii_case("localhost"))
+        .map(|n| format!("http://{n}:9/hook"))
         .collect()
 }
 

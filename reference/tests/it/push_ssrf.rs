@@ -32,32 +32,6 @@ const SPELLINGS: &[(&str, &str)] = &[
     ("http://[2002:a9fe:a9fe::]/", "6to4 of 169.254.169.254"),
 ];
 
-/// Names the hosts file maps only to loopback addresses (`localhost` at least, on Linux).
-fn loopback_names_from_hosts_file() -> Vec<String> {
-    let text = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-    let mut names: Vec<(String, bool)> = Vec::new();
-    for line in text.lines() {
-        let mut fields = line.split('#').next().unwrap_or("").split_whitespace();
-        let Some(ip) = fields
-            .next()
-            .and_then(|f| f.parse::<std::net::IpAddr>().ok())
-        else {
-            continue;
-        };
-        for name in fields {
-            match names.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-                Some(entry) => entry.1 &= ip.is_loopback(),
-                None => names.push((name.to_owned(), ip.is_loopback())),
-            }
-        }
-    }
-    names
-        .into_iter()
-        .filter(|(_, loopback)| *loopback)
-        .map(|(n, _)| n)
-        .collect()
-}
-
 fn result(v: Value) -> Value {
     assert!(v.get("error").is_none(), "unexpected error: {v}");
     v["result"].clone()
@@ -113,7 +87,7 @@ async fn accepted(fault: Option<Fault>, urls: &[String]) -> Vec<String> {
 
 fn table() -> Vec<String> {
     let mut urls: Vec<String> = SPELLINGS.iter().map(|(u, _)| (*u).to_owned()).collect();
-    for name in loopback_names_from_hosts_file() {
+    for name in gauntlet_wire::hosts::loopback_names() {
         urls.push(format!("http://{name}:9/hook"));
         urls.push(format!("https://{name}./hook"));
     }
