@@ -12,6 +12,10 @@
 //! * [`fmt_duration`], [`fmt_reading`]: how durations and optional readings read in summaries
 //!   and evidence (the types of the evidence have `Display` impls of their own).
 //!
+//! Scenarios run through the oracle's harness (`gauntlet_conformance::runner`: containment and
+//! the level mapping) and report through its reporters. Chaos must never import the reference
+//! (its tests do, as a dev-dependency) or load.
+//!
 //! Every fault, flood and load targets loopback only, bounded in count and time.
 //!
 //! [`CaseResult`]: gauntlet_conformance::report::CaseResult

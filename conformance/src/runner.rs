@@ -1,6 +1,6 @@
 //! The runner: discovers the target, selects cases, runs each on each applicable binding with a
 //! fresh context, and emits [`RunEvent`]s that reporters consume. It knows nothing about A2A
-//! beyond the card discovery it needs to build the [`Subject`](crate::context::Subject) and one
+//! beyond the card discovery it needs to build the [`Subject`] and one
 //! authentication preflight ([`preflight`]).
 //!
 //! It is also the harness every judge runs through, check's cases and chaos's scenarios

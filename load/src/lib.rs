@@ -15,7 +15,7 @@
 //! intended send time, so there is nothing to correct; the report says how well the timetable
 //! was kept (achieved rate, missed and late sends). See `benches/README.md`.
 //!
-//! To keep the generator cheap, it speaks HTTP/1.1 by hand over a [`tokio::net::TcpStream`]:
+//! To keep the generator cheap, it drives the keep-alive path of [`gauntlet_wire::Conn`]:
 //! request bytes are serialized once ([`gauntlet_wire::RequestTemplate`]; only a fixed-width
 //! message counter is rewritten in place), the read buffer is reused, and bodies are scanned
 //! rather than parsed. Latencies go into [`hdrhistogram`] histograms with fixed bounds
