@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::send_params;
 use crate::case::{Bindings, Case, Exec, Judged, Level, Outcome};
-use crate::client::CallOpts;
+use crate::client::{Answer, CallOpts};
 use crate::context::Ctx;
 use crate::expect;
 use crate::spec::{ErrorCode, Method};
@@ -28,6 +28,14 @@ fn with_extensions(uris: &[String]) -> CallOpts {
         headers: vec![("A2A-Extensions".into(), uris.join(","))],
         ..CallOpts::default()
     }
+}
+
+/// SendMessage with `A2A-Extensions` listing `uris`; a failure to get any answer is the row's.
+async fn send_requesting(ctx: &Ctx, uris: &[String]) -> Result<Answer, Outcome> {
+    ctx.client()
+        .call_with(Method::SendMessage, send_params(ctx), with_extensions(uris))
+        .await
+        .map_err(expect::probe)
 }
 
 pub(crate) const EXT_001: Case = Case {
@@ -60,15 +68,7 @@ async fn ext_002(ctx: Ctx) -> Judged {
         "https://example.com/gauntlet/ext/{}",
         ctx.unique("unknown")
     ));
-    let a = ctx
-        .client()
-        .call_with(
-            Method::SendMessage,
-            send_params(&ctx),
-            with_extensions(&uris),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let a = send_requesting(&ctx, &uris).await?;
     expect::ok(&a, "SendMessage requesting an unknown extension")?;
     Ok(Outcome::pass("an unknown requested extension was ignored"))
 }
@@ -98,15 +98,7 @@ async fn ext_003(ctx: Ctx) -> Judged {
         .cloned()
         .collect();
     uris.push(other.clone());
-    let a = ctx
-        .client()
-        .call_with(
-            Method::SendMessage,
-            send_params(&ctx),
-            with_extensions(&uris),
-        )
-        .await
-        .map_err(expect::probe)?;
+    let a = send_requesting(&ctx, &uris).await?;
     if let Some(e) = a.err() {
         if expect::error_matches(e, ErrorCode::ExtensionSupportRequired) {
             return Ok(Outcome::pass(
