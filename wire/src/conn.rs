@@ -431,7 +431,7 @@ impl Conn {
         let mut piece = None;
         self.read_body(body, Sink::Piece(&mut piece), None).await?;
         if *body == BodyState::Done {
-            self.finish(head, body);
+            self.finish(head);
         }
         Ok(piece.map(|(from, to)| &self.buf[from..to]))
     }
@@ -475,7 +475,7 @@ impl Conn {
             let (head, mut body) = self.start(req).await?;
             self.body.clear();
             self.read_body(&mut body, Sink::Body, None).await?;
-            self.finish(&head, &body);
+            self.finish(&head);
             Ok::<_, WireError>(head)
         };
         let head = match tokio::time::timeout(timeout, fut).await {
@@ -547,7 +547,7 @@ impl Conn {
         }
         let ended = open.body == BodyState::Done;
         if ended {
-            self.finish(&open.head, &open.body);
+            self.finish(&open.head);
         }
         Ok(ended)
     }
@@ -595,7 +595,7 @@ impl Conn {
 
     /// After a complete body on the keep-alive path: drop the connection if the server will
     /// close it.
-    fn finish(&mut self, head: &Head, _body: &BodyState) {
+    fn finish(&mut self, head: &Head) {
         if self.auto && (head.close || self.stream_eof) {
             self.stream = None;
             self.stream_eof = false;
