@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub use gauntlet_wire::endpoint::is_loopback_host;
+use gauntlet_wire::endpoint::parse_url;
 use gauntlet_wire::{Conn, Endpoint, WireError};
 use serde_json::Value;
 
@@ -70,12 +72,13 @@ impl Target {
     /// by `timeout`) and reads the target's facts from it. A card without a JSON-RPC or
     /// HTTP+JSON interface is not one the suite can drive.
     pub async fn discover(base_url: &str, timeout: Duration) -> Result<Target, DiscoverError> {
-        let authority = authority_of(base_url).ok_or_else(|| {
-            DiscoverError::InvalidUrl(format!(
-                "`{base_url}` is not an http:// URL (expected e.g. http://127.0.0.1:7420)"
-            ))
-        })?;
-        let origin = format!("http://{authority}");
+        let origin = parse_url(base_url)
+            .map_err(|_| {
+                DiscoverError::InvalidUrl(format!(
+                    "`{base_url}` is not an http:// URL (expected e.g. http://127.0.0.1:7420)"
+                ))
+            })?
+            .origin();
         let card_url = format!("{origin}{CARD_PATH}");
         let unreachable = |cause: WireError| DiscoverError::Unreachable {
             origin: origin.clone(),
@@ -178,9 +181,7 @@ impl Target {
                     .collect()
             })
             .unwrap_or_default();
-        let loopback = authority_of(base_url)
-            .map(|a| is_loopback_host(host_of(a)))
-            .unwrap_or(false);
+        let loopback = parse_url(base_url).is_ok_and(|u| is_loopback_host(&u.host));
         Self {
             base_url: base_url.to_owned(),
             jsonrpc_url: url_of(jrpc),
@@ -229,58 +230,6 @@ impl Target {
     }
 }
 
-/// The authority (`host[:port]`) of an `http://` URL, if it is one the suite can dial.
-fn authority_of(url: &str) -> Option<&str> {
-    let rest = url
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("http://"))
-        .map(|_| &url[7..])?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let port = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (h, after) = v6.split_once(']')?;
-            if h.is_empty() {
-                return None;
-            }
-            match after.strip_prefix(':') {
-                Some(p) => Some(p),
-                None if after.is_empty() => None,
-                None => return None,
-            }
-        }
-        None => match authority.rsplit_once(':') {
-            Some((h, p)) if !h.is_empty() => Some(p),
-            Some(_) => return None,
-            None => None,
-        },
-    };
-    if port.is_some_and(|p| p.parse::<u16>().is_err()) {
-        return None;
-    }
-    Some(authority)
-}
-
-/// The host of an authority, without port or IPv6 brackets.
-fn host_of(authority: &str) -> &str {
-    match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    }
-}
-
-/// Whether `host` names the loopback interface (`localhost`, 127/8, `::1`).
-pub fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.parse::<std::net::IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
-}
-
 /// A wire failure as the end of "cannot reach {origin}: …".
 fn plain(cause: &WireError) -> String {
     match cause {
@@ -305,26 +254,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn authorities_are_read_as_the_suite_dials_them() {
-        assert_eq!(
-            authority_of("http://127.0.0.1:7420/a2a"),
-            Some("127.0.0.1:7420")
-        );
-        assert_eq!(authority_of("HTTP://[::1]:80?x"), Some("[::1]:80"));
-        assert_eq!(authority_of("http://localhost"), Some("localhost"));
-        for bad in [
-            "https://a",
-            "http://",
-            "http://u@h",
-            "http://h:port",
-            "ftp://h",
+    fn loopback_is_read_from_the_url_given() {
+        let card = serde_json::json!({"supportedInterfaces": []});
+        for (url, loopback) in [
+            ("http://127.0.0.1:7420/a2a", true),
+            ("HTTP://[::1]:80?x", true),
+            ("http://localhost", true),
+            ("http://a2a.example:80", false),
+            ("http://u@127.0.0.1", false),
+            ("https://127.0.0.1", false),
         ] {
-            assert_eq!(authority_of(bad), None, "{bad}");
+            assert_eq!(
+                Target::from_card(url, card.clone()).loopback,
+                loopback,
+                "{url}"
+            );
         }
-        assert_eq!(host_of("[::1]:80"), "::1");
-        assert_eq!(host_of("localhost:7"), "localhost");
-        assert!(is_loopback_host("::1") && is_loopback_host("LOCALHOST"));
-        assert!(!is_loopback_host("a2a.example"));
     }
 
     #[test]

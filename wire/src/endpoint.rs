@@ -28,44 +28,31 @@ impl Endpoint {
         }
     }
 
-    /// Parses and resolves an `http://host[:port][/path]` URL.
+    /// Parses ([`parse_url`]) and resolves an `http://host[:port][/path]` URL; the query and
+    /// a trailing slash are dropped from the path.
     pub async fn resolve(url: &str) -> Result<Self, WireError> {
-        let bad = || WireError::InvalidUrl(url.to_owned());
-        let rest = url.strip_prefix("http://").ok_or_else(bad)?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        if authority.is_empty() || authority.contains('@') {
-            return Err(bad());
-        }
-        let with_port = if authority.starts_with('[') {
-            if authority.contains("]:") {
-                authority.to_owned()
-            } else {
-                format!("{authority}:80")
-            }
-        } else if authority.contains(':') {
-            authority.to_owned()
+        let parsed = parse_url(url)?;
+        let dial = if parsed.host.contains(':') {
+            format!("[{}]:{}", parsed.host, parsed.port)
         } else {
-            format!("{authority}:80")
+            format!("{}:{}", parsed.host, parsed.port)
         };
         let addr = tokio::time::timeout(
             Duration::from_secs(5),
-            tokio::net::lookup_host(with_port.as_str()),
+            tokio::net::lookup_host(dial.as_str()),
         )
         .await
         .map_err(|_| WireError::Timeout(Duration::from_secs(5)))?
         .map_err(|e| WireError::Connect {
-            addr: with_port.clone(),
+            addr: dial.clone(),
             reason: e.to_string(),
         })?
         .next()
-        .ok_or_else(bad)?;
-        let path = path.split(['?', '#']).next().unwrap_or("");
+        .ok_or_else(|| WireError::InvalidUrl(url.to_owned()))?;
+        let path = parsed.path_and_query.split('?').next().unwrap_or("");
         Ok(Self {
             addr,
-            host: authority.to_owned(),
+            host: parsed.authority,
             path: path.trim_end_matches('/').to_owned(),
         })
     }
@@ -151,28 +138,56 @@ pub fn parse_url(url: &str) -> Result<ParsedUrl, WireError> {
     })
 }
 
+/// Whether `host` (as [`ParsedUrl::host`] holds it) names the loopback interface: `localhost`,
+/// `127.0.0.0/8` or `::1`.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Splits `http://host:port/path` into a loopback socket address and a path (at least `/`).
 ///
 /// Only `127.0.0.0/8`, `::1` and `localhost` are accepted ([`WireError::NotLoopback`]).
 pub fn parse_loopback_url(url: &str) -> Result<(SocketAddr, String), WireError> {
     let parsed = parse_url(url)?;
-    let ip: IpAddr = if parsed.host.eq_ignore_ascii_case("localhost") {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        parsed
-            .host
-            .parse()
-            .map_err(|_| WireError::NotLoopback(url.to_owned()))?
-    };
-    if !ip.is_loopback() {
+    if !is_loopback_host(&parsed.host) {
         return Err(WireError::NotLoopback(url.to_owned()));
     }
+    let ip = parsed
+        .host
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     Ok((SocketAddr::new(ip, parsed.port), parsed.path_and_query))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn endpoints_keep_the_host_as_written_and_the_path_without_query_or_slash() {
+        let e = Endpoint::resolve("http://127.0.0.1:7420/a2a/?x=1")
+            .await
+            .unwrap();
+        assert_eq!(e.addr, "127.0.0.1:7420".parse().unwrap());
+        assert_eq!(
+            (e.host.as_str(), e.path.as_str()),
+            ("127.0.0.1:7420", "/a2a")
+        );
+        let e = Endpoint::resolve("http://[::1]/").await.unwrap();
+        assert_eq!(e.addr, "[::1]:80".parse().unwrap());
+        assert_eq!((e.host.as_str(), e.path.as_str()), ("[::1]", ""));
+        for bad in [
+            "https://127.0.0.1",
+            "http://u@127.0.0.1",
+            "http://127.0.0.1:x",
+        ] {
+            assert!(
+                matches!(Endpoint::resolve(bad).await, Err(WireError::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn loopback_urls_are_accepted_and_others_refused() {
