@@ -549,13 +549,49 @@ async fn exchange(
     }
 }
 
-/// What one closed-loop worker measured.
+/// What one SendMessage worker (a closed-loop worker or an open-loop connection) measured.
+#[derive(Default)]
 struct Worker {
     raw: Histogram,
+    /// Closed loop: `raw` corrected for coordinated omission.
     corrected: Histogram,
+    /// Closed loop: the expected interval the correction used.
     interval: Option<Duration>,
     errors: u64,
+    /// Open loop: slots never sent.
+    missed: u64,
+    /// Open loop: slots sent after their time.
+    late: u64,
     first_error: Option<String>,
+}
+
+impl Worker {
+    /// Collects every worker of `set` into one: histograms merged, counts added, the first
+    /// error kept; a worker task that died counts as one error.
+    async fn join_all(set: &mut JoinSet<Worker>) -> (Worker, Vec<Duration>) {
+        let mut all = Worker::default();
+        let mut intervals = Vec::new();
+        while let Some(res) = set.join_next().await {
+            match res {
+                Ok(w) => {
+                    all.raw.merge(&w.raw);
+                    all.corrected.merge(&w.corrected);
+                    intervals.extend(w.interval);
+                    all.errors += w.errors;
+                    all.missed += w.missed;
+                    all.late += w.late;
+                    if all.first_error.is_none() {
+                        all.first_error = w.first_error;
+                    }
+                }
+                Err(e) => {
+                    all.errors += 1;
+                    all.first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        }
+        (all, intervals)
+    }
 }
 
 /// Closed-loop SendMessage phase: `concurrency` workers, each on its own keep-alive connection,
@@ -582,11 +618,9 @@ pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
                 Err(e) => {
                     live.error();
                     return Worker {
-                        raw: Histogram::default(),
-                        corrected: Histogram::default(),
-                        interval: None,
                         errors: 1,
                         first_error: Some(e.to_string()),
+                        ..Worker::default()
                     };
                 }
             };
@@ -612,31 +646,11 @@ pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
                 interval,
                 errors,
                 first_error,
+                ..Worker::default()
             }
         });
     }
-    let mut hist = Histogram::default();
-    let mut corrected = Histogram::default();
-    let mut intervals = Vec::new();
-    let mut errors = 0;
-    let mut first_error = None;
-    while let Some(res) = set.join_next().await {
-        match res {
-            Ok(w) => {
-                hist.merge(&w.raw);
-                corrected.merge(&w.corrected);
-                intervals.extend(w.interval);
-                errors += w.errors;
-                if first_error.is_none() {
-                    first_error = w.first_error;
-                }
-            }
-            Err(e) => {
-                errors += 1;
-                first_error.get_or_insert_with(|| e.to_string());
-            }
-        }
-    }
+    let (all, intervals) = Worker::join_all(&mut set).await;
     let mean_interval = if intervals.is_empty() {
         Duration::ZERO
     } else {
@@ -644,13 +658,13 @@ pub async fn run_send(target: &Endpoint, config: &LoadConfig) -> SendReport {
     };
     SendReport {
         concurrency: config.concurrency.max(1),
-        ok: hist.count(),
-        errors,
-        first_error,
+        ok: all.raw.count(),
+        errors: all.errors,
+        first_error: all.first_error,
         elapsed: start.elapsed(),
-        latency: hist.summary(),
+        latency: all.raw.summary(),
         latency_corrected: Some(CorrectedLatency {
-            latency: corrected.summary(),
+            latency: all.corrected.summary(),
             mean_interval,
         }),
         open_loop: None,
@@ -723,13 +737,12 @@ pub async fn run_open(target: &Endpoint, config: &LoadConfig, rate: f64) -> Send
                         live.error();
                     }
                     let errors = slots.min(1);
-                    return (
-                        Histogram::default(),
+                    return Worker {
                         errors,
-                        slots - errors,
-                        0,
-                        Some(e.to_string()),
-                    );
+                        missed: slots - errors,
+                        first_error: Some(e.to_string()),
+                        ..Worker::default()
+                    };
                 }
             };
             let mut free_at = start;
@@ -762,43 +775,31 @@ pub async fn run_open(target: &Endpoint, config: &LoadConfig, rate: f64) -> Send
                 free_at = Instant::now();
                 i += step;
             }
-            let hist = locked(&hist).clone();
-            (hist, errors, missed, late, first_error)
+            let raw = locked(&hist).clone();
+            Worker {
+                raw,
+                errors,
+                missed,
+                late,
+                first_error,
+                ..Worker::default()
+            }
         });
     }
-    let mut hist = Histogram::default();
-    let (mut errors, mut missed, mut late) = (0, 0, 0);
-    let mut first_error = None;
-    while let Some(res) = set.join_next().await {
-        match res {
-            Ok((h, e, m, l, f)) => {
-                hist.merge(&h);
-                errors += e;
-                missed += m;
-                late += l;
-                if first_error.is_none() {
-                    first_error = f;
-                }
-            }
-            Err(e) => {
-                errors += 1;
-                first_error.get_or_insert_with(|| e.to_string());
-            }
-        }
-    }
+    let (all, _) = Worker::join_all(&mut set).await;
     SendReport {
         concurrency: connections,
-        ok: hist.count(),
-        errors,
-        first_error,
+        ok: all.raw.count(),
+        errors: all.errors,
+        first_error: all.first_error,
         elapsed: start.elapsed(),
-        latency: hist.summary(),
+        latency: all.raw.summary(),
         latency_corrected: None,
         open_loop: Some(OpenLoop {
             rate,
             scheduled,
-            missed,
-            late,
+            missed: all.missed,
+            late: all.late,
         }),
     }
 }
