@@ -92,7 +92,6 @@ pub struct HumanReporter<W: Write + Send> {
     out: W,
     style: Style,
     gate: Gate,
-    header: bool,
 }
 
 impl HumanReporter<std::io::Stdout> {
@@ -116,14 +115,7 @@ impl<W: Write + Send> HumanReporter<W> {
             out,
             style: Style::default(),
             gate: Gate::default(),
-            header: true,
         }
-    }
-
-    /// Leaves out the "N runs planned" line at the start (chaos: its count is the bar's).
-    pub fn without_header(mut self) -> Self {
-        self.header = false;
-        self
     }
 
     /// Changes the rendering style.
@@ -148,7 +140,6 @@ impl<W: Write + Send> Reporter for HumanReporter<W> {
     fn on_event(&mut self, event: &RunEvent<'_>) {
         // Output errors (a closed pipe) must not abort a run; the exit code still tells.
         match event {
-            RunEvent::Started { .. } if !self.header => {}
             RunEvent::CaseStarted { .. } => {}
             RunEvent::Started { target, total, .. } => {
                 let _ = writeln!(
