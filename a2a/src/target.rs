@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub use gauntlet_wire::endpoint::is_loopback_host;
 use gauntlet_wire::endpoint::parse_url;
+use gauntlet_wire::request::request_bytes;
 use gauntlet_wire::{Conn, Endpoint, WireError};
 use serde_json::Value;
 
@@ -88,11 +89,14 @@ impl Target {
         let mut conn = Conn::connect(endpoint.addr, timeout)
             .await
             .map_err(unreachable)?;
-        let req = format!(
-            "GET {CARD_PATH} HTTP/1.1\r\nhost: {}\r\na2a-version: {PROTOCOL_VERSION}\r\naccept: application/json\r\n\r\n",
-            endpoint.host
+        let req = request_bytes(
+            "GET",
+            &endpoint.host,
+            CARD_PATH,
+            &[("A2A-Version", PROTOCOL_VERSION), ("Accept", "application/json")],
+            b"",
         );
-        let (head, body) = conn.request(req.as_bytes()).await.map_err(unreachable)?;
+        let (head, body) = conn.request(&req).await.map_err(unreachable)?;
         if head.status != 200 {
             return Err(DiscoverError::NotA2a(format!(
                 "{card_url} answered HTTP {} instead of an agent card, so this is not an A2A server",
