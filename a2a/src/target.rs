@@ -93,7 +93,10 @@ impl Target {
             "GET",
             &endpoint.host,
             CARD_PATH,
-            &[("A2A-Version", PROTOCOL_VERSION), ("Accept", "application/json")],
+            &[
+                ("A2A-Version", PROTOCOL_VERSION),
+                ("Accept", "application/json"),
+            ],
             b"",
         );
         let (head, body) = conn.request(&req).await.map_err(unreachable)?;
